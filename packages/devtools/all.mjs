@@ -1,0 +1,48 @@
+// Every suite of the workspace: each package's own suites in Node 20 (with type checks and coverage), then the
+// portable packages' suites unchanged in Node 24, Deno, Bun and headless Chromium (the proof that they are
+// runtime-free). Set STREAMSOCKET_RUNTIMES=node to run only the first part while developing.
+import { listPackages } from './workspace.mjs';
+import { testPackage, typecheck, add, portablePackages } from './test.mjs';
+import { ensureTools } from './runtimes.mjs';
+
+export async function runAll() {
+  const runtimes = (process.env.STREAMSOCKET_RUNTIMES ?? 'node,node24,deno,bun,chromium').split(',');
+  let totals = { passed: 0, failed: 0, skipped: 0 };
+  const pkgs = listPackages();
+  for (const pkg of pkgs) {
+    console.log(`\n@streamsocket/${pkg.name} [node ${process.version}]`);
+    totals = add(totals, typecheck(pkg));
+    totals = add(totals, await testPackage(pkg, { runtime: 'node' }));
+  }
+  const others = runtimes.filter((r) => r !== 'node');
+  if (others.length === 0) return totals;
+  try {
+    ensureTools();
+  } catch (e) {
+    console.log(`✗ could not install the runtime matrix: ${e.message}`);
+    return add(totals, { passed: 0, failed: 1, skipped: 0 });
+  }
+  const portable = pkgs.filter((p) => portablePackages.includes(p.name));
+  for (const runtime of others.filter((r) => r !== 'chromium')) {
+    for (const pkg of portable) {
+      console.log(`\n@streamsocket/${pkg.name} [${runtime}]`);
+      totals = add(totals, await testPackage(pkg, { runtime, coverage: false }));
+    }
+    // Adapters' own suites run in their own runtime (added as the adapters land).
+    for (const pkg of pkgs.filter((p) => p.json.streamsocket?.runtime === runtime)) {
+      console.log(`\n@streamsocket/${pkg.name} [${runtime}]`);
+      totals = add(totals, await testPackage(pkg, { runtime, coverage: false }));
+    }
+  }
+  if (others.includes('chromium') && portable.length) {
+    console.log(`\nportable suites [chromium]`);
+    const { testPackagesInBrowser } = await import('./browser.mjs');
+    try {
+      totals = add(totals, await testPackagesInBrowser(portable));
+    } catch (e) {
+      console.log(`  ✗ chromium run failed: ${e.stack ?? e}`);
+      totals = add(totals, { passed: 0, failed: 1, skipped: 0 });
+    }
+  }
+  return totals;
+}

@@ -1,0 +1,174 @@
+// The workspace's test runner. For each package it bundles every test/*.test.ts with esbuild (workspace imports
+// resolved to TypeScript sources), runs each bundle in its own process of the chosen runtime with a time bound,
+// reads uvu's per-process summary, and sums the counts. In Node it also collects V8 coverage and prints a
+// per-package summary (and enforces the thresholds below).
+//
+//   node packages/devtools/test.mjs [pkg ...] [--runtime node|node24|deno|bun] [--no-coverage] [--filter substr]
+import { build } from 'esbuild';
+import { spawn, execFileSync } from 'node:child_process';
+import { readdirSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join, relative, basename } from 'node:path';
+import { builtinModules } from 'node:module';
+import { listPackages, sourceAliases, root } from './workspace.mjs';
+import { runtimeCommand } from './runtimes.mjs';
+
+/** Line-coverage floors (percent) that fail the run when missed. */
+export const coverageThresholds = { handshake: 90, codec: 90, session: 85 };
+
+/** Packages whose tests must run unchanged in every runtime (no node:* imports, no Node globals). */
+export const portablePackages = ['handshake', 'codec', 'session'];
+
+const PER_FILE_TIMEOUT_MS = Number(process.env.STREAMSOCKET_TEST_TIMEOUT_MS ?? 180_000);
+
+const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
+
+/** uvu prints "Total: N / Passed: N / Skipped: N" once per process (when not run by its CLI). */
+export function parseUvuSummary(output) {
+  const text = stripAnsi(output);
+  const total = /Total:\s+(\d+)/.exec(text);
+  const passed = /Passed:\s+(\d+)/.exec(text);
+  const skipped = /Skipped:\s+(\d+)/.exec(text);
+  if (!total || !passed) return null;
+  const t = Number(total[1]), p = Number(passed[1]), s = skipped ? Number(skipped[1]) : 0;
+  return { passed: p, failed: t - p - s, skipped: s };
+}
+
+export function testFiles(pkg, { portableOnly = false, filter } = {}) {
+  const dir = join(pkg.dir, 'test');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.test.ts'))
+    .filter((f) => !portableOnly || !f.endsWith('.node.test.ts'))
+    .filter((f) => !filter || f.includes(filter))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+export async function bundleTest(file, outfile, platform = 'node') {
+  await build({
+    entryPoints: [file],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform,
+    target: 'es2022',
+    sourcemap: 'inline',
+    // Keep every function of every imported module, so that coverage counts code no test reaches.
+    treeShaking: false,
+    alias: sourceAliases(),
+    external: platform === 'node' ? [...builtinModules, ...builtinModules.map((m) => `node:${m}`)] : ['node:*'],
+    // uvu reads process.env for colours; keep output plain in every runtime.
+    define: platform === 'browser' ? { 'process.env.FORCE_COLOR': '"0"' } : {},
+    logLevel: 'error',
+  });
+}
+
+function runProcess(cmd, args, env, timeoutMs) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
+    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, out, timedOut }); });
+    child.on('error', (e) => { clearTimeout(timer); resolve({ code: -1, out: out + String(e), timedOut }); });
+  });
+}
+
+/** Runs one package's suites in one runtime. Returns { passed, failed, skipped }. */
+export async function testPackage(pkg, { runtime = 'node', coverage = runtime === 'node', filter } = {}) {
+  const portableOnly = runtime !== 'node' && runtime !== 'node24';
+  const files = testFiles(pkg, { portableOnly, filter });
+  const totals = { passed: 0, failed: 0, skipped: 0 };
+  if (files.length === 0) return totals;
+  const buildDir = join(pkg.dir, '.test-build', runtime);
+  const covDir = join(root, '.coverage', pkg.name);
+  rmSync(buildDir, { recursive: true, force: true });
+  mkdirSync(buildDir, { recursive: true });
+  if (coverage) { rmSync(covDir, { recursive: true, force: true }); mkdirSync(covDir, { recursive: true }); }
+  const [cmd, baseArgs] = runtimeCommand(runtime);
+  for (const file of files) {
+    const rel = relative(root, file);
+    const out = join(buildDir, basename(file).replace(/\.ts$/, '.mjs'));
+    const t0 = Date.now();
+    try {
+      await bundleTest(file, out, 'node');
+    } catch (e) {
+      totals.failed++;
+      console.log(`  ✗ ${rel} [${runtime}]: bundle failed\n${e.message}`);
+      continue;
+    }
+    const args = [...baseArgs];
+    if ((runtime === 'node' || runtime === 'node24') && file.endsWith('.node.test.ts')) args.push('--expose-gc');
+    args.push(out);
+    const r = await runProcess(cmd, args, coverage ? { NODE_V8_COVERAGE: covDir } : {}, PER_FILE_TIMEOUT_MS);
+    const s = parseUvuSummary(r.out);
+    const secs = ((Date.now() - t0) / 1000).toFixed(1);
+    if (!s) {
+      totals.failed++;
+      console.log(`  ✗ ${rel} [${runtime}]: no summary (exit ${r.code}${r.signal ? ' ' + r.signal : ''}${r.timedOut ? ', timed out' : ''}, ${secs} s)\n${indent(tail(r.out))}`);
+      continue;
+    }
+    // A process that printed a clean summary but then crashed (unhandled rejection, leaked handle kill) still fails.
+    if (r.code !== 0 && s.failed === 0) s.failed = 1;
+    totals.passed += s.passed; totals.failed += s.failed; totals.skipped += s.skipped;
+    const mark = s.failed ? '✗' : '✓';
+    console.log(`  ${mark} ${rel} [${runtime}]: ${s.passed} passed, ${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ''} (${secs} s)`);
+    if (s.failed || r.code !== 0) console.log(indent(tail(r.out, 80)));
+  }
+  if (coverage) {
+    const c8 = join(root, 'node_modules', 'c8', 'bin', 'c8.js');
+    const common = ['--temp-directory', covDir, '--all', '--src', `packages/${pkg.name}/src`, '--extension', '.ts', '--exclude-after-remap', '--include', `packages/${pkg.name}/src/**`, '--exclude', '**/*.test.ts', '--exclude', '**/test/**'];
+    try {
+      const report = execFileSync(process.execPath, [c8, 'report', '--reporter', 'text-summary', ...common], { cwd: root, encoding: 'utf8' });
+      const lines = /Lines\s*:\s*([\d.]+)%/.exec(report);
+      const pct = lines ? Number(lines[1]) : 0;
+      const floor = coverageThresholds[pkg.name];
+      const verdict = floor === undefined ? '' : pct >= floor ? ` (floor ${floor}%: ok)` : ` (floor ${floor}%: FAILED)`;
+      console.log(`  coverage @streamsocket/${pkg.name}: ${report.trim().split('\n').filter((l) => /:/.test(l) && !/=/.test(l)).map((l) => l.trim()).join(' | ')}${verdict}`);
+      if (floor !== undefined) { if (pct >= floor) totals.passed++; else totals.failed++; }
+    } catch (e) {
+      totals.failed++;
+      console.log(`  ✗ coverage report for ${pkg.name} failed: ${e.message}`);
+    }
+  }
+  return totals;
+}
+
+/** Type-checks a package's sources and tests (tsc --noEmit), one counted check per package. */
+export function typecheck(pkg) {
+  const cfg = join(pkg.dir, 'tsconfig.test.json');
+  if (!existsSync(cfg)) return { passed: 0, failed: 0, skipped: 0 };
+  try {
+    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', cfg], { cwd: root, encoding: 'utf8', stdio: 'pipe' });
+    console.log(`  ✓ typecheck @streamsocket/${pkg.name}`);
+    return { passed: 1, failed: 0, skipped: 0 };
+  } catch (e) {
+    console.log(`  ✗ typecheck @streamsocket/${pkg.name}\n${indent(tail(String(e.stdout ?? e.message), 60))}`);
+    return { passed: 0, failed: 1, skipped: 0 };
+  }
+}
+
+function tail(s, n = 40) { return s.trimEnd().split('\n').slice(-n).join('\n'); }
+function indent(s) { return s.split('\n').map((l) => '      ' + l).join('\n'); }
+
+export function add(a, b) { return { passed: a.passed + b.passed, failed: a.failed + b.failed, skipped: a.skipped + b.skipped }; }
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const argv = process.argv.slice(2);
+  const opt = (name) => { const i = argv.indexOf(name); if (i < 0) return undefined; const v = argv[i + 1]; argv.splice(i, 2); return v; };
+  const runtime = opt('--runtime') ?? 'node';
+  const filter = opt('--filter');
+  const noCov = argv.includes('--no-coverage');
+  const names = argv.filter((a) => !a.startsWith('--'));
+  let totals = { passed: 0, failed: 0, skipped: 0 };
+  for (const pkg of listPackages()) {
+    if (names.length && !names.includes(pkg.name)) continue;
+    console.log(`@streamsocket/${pkg.name} [${runtime}]`);
+    if (runtime === 'node' && !filter) totals = add(totals, typecheck(pkg));
+    totals = add(totals, await testPackage(pkg, { runtime, coverage: !noCov && runtime === 'node' && !filter, filter }));
+  }
+  console.log(`${totals.passed} passed, ${totals.failed} failed`);
+  process.exitCode = totals.failed ? 1 : 0;
+}
