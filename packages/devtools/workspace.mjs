@@ -35,5 +35,16 @@ export function listPackages() {
 export function sourceAliases() {
   const alias = {};
   for (const p of listPackages()) alias[`@streamsocket/${p.name}`] = join(p.dir, 'src', 'index.ts');
+  // @web-std/stream's "import" entry reaches the runtime's classes through require('stream/web'), which a bundled
+  // ES module cannot do (esbuild's require shim throws and the package falls back to a polyfill). Its "browser"
+  // entry reads globalThis, which in Node 18+, Deno, Bun, browsers and workerd holds the very same classes.
+  alias['@web-std/stream'] = webStdStreamBrowserEntry();
   return alias;
+}
+
+function webStdStreamBrowserEntry() {
+  const pnpmDir = join(root, 'node_modules', '.pnpm');
+  const dir = readdirSync(pnpmDir).find((d) => d.startsWith('@web-std+stream@'));
+  if (!dir) throw new Error('@web-std/stream is not installed');
+  return join(pnpmDir, dir, 'node_modules', '@web-std', 'stream', 'src', 'lib.js');
 }
