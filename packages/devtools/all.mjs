@@ -2,7 +2,10 @@
 // portable packages' suites unchanged in Node 24, Deno, Bun and headless Chromium (the proof that they are
 // runtime-free). Set STREAMSOCKET_RUNTIMES=node to run only the first part while developing.
 import { listPackages } from './workspace.mjs';
-import { testPackage, typecheck, add, portablePackages } from './test.mjs';
+import { testPackage, typecheck, add, portablePackages, runScriptSuite } from './test.mjs';
+import { readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { root } from './workspace.mjs';
 import { ensureTools } from './runtimes.mjs';
 
 export async function runAll() {
@@ -33,6 +36,14 @@ export async function runAll() {
       console.log(`\n@streamsocket/${pkg.name} [${runtime}]`);
       totals = add(totals, await testPackage(pkg, { runtime, coverage: false }));
     }
+  }
+  // Examples are run for real (their own servers, browsers, brokers): each has a test.mjs printing a uvu summary.
+  const examplesDir = join(root, 'examples');
+  for (const ex of readdirSync(examplesDir).sort()) {
+    const script = join(examplesDir, ex, 'test.mjs');
+    if (!existsSync(script)) continue;
+    console.log(`\nexamples/${ex}`);
+    totals = add(totals, await runScriptSuite(script));
   }
   if (others.includes('chromium') && portable.length) {
     console.log(`\nportable suites [chromium]`);

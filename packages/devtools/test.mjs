@@ -136,6 +136,23 @@ export async function testPackage(pkg, { runtime = 'node', coverage = runtime ==
   return totals;
 }
 
+/** Runs a plain Node script that uses uvu (an example's test.mjs) and counts its summary like a bundled suite. */
+export async function runScriptSuite(script, { timeoutMs = PER_FILE_TIMEOUT_MS } = {}) {
+  const rel = relative(root, script);
+  const t0 = Date.now();
+  const r = await runProcess(process.execPath, [script], {}, timeoutMs);
+  const s = parseUvuSummary(r.out);
+  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  if (!s) {
+    console.log(`  ✗ ${rel}: no summary (exit ${r.code}${r.timedOut ? ', timed out' : ''}, ${secs} s)\n${indent(tail(r.out))}`);
+    return { passed: 0, failed: 1, skipped: 0 };
+  }
+  if (r.code !== 0 && s.failed === 0) s.failed = 1;
+  console.log(`  ${s.failed ? '✗' : '✓'} ${rel}: ${s.passed} passed, ${s.failed} failed (${secs} s)`);
+  if (s.failed) console.log(indent(tail(r.out, 80)));
+  return s;
+}
+
 /** Type-checks a package's sources and tests (tsc --noEmit), one counted check per package. */
 export function typecheck(pkg) {
   const cfg = join(pkg.dir, 'tsconfig.test.json');
