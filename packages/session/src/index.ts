@@ -1,0 +1,11 @@
+export { createPipePair } from './pipe.js';
+export type { ByteDuplex, PipeEnd, PipeOptions } from './pipe.js';
+export { DEFAULTS, resolveOptions } from './options.js';
+export type { CommonOptions, ResolvedOptions, SessionLimits, SessionTimeouts, SessionBuffers } from './options.js';
+export { WebSocketError } from './errors.js';
+export type { WebSocketCloseInfo } from './errors.js';
+export { validateCloseArgs, utf8Length, MAX_REASON_BYTES } from './close-args.js';
+export { CloseEvent, MessageEvent } from './events.js';
+export type { CloseEventInit, MessageEventLike } from './events.js';
+export { TimerQueue, timers } from './timers.js';
+export type { TimerTarget, TimerEntry } from './timers.js';
