@@ -1,0 +1,160 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import net from 'node:net';
+import { socketStreams } from '../src/index.js';
+
+async function pair(host = '127.0.0.1'): Promise<[net.Socket, net.Socket, () => void]> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, host, r));
+  const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
+  const port = (server.address() as net.AddressInfo).port;
+  const client = net.connect(port, host);
+  await new Promise<void>((r) => client.once('connect', () => r()));
+  const srv = await accepted;
+  server.close();
+  return [client, srv, () => { client.destroy(); srv.destroy(); }];
+}
+
+const within = <T>(p: Promise<T>, ms = 3000, what = 'operation'): Promise<T> =>
+  Promise.race([p, new Promise<T>((_, rej) => setTimeout(() => rej(new Error(`${what} timed out`)), ms).unref())]);
+
+async function readAll(r: ReadableStream<Uint8Array>): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for await (const c of r as unknown as AsyncIterable<Uint8Array>) out.push(c);
+  return out;
+}
+const concat = (cs: Uint8Array[]): Uint8Array => {
+  const n = cs.reduce((a, c) => a + c.byteLength, 0);
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const c of cs) { out.set(c, o); o += c.byteLength; }
+  return out;
+};
+
+test('bytes round-trip both ways; chunks are plain Uint8Array views; head comes first', async () => {
+  const [a, b, done] = await pair();
+  try {
+    const A = socketStreams(a);
+    const B = socketStreams(b, { head: new Uint8Array([1, 2, 3]) });
+    // B answers first: sockets are not half-open (allowHalfOpen false), so A's FIN also ends B's side.
+    const wb = B.writable.getWriter();
+    await wb.write(new TextEncoder().encode('back'));
+    const backP = within(readAll(A.readable));
+    const wa = A.writable.getWriter();
+    await wa.write(new Uint8Array([4, 5]));
+    await wa.write(new Uint8Array(0));
+    await wa.write(new Uint8Array([6]));
+    await wa.close();
+    const got = await within(readAll(B.readable));
+    for (const c of got) {
+      assert.is(Object.getPrototypeOf(c), Uint8Array.prototype);
+    }
+    assert.equal([...concat(got)], [1, 2, 3, 4, 5, 6]);
+    await wb.close();
+    const back = await backP;
+    assert.is(new TextDecoder().decode(concat(back)), 'back');
+    await within(new Promise((r) => (a.destroyed ? r(null) : a.once('close', r))));
+    assert.ok(a.destroyed, 'socket released once both directions finished');
+  } finally { done(); }
+});
+
+test('works over ::1', async () => {
+  let p: [net.Socket, net.Socket, () => void];
+  try { p = await pair('::1'); } catch { console.log('  (no IPv6 loopback, skipped)'); return; }
+  const [a, b, done] = p;
+  try {
+    const A = socketStreams(a); const B = socketStreams(b);
+    const w = A.writable.getWriter();
+    await w.write(new Uint8Array([42]));
+    await w.close();
+    assert.equal([...concat(await within(readAll(B.readable)))], [42]);
+  } finally { done(); }
+});
+
+test('readable backpressure: a reader that stops reading pauses the socket', async () => {
+  const [a, b, done] = await pair();
+  try {
+    const B = socketStreams(b, { readHighWaterMark: 16 * 1024 });
+    const big = new Uint8Array(1024 * 1024);
+    let drained = 0;
+    // The sender writes until Node's own buffer stays full: the receiver is paused, so the kernel buffers fill.
+    for (let i = 0; i < 32; i++) if (!a.write(big)) drained++;
+    await new Promise((r) => setTimeout(r, 200));
+    const readSoFar = b.bytesRead;
+    assert.ok(readSoFar < 32 * 1024 * 1024, `receiver must not read everything (read ${readSoFar})`);
+    assert.ok(b.isPaused(), 'socket paused');
+    assert.ok(drained > 0);
+    // Now read everything: resumes.
+    a.end();
+    const total = concat(await within(readAll(B.readable), 10_000)).byteLength;
+    assert.is(total, 32 * 1024 * 1024);
+  } finally { done(); }
+});
+
+test('writable backpressure: write() waits for drain when the peer does not read', async () => {
+  const [a, b, done] = await pair();
+  try {
+    b.pause();
+    const A = socketStreams(a);
+    const w = A.writable.getWriter();
+    const chunk = new Uint8Array(256 * 1024);
+    let pending = false;
+    for (let i = 0; i < 200 && !pending; i++) {
+      const p = w.write(chunk);
+      const state = await Promise.race([p.then(() => 'done'), new Promise((r) => setTimeout(() => r('pending'), 20))]);
+      if (state === 'pending') pending = true;
+    }
+    assert.ok(pending, 'a write stayed pending while the peer did not read');
+    assert.ok(w.desiredSize !== null && w.desiredSize <= 0);
+    b.resume();
+    await within(w.ready, 5000, 'ready after drain');
+    w.releaseLock();
+    await A.writable.abort();
+  } finally { done(); }
+});
+
+test('peer FIN closes the readable cleanly (EOF)', async () => {
+  const [a, b, done] = await pair();
+  try {
+    const A = socketStreams(a);
+    b.end();
+    assert.equal(await within(readAll(A.readable)), []);
+  } finally { done(); }
+});
+
+test('peer reset errors both streams; abort() destroys the socket', async () => {
+  const [a, b, done] = await pair();
+  try {
+    const A = socketStreams(a);
+    const reader = A.readable.getReader();
+    const w = A.writable.getWriter();
+    b.resetAndDestroy();
+    const err = await within(reader.read().then(() => null, (e: unknown) => e));
+    assert.ok(err instanceof Error, 'read rejected');
+    await within(w.closed.then(() => assert.unreachable('closed cleanly'), () => {}));
+
+    const [c, d, done2] = await pair();
+    try {
+      const C = socketStreams(c);
+      const dClosed = new Promise((r) => { d.on('error', () => {}); d.once('close', r); });
+      await C.writable.abort(new Error('bye'));
+      assert.ok(c.destroyed);
+      await within(dClosed);
+      await C.readable.getReader().read().then(() => assert.unreachable('read ok'), () => {});
+    } finally { done2(); }
+  } finally { done(); }
+});
+
+test('cancel keeps draining so the peer FIN still releases the socket', async () => {
+  const [a, b, done] = await pair();
+  try {
+    const A = socketStreams(a);
+    await A.readable.cancel();
+    b.write(new Uint8Array(100_000));
+    b.end();
+    await A.writable.close();
+    await within(new Promise((r) => (a.destroyed ? r(null) : a.once('close', r))));
+  } finally { done(); }
+});
+
+test.run();
