@@ -1,0 +1,237 @@
+/**
+ * Per-connection permessage-deflate state (RFC 7692 section 7.2): one inflater for what the peer sends, one
+ * deflater for what we send, each with its own serial queue.
+ *
+ * Two code paths per direction, picked by the agreement:
+ * - Context takeover: one persistent zlib stream, fed one message per write (Z_SYNC_FLUSH). zlib streams work on
+ *   the threadpool, so each message costs a round trip (~25-45 µs on the reference machine).
+ * - No context takeover: no state between messages, so small messages (<= 64 KiB) go through zlib's one-shot
+ *   synchronous functions (~5-12 µs, no persistent memory at all); larger ones through a fresh stream that is
+ *   released right after, so a big message never blocks the event loop for long.
+ *
+ * Memory bound while inflating: output is produced in chunks of at most CHUNK_SIZE and counted as it comes; the
+ * moment the total passes `maxMessageSize` the zlib stream is destroyed and the call rejects with 1009. The most
+ * output ever held is maxMessageSize + CHUNK_SIZE (the synchronous path holds at most 2 x SYNC_LIMIT).
+ */
+import { CodecError } from '../errors.js';
+import type { Role } from '../frame.js';
+import { SerialQueue } from './serial.js';
+import {
+  DEFAULT_LEVEL, DEFAULT_MEM_LEVEL, DEFAULT_THRESHOLD, MAX_WINDOW_BITS, MIN_WINDOW_BITS,
+  type DeflateAgreement, type PerMessageDeflateOptions,
+} from './types.js';
+import { getZlib, type ZlibModule } from './zlib.js';
+import { ZPipe } from './zpipe.js';
+
+/** Appended to every compressed message before inflating, removed after deflating (RFC 7692 7.2.1, 7.2.2). */
+const TRAILER = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
+/** Largest message (input for deflate, output for inflate) handled by the blocking one-shot functions. */
+export const SYNC_LIMIT = 64 * 1024;
+/** Output chunk size of the zlib streams: the granularity of the inflate cap, and each stream's output buffer. */
+export const CHUNK_SIZE = 16 * 1024;
+
+/** The parameters of one direction, from our point of view. */
+interface Direction { windowBits: number; takeover: boolean }
+
+/** Splits an agreement into what we inflate (the peer's side) and what we deflate (ours). */
+export function directionParams(a: DeflateAgreement, role: Role): { inflate: Direction; deflate: Direction } {
+  const server = { windowBits: a.serverMaxWindowBits, takeover: !a.serverNoContextTakeover };
+  const client = { windowBits: a.clientMaxWindowBits, takeover: !a.clientNoContextTakeover };
+  return role === 'server' ? { inflate: client, deflate: server } : { inflate: server, deflate: client };
+}
+
+function checkBits(bits: number): number {
+  if (!Number.isInteger(bits) || bits < MIN_WINDOW_BITS || bits > MAX_WINDOW_BITS) {
+    throw new TypeError(`window bits must be an integer ${MIN_WINDOW_BITS}..${MAX_WINDOW_BITS}`);
+  }
+  return bits;
+}
+
+function isOutputLimitError(e: unknown): boolean {
+  return e instanceof RangeError && (e as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
+}
+
+/**
+ * Whether this zlib's one-shot inflate honours `maxOutputLength` (Node does since 14.5). Checked once per module
+ * with a tiny bomb, so a runtime that ignores the option falls back to the counted stream path instead of
+ * inflating without a bound.
+ */
+const syncCapWorks = new WeakMap<ZlibModule, boolean>();
+function canInflateSync(z: ZlibModule): boolean {
+  let ok = syncCapWorks.get(z);
+  if (ok === undefined) {
+    try {
+      const bomb = z.deflateRawSync(new Uint8Array(8192), { finishFlush: z.constants.Z_SYNC_FLUSH });
+      z.inflateRawSync(bomb, { finishFlush: z.constants.Z_SYNC_FLUSH, maxOutputLength: 1024 });
+      ok = false;
+    } catch (e) {
+      ok = isOutputLimitError(e);
+    }
+    syncCapWorks.set(z, ok);
+  }
+  return ok;
+}
+
+function concat(chunks: readonly Uint8Array[], extra: Uint8Array | null, trim = 0): Uint8Array {
+  let n = extra ? extra.length : 0;
+  for (const c of chunks) n += c.length;
+  const out = new Uint8Array(n - trim);
+  let o = 0;
+  for (const c of chunks) {
+    const take = Math.min(c.length, out.length - o);
+    out.set(take === c.length ? c : c.subarray(0, take), o);
+    o += take;
+  }
+  if (extra) out.set(extra, o);
+  return out;
+}
+
+const tooBig = (max: number): CodecError =>
+  new CodecError(1009, 'MESSAGE_TOO_BIG', `inflated message exceeds the ${max} byte limit`);
+const corrupt = (): CodecError =>
+  new CodecError(1007, 'INVALID_COMPRESSED_DATA', 'permessage-deflate data could not be inflated');
+const disposed = (): CodecError =>
+  new CodecError(1011, 'DEFLATE_DISPOSED', 'permessage-deflate state was disposed');
+
+/** Inflates the peer's messages. */
+class Inflater {
+  private pipe: ZPipe | null = null; // persistent only with context takeover
+  private readonly sync: boolean;
+
+  constructor(private readonly z: ZlibModule, private readonly dir: Direction, private readonly max: number) {
+    this.sync = !dir.takeover && canInflateSync(z);
+  }
+
+  async inflate(chunks: readonly Uint8Array[], out: Uint8Array[]): Promise<void> {
+    const input = concat(chunks, TRAILER);
+    const z = this.z;
+    if (this.sync) {
+      const limit = Math.min(this.max, SYNC_LIMIT);
+      try {
+        const r = z.inflateRawSync(input, { windowBits: this.dir.windowBits, finishFlush: z.constants.Z_SYNC_FLUSH, maxOutputLength: limit });
+        if (r.length) out.push(r);
+        return;
+      } catch (e) {
+        if (!isOutputLimitError(e)) throw corrupt();
+        if (limit === this.max) throw tooBig(this.max);
+        // Larger than the synchronous path takes: start over on a stream (no context, so nothing is lost).
+      }
+    }
+    const pipe = this.pipe ?? new ZPipe(z.createInflateRaw({
+      windowBits: this.dir.windowBits, chunkSize: CHUNK_SIZE, flush: z.constants.Z_SYNC_FLUSH,
+    }));
+    if (this.dir.takeover) this.pipe = pipe;
+    const got: Uint8Array[] = [];
+    let total = 0;
+    try {
+      await pipe.write(input, (chunk) => {
+        total += chunk.length;
+        if (total > this.max) pipe.abort(tooBig(this.max));
+        else got.push(chunk);
+      });
+    } catch (e) {
+      throw e instanceof CodecError ? e : corrupt();
+    } finally {
+      if (!this.dir.takeover) pipe.close(disposed());
+    }
+    for (const c of got) out.push(c);
+  }
+
+  dispose(): void {
+    this.pipe?.close(disposed());
+  }
+}
+
+/** Deflates our messages. */
+class Deflater {
+  private pipe: ZPipe | null = null; // persistent only with context takeover
+  private readonly windowBits: number;
+
+  constructor(private readonly z: ZlibModule, private readonly dir: Direction, private readonly level: number, private readonly memLevel: number) {
+    // zlib refuses windowBits 8 for raw deflate (it silently means 9 for the zlib format). Since zlib never emits a
+    // distance beyond 2^wbits - 262, a 9-bit compressor still fits a peer's 8-bit (256 byte) window (RFC 7692 7.1.2.1).
+    this.windowBits = Math.max(9, dir.windowBits);
+  }
+
+  async deflate(data: Uint8Array): Promise<Uint8Array> {
+    const z = this.z;
+    const opts = { windowBits: this.windowBits, level: this.level, memLevel: this.memLevel };
+    if (!this.dir.takeover && data.length <= SYNC_LIMIT) {
+      const r = z.deflateRawSync(data, { ...opts, finishFlush: z.constants.Z_SYNC_FLUSH });
+      return r.subarray(0, r.length - TRAILER.length);
+    }
+    const pipe = this.pipe ?? new ZPipe(z.createDeflateRaw({ ...opts, chunkSize: CHUNK_SIZE, flush: z.constants.Z_SYNC_FLUSH }));
+    if (this.dir.takeover) this.pipe = pipe;
+    const got: Uint8Array[] = [];
+    try {
+      await pipe.write(data, (chunk) => { got.push(chunk); });
+    } finally {
+      if (!this.dir.takeover) pipe.close(disposed());
+    }
+    // A sync flush always ends with the empty stored block 00 00 ff ff, which RFC 7692 7.2.1 says to remove.
+    return got.length === 1 ? got[0]!.subarray(0, got[0]!.length - TRAILER.length) : concat(got, null, TRAILER.length);
+  }
+
+  dispose(): void {
+    this.pipe?.close(disposed());
+  }
+}
+
+/**
+ * permessage-deflate for one connection. `decompress`/`compress` may be called without awaiting the previous
+ * call: each direction runs its operations strictly in call order.
+ */
+export class PerMessageDeflate {
+  private readonly inflater: Inflater;
+  private readonly deflater: Deflater;
+  private readonly inQueue = new SerialQueue();
+  private readonly outQueue = new SerialQueue();
+  private readonly threshold: number;
+  private disposed = false;
+
+  /** Throws Error when zlib is unavailable here (`deflateAvailable` false), TypeError for bad parameters. */
+  constructor(agreement: DeflateAgreement, role: Role, opts: PerMessageDeflateOptions) {
+    const z = getZlib();
+    if (!z) throw new Error('permessage-deflate is not available in this runtime (no node:zlib)');
+    checkBits(agreement.serverMaxWindowBits);
+    checkBits(agreement.clientMaxWindowBits);
+    if (!(opts.maxMessageSize >= 0)) throw new TypeError('maxMessageSize must be >= 0');
+    const dirs = directionParams(agreement, role);
+    this.threshold = opts.threshold ?? DEFAULT_THRESHOLD;
+    this.inflater = new Inflater(z, dirs.inflate, opts.maxMessageSize);
+    this.deflater = new Deflater(z, dirs.deflate, opts.level ?? DEFAULT_LEVEL, opts.memLevel ?? DEFAULT_MEM_LEVEL);
+  }
+
+  /**
+   * Inflates one message (the payloads of its frames, in order, RSV1 already checked by the caller) and appends
+   * the output chunks to `out` — only on success; the chunks may share an ArrayBuffer with other data.
+   * Rejects with CodecError 1009 'MESSAGE_TOO_BIG' as soon as the output passes `maxMessageSize`, and with
+   * CodecError 1007 'INVALID_COMPRESSED_DATA' when the data is not valid DEFLATE (see README for why 1007).
+   */
+  decompress(chunks: readonly Uint8Array[], out: Uint8Array[]): Promise<void> {
+    if (this.disposed) return Promise.reject(disposed());
+    return this.inQueue.run(() => this.inflater.inflate(chunks, out));
+  }
+
+  /**
+   * Deflates one message payload; the result has the trailing 00 00 ff ff removed (RFC 7692 7.2.1). `data` must not
+   * change until the promise settles.
+   */
+  compress(data: Uint8Array): Promise<Uint8Array> {
+    if (this.disposed) return Promise.reject(disposed());
+    return this.outQueue.run(() => this.deflater.deflate(data));
+  }
+
+  /** Whether a message of this size is worth compressing (>= threshold). */
+  shouldCompress(byteLength: number): boolean {
+    return byteLength >= this.threshold;
+  }
+
+  /** Releases both zlib streams; pending and later operations reject with CodecError 1011. Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.inflater.dispose();
+    this.deflater.dispose();
+  }
+}
