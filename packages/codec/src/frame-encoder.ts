@@ -1,0 +1,116 @@
+import type { EncoderOptions, Frame } from './frame.js';
+import { byteFromFrame, FIN, type FrameSink } from './frame-decoder.js';
+import { mask } from './mask.js';
+import { randomMaskKeys, type MaskKeySource } from './random.js';
+
+/**
+ * Payloads up to this size are copied behind their header into one chunk (one write instead of two). Larger
+ * unmasked payloads are passed on as they are, after a separate header chunk (no copy).
+ */
+export const COALESCE_LIMIT = 16 * 1024;
+
+/** Below this size masking is done inline (a call to mask() and a subarray cost more than the loop). */
+const INLINE_MASK_LIMIT = 64;
+
+/**
+ * Synchronous wire encoder: one frame in, one or two byte chunks out.
+ *
+ * Header forms are always minimal (7-bit length up to 125, 16-bit up to 65535, else 64-bit). A client masks every
+ * frame with a fresh key from the buffered CSPRNG source; a server never masks.
+ *
+ * Copies: a client frame is always copied once (masking must not modify the caller's payload) into a single chunk
+ * holding header and masked payload. A server frame up to COALESCE_LIMIT bytes is copied behind its header into one
+ * chunk; a larger one is emitted as a small header chunk followed by the caller's payload view itself (zero-copy),
+ * so the caller must not modify that payload until the chunk has been written out.
+ */
+export class FrameEncoder implements FrameSink {
+  private readonly client: boolean;
+  private readonly keys: MaskKeySource;
+  /** Where onFrame() writes (set by the owner before use). */
+  out: Uint8Array[] = [];
+
+  constructor(o: EncoderOptions) {
+    if (o.role !== 'client' && o.role !== 'server') throw new TypeError(`role must be 'client' or 'server'`);
+    this.client = o.role === 'client';
+    this.keys = o.maskKeys ?? randomMaskKeys;
+  }
+
+  /** Appends the wire bytes of `f` to `out`. Throws RangeError for a frame RFC 6455 forbids sending. */
+  encode(f: Frame, out: Uint8Array[]): void {
+    this.write(byteFromFrame(f), f.payload, out);
+  }
+
+  /** FrameSink: appends to `this.out`. */
+  onFrame(b0: number, payload: Uint8Array): void {
+    this.write(b0, payload, this.out);
+  }
+
+  /** Appends the wire bytes of a frame with first header byte `b0` to `out`. */
+  write(b0: number, payload: Uint8Array, out: Uint8Array[]): void {
+    const n = payload.length;
+    const opcode = b0 & 0x0f;
+    if (opcode > 2 && (opcode < 8 || opcode > 10)) throw new RangeError(`reserved opcode ${opcode}`);
+    if ((opcode & 0x08) !== 0 && (n > 125 || (b0 & FIN) === 0)) {
+      throw new RangeError('control frames must have FIN set and at most 125 payload bytes');
+    }
+    const lenBytes = n < 126 ? 0 : n < 65536 ? 2 : 8;
+    const client = this.client;
+    const hlen = 2 + lenBytes + (client ? 4 : 0);
+
+    if (!client && n > COALESCE_LIMIT) {
+      const header = new Uint8Array(hlen);
+      writeHeader(header, b0, n, lenBytes, 0);
+      out.push(header, payload);
+      return;
+    }
+
+    const buf = new Uint8Array(hlen + n);
+    writeHeader(buf, b0, n, lenBytes, client ? 0x80 : 0);
+    buf.set(payload, hlen);
+    if (client) {
+      const k = hlen - 4;
+      this.keys.fill(buf, k);
+      if (n <= INLINE_MASK_LIMIT) {
+        const k0 = buf[k]!, k1 = buf[k + 1]!, k2 = buf[k + 2]!, k3 = buf[k + 3]!;
+        let i = hlen;
+        const end = hlen + n;
+        for (; i + 3 < end; i += 4) {
+          buf[i]! ^= k0;
+          buf[i + 1]! ^= k1;
+          buf[i + 2]! ^= k2;
+          buf[i + 3]! ^= k3;
+        }
+        if (i < end) buf[i++]! ^= k0;
+        if (i < end) buf[i++]! ^= k1;
+        if (i < end) buf[i]! ^= k2;
+      } else {
+        mask(buf.subarray(hlen), buf.subarray(k, hlen), 0);
+      }
+    }
+    out.push(buf);
+  }
+}
+
+/** Writes the 2-byte header plus extended length; `maskBit` is 0x80 when a key follows. */
+function writeHeader(buf: Uint8Array, b0: number, n: number, lenBytes: number, maskBit: number): void {
+  buf[0] = b0;
+  if (lenBytes === 0) {
+    buf[1] = maskBit | n;
+  } else if (lenBytes === 2) {
+    buf[1] = maskBit | 126;
+    buf[2] = n >>> 8;
+    buf[3] = n & 0xff;
+  } else {
+    buf[1] = maskBit | 127;
+    const hi = Math.floor(n / 4294967296);
+    const lo = n >>> 0;
+    buf[2] = hi >>> 24;
+    buf[3] = (hi >>> 16) & 0xff;
+    buf[4] = (hi >>> 8) & 0xff;
+    buf[5] = hi & 0xff;
+    buf[6] = lo >>> 24;
+    buf[7] = (lo >>> 16) & 0xff;
+    buf[8] = (lo >>> 8) & 0xff;
+    buf[9] = lo & 0xff;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * @streamsocket/codec: RFC 6455 framing and messages as WHATWG TransformStreams over synchronous cores, plus
+ * permessage-deflate (RFC 7692). See README.md for the design notes (ownership, memory, backpressure, limits).
+ */
+export { CodecError, CloseCode } from './errors.js';
+export { Opcode, isControlOpcode, isKnownOpcode } from './opcodes.js';
+export type {
+  Role,
+  Frame,
+  CodecLimits,
+  StreamTuning,
+  DecoderOptions,
+  EncoderOptions,
+  Message,
+  TextMessage,
+  BinaryMessage,
+  PingMessage,
+  PongMessage,
+  CloseMessage,
+  MessageChunk,
+  PayloadSource,
+  OutgoingMessage,
+  IncomingMessage,
+} from './frame.js';
+export { FrameDecoder, type FrameSink } from './frame-decoder.js';
+export { FrameEncoder } from './frame-encoder.js';
+export { MessageAssembler } from './assembler.js';
+export {
+  FrameDecoderStream,
+  FrameEncoderStream,
+  MessageDecoderStream,
+  MessageEncoderStream,
+  WebSocketDecoderStream,
+  WebSocketEncoderStream,
+} from './streams.js';
+export { encodeClosePayload, decodeClosePayload, isValidCloseCode } from './close.js';
+export { mask } from './mask.js';
+export { randomMaskKeys, BufferedMaskKeySource, type MaskKeySource } from './random.js';
+export { Utf8Validator, isValidUtf8 } from './utf8.js';
+export { DEFAULT_MAX_MESSAGE_SIZE } from './limits.js';
+export { DEFAULT_HIGH_WATER_MARK } from './strategies.js';
+export type { DeflateAgreement } from './deflate-bridge.js';
