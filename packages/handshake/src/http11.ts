@@ -184,14 +184,12 @@ function absoluteAuthority(t: string): [number, number] | null {
 /**
  * Accepts origin-form ("/path?query") and absolute-form with an http(s)/ws(s)
  * scheme (RFC 9112 section 3.2). Rejects asterisk- and authority-form, fragments,
- * malformed percent-encoding, userinfo, and origin-form starting with "//"
- * (which URL resolvers would read as a different host).
+ * malformed percent-encoding and userinfo. Note that origin-form may start
+ * with "//" (valid, and browsers send it for ws://host//x): never resolve the
+ * path as a relative URL reference, which would read it as a host.
  */
 export function isValidTarget(t: string): boolean {
-  if (t.charCodeAt(0) === 0x2f) {
-    if (t.charCodeAt(1) === 0x2f) return false;
-    return isValidPathQuery(t, 0, PATH_CHAR);
-  }
+  if (t.charCodeAt(0) === 0x2f) return isValidPathQuery(t, 0, PATH_CHAR);
   const auth = absoluteAuthority(t);
   if (!auth) return false;
   const [a, e] = auth;
