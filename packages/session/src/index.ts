@@ -1,11 +1,28 @@
-export { createPipePair } from './pipe.js';
-export type { ByteDuplex, PipeEnd, PipeOptions } from './pipe.js';
-export { DEFAULTS, resolveOptions } from './options.js';
-export type { CommonOptions, ResolvedOptions, SessionLimits, SessionTimeouts, SessionBuffers } from './options.js';
+// Sessions (WebSocketStream API) over any byte duplex
+export { accept, connect, WebSocketStream } from './websocket-stream.js';
+export type { WebSocketOpenInfo, AcceptOptions, ConnectOptions } from './websocket-stream.js';
+export type { Refusal, Acceptance, RequestHook, HeaderInit } from './server-handshake.js';
+export type { CloseInfo, SendData, ReceiveData, ReadyState } from './connection.js';
+
+// The WHATWG WebSocket class
+export { WebSocket, createWebSocketClass, wrapWebSocket } from './websocket.js';
+export type { BinaryType, Dialer, DialOptions, WebSocketConstructor } from './websocket.js';
+export { CloseEvent, MessageEvent } from './events.js';
+export type { CloseEventInit, MessageEventLike } from './events.js';
+
+// Errors and validation
 export { WebSocketError } from './errors.js';
 export type { WebSocketCloseInfo } from './errors.js';
 export { validateCloseArgs, utf8Length, MAX_REASON_BYTES } from './close-args.js';
-export { CloseEvent, MessageEvent } from './events.js';
-export type { CloseEventInit, MessageEventLike } from './events.js';
+
+// In-memory byte pipe (tests, in-process bridges)
+export { createPipePair } from './pipe.js';
+export type { ByteDuplex, PipeEnd, PipeOptions } from './pipe.js';
+
+// Options
+export { DEFAULTS, resolveOptions } from './options.js';
+export type { CommonOptions, ResolvedOptions, SessionLimits, SessionTimeouts, SessionBuffers } from './options.js';
+
+// Shared timer queue (exposed for introspection in tests and benchmarks)
 export { TimerQueue, timers } from './timers.js';
 export type { TimerTarget, TimerEntry } from './timers.js';

@@ -1,0 +1,672 @@
+/**
+ * The core of a WebSocket session after the opening handshake: owns the codec
+ * streams, the close state machine (RFC 6455 section 7), ping/pong and timers.
+ * The public wrappers (WebSocketStream-shaped sessions, the WebSocket class)
+ * are thin layers over this class.
+ *
+ * Data flow
+ *   conn.readable --feed()--> WebSocketDecoderStream --pump()--> user readable
+ *                                                       (control frames handled inline)
+ *   user writable --sink--> WebSocketEncoderStream --pipeTo--> conn.writable
+ *                              ^ pong / ping / close written through the same writer
+ *
+ * Why one writer for data and control frames: the encoder is the only place
+ * that knows frame boundaries (fragmentation, deflate), so interleaving raw
+ * control frames beside it could split a frame. Control frames are therefore
+ * messages in the same queue; they wait behind at most the encoder's small
+ * queue, and a close frame is, by construction, written after every data
+ * message queued before it. Pongs are bounded: one in the encoder queue plus
+ * one "latest payload" slot (RFC 6455 5.5.3 allows answering only the latest ping).
+ *
+ * Backpressure: pump() reads the decoder only while the user readable's queue
+ * (byte-sized, `readHighWaterMark`) has room; the decoder's readable has a
+ * high-water mark of 0 and its writable a small one, so a reader that stops
+ * reading stops feed() reading the socket. On the way out the user writable's
+ * sink awaits the encoder writer's `ready`, which follows the socket.
+ */
+import { WebSocketDecoderStream, WebSocketEncoderStream, CodecError } from '@streamsocket/codec';
+import type { DeflateAgreement, Message, OutgoingMessage, Role } from '@streamsocket/codec';
+import { ReadableStream, WritableStream } from '@web-std/stream';
+import { WebSocketError } from './errors.js';
+import { timers, type TimerEntry, type TimerTarget } from './timers.js';
+import { encodeUtf8, utf8Length } from './close-args.js';
+import type { ByteDuplex } from './pipe.js';
+import type { ResolvedOptions } from './options.js';
+
+export const CONNECTING = 0;
+export const OPEN = 1;
+export const CLOSING = 2;
+export const CLOSED = 3;
+export type ReadyState = 0 | 1 | 2 | 3;
+
+/** What the user writable accepts. */
+export type SendData = string | ArrayBuffer | ArrayBufferView | Blob;
+/** What the user readable yields. */
+export type ReceiveData = string | Uint8Array;
+
+export interface CloseInfo {
+  closeCode: number;
+  reason: string;
+}
+
+export interface ConnectionInit {
+  role: Role;
+  conn: ByteDuplex;
+  /** Bytes that followed the HTTP head: the first frames. Fed to the decoder first. */
+  rest: Uint8Array;
+  options: ResolvedOptions;
+  deflate: DeflateAgreement | null;
+}
+
+const TIMER_CLOSE = 1;
+const TIMER_KEEPALIVE = 2;
+const TIMER_IDLE = 3;
+
+/** Internal codec stream tuning: see the file comment and README "Backpressure". */
+const DECODER_WRITABLE_HWM = 16 * 1024;
+const ENCODER_HWM = 16 * 1024;
+
+const noop = (): void => {};
+
+function chunkSize(chunk: unknown): number {
+  if (typeof chunk === 'string') return chunk.length;
+  if (chunk instanceof ArrayBuffer) return chunk.byteLength;
+  if (ArrayBuffer.isView(chunk)) return chunk.byteLength;
+  if (typeof Blob !== 'undefined' && chunk instanceof Blob) return chunk.size;
+  return 0;
+}
+
+function receivedSize(chunk: ReceiveData): number {
+  return typeof chunk === 'string' ? chunk.length : chunk.byteLength;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Truncates a string so that its UTF-8 encoding fits a close reason (123 bytes). */
+function clampReason(s: string): string {
+  if (utf8Length(s) <= 123) return s;
+  let out = '';
+  for (const ch of s) {
+    if (utf8Length(out + ch) > 123) break;
+    out += ch;
+  }
+  return out;
+}
+
+interface PendingPing {
+  payload: Uint8Array;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+let pingCounter = 0;
+
+export class Connection implements TimerTarget {
+  readonly role: Role;
+  readonly readable: ReadableStream<ReceiveData>;
+  readonly writable: WritableStream<SendData>;
+  /** Resolves on a clean close; rejects with WebSocketError (closeCode 1006) otherwise. Marked handled. */
+  readonly closed: Promise<CloseInfo>;
+  readyState: ReadyState = OPEN;
+  /** Bytes accepted by the writable and not yet handed to the encoder. */
+  bufferedAmount = 0;
+
+  private readonly opts: ResolvedOptions;
+  private readonly connReader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly decWriter: WritableStreamDefaultWriter<Uint8Array>;
+  private readonly decReader: ReadableStreamDefaultReader<Message>;
+  private readonly encWriter: WritableStreamDefaultWriter<OutgoingMessage>;
+  private readCtrl!: ReadableStreamDefaultController<ReceiveData>;
+  private writeCtrl!: WritableStreamDefaultController;
+  private resolveClosed!: (v: CloseInfo) => void;
+  private rejectClosed!: (e: unknown) => void;
+
+  /** Settles (never rejects) when the socket's write side is closed or failed. */
+  private readonly pipeDone: Promise<void>;
+  private transportClosing = false;
+  private readableDone = false;
+  private pullWaiter: (() => void) | null = null;
+
+  // Close state.
+  private closeQueued = false;
+  private pendingClose: { code: number | null; reason: string } | null = null;
+  private closeReceived: CloseInfo | null = null;
+  private eof = false;
+  private transportClosed = false;
+
+  // Outgoing ordering: `writeSeq` counts writes accepted by the writable (in the
+  // strategy's size(), which runs synchronously in write()), `doneSeq` writes the
+  // sink has finished. A close waits for doneSeq to reach the writeSeq it saw.
+  private writeSeq = 0;
+  private sinkSeq = 0;
+  private doneSeq = 0;
+  private acceptSeq = Infinity;
+
+  // Pings and pongs.
+  private pongBusy = false;
+  private nextPong: Uint8Array | null = null;
+  private pings: PendingPing[] | null = null;
+
+  // Timers: entries exist only while the corresponding feature is active.
+  private closeTimer: TimerEntry | null = null;
+  private keepaliveTimer: TimerEntry | null = null;
+  private idleTimer: TimerEntry | null = null;
+  private lastReceived = 0;
+  private lastActivity = 0;
+  private keepalivePingAt = 0;
+  private readonly trackTime: boolean;
+
+  constructor(init: ConnectionInit) {
+    const o = init.options;
+    this.opts = o;
+    this.role = init.role;
+    this.closed = new Promise<CloseInfo>((res, rej) => {
+      this.resolveClosed = res;
+      this.rejectClosed = rej;
+    });
+    this.closed.catch(noop);
+
+    const dec = new WebSocketDecoderStream({
+      role: init.role,
+      deflate: init.deflate,
+      maxFrameSize: o.maxFrameSize,
+      maxMessageSize: o.maxMessageSize,
+      writableHighWaterMark: DECODER_WRITABLE_HWM,
+      readableHighWaterMark: 0,
+    });
+    const enc = new WebSocketEncoderStream({
+      role: init.role,
+      deflate: init.deflate,
+      writableHighWaterMark: ENCODER_HWM,
+      readableHighWaterMark: ENCODER_HWM,
+      ...(o.fragmentSize !== undefined ? { fragmentSize: o.fragmentSize } : {}),
+      ...(o.deflate?.threshold !== undefined ? { compressThreshold: o.deflate.threshold } : {}),
+    });
+    this.decWriter = dec.writable.getWriter();
+    this.decReader = dec.readable.getReader() as ReadableStreamDefaultReader<Message>;
+    this.encWriter = enc.writable.getWriter();
+    this.connReader = init.conn.readable.getReader();
+    this.pipeDone = enc.readable.pipeTo(init.conn.writable).then(
+      () => this.onWriteEnd(null),
+      (e: unknown) => this.onWriteEnd(e),
+    );
+
+    this.readable = new ReadableStream<ReceiveData>(
+      {
+        start: (c) => {
+          this.readCtrl = c;
+        },
+        pull: () => {
+          const w = this.pullWaiter;
+          if (w) {
+            this.pullWaiter = null;
+            w();
+          }
+        },
+        cancel: (reason) => {
+          this.readableDone = true;
+          this.closeFromStream(reason, false);
+        },
+      },
+      { highWaterMark: o.readHighWaterMark, size: receivedSize },
+    );
+    this.writable = new WritableStream<SendData>(
+      {
+        start: (c) => {
+          this.writeCtrl = c;
+        },
+        write: (chunk) => this.sinkWrite(chunk),
+        close: () => this.closeFromStream(undefined, false),
+        abort: (reason) => this.closeFromStream(reason, true),
+      },
+      {
+        highWaterMark: o.writeHighWaterMark,
+        size: (chunk) => {
+          // Runs synchronously inside writer.write(): the ordering point for close().
+          this.writeSeq++;
+          const n = chunkSize(chunk);
+          this.bufferedAmount += n;
+          return n;
+        },
+      },
+    );
+
+    this.trackTime = o.keepaliveInterval > 0 || o.idleTimeout > 0;
+    if (this.trackTime) {
+      const now = Date.now();
+      this.lastReceived = now;
+      this.lastActivity = now;
+      if (o.keepaliveInterval > 0) this.keepaliveTimer = timers.schedule(this, TIMER_KEEPALIVE, o.keepaliveInterval);
+      if (o.idleTimeout > 0) this.idleTimer = timers.schedule(this, TIMER_IDLE, o.idleTimeout);
+    }
+
+    void this.feed(init.rest);
+    void this.pump();
+  }
+
+  // ---------------------------------------------------------------- input
+
+  /** Socket -> decoder, honouring the decoder's backpressure. */
+  private async feed(rest: Uint8Array): Promise<void> {
+    const r = this.connReader;
+    const w = this.decWriter;
+    try {
+      if (rest.byteLength > 0) w.write(rest).catch(noop);
+      for (;;) {
+        await w.ready;
+        const { done, value } = await r.read();
+        if (done) {
+          this.eof = true;
+          await w.close();
+          return;
+        }
+        if (this.trackTime) this.lastReceived = Date.now();
+        w.write(value).catch(noop);
+      }
+    } catch (e) {
+      // Either the socket errored (abort the decoder so pump() sees it) or the
+      // decoder failed (pump() sees the CodecError; stop reading the socket).
+      w.abort(e).catch(noop);
+      r.cancel(e).catch(noop);
+    }
+  }
+
+  /** Decoder -> user readable; control messages handled inline. */
+  private async pump(): Promise<void> {
+    const r = this.decReader;
+    try {
+      for (;;) {
+        if (this.readyState === OPEN && !this.readableDone && (this.readCtrl.desiredSize ?? 0) <= 0) {
+          await new Promise<void>((resolve) => {
+            this.pullWaiter = resolve;
+          });
+          continue;
+        }
+        const { done, value } = await r.read();
+        if (done) return this.onEof();
+        this.onMessage(value);
+        if (this.readyState === CLOSED) return;
+      }
+    } catch (e) {
+      this.onReadError(e);
+    }
+  }
+
+  private onMessage(m: Message): void {
+    switch (m.type) {
+      case 'text':
+      case 'binary':
+        if (this.opts.idleTimeout > 0) this.lastActivity = Date.now();
+        if (this.readableDone || this.closeReceived) return;
+        // While closing, deliver what fits and discard the rest: the peer is
+        // finishing, and we must keep reading to see its close frame.
+        if (this.readyState !== OPEN && (this.readCtrl.desiredSize ?? 0) <= 0) return;
+        this.readCtrl.enqueue(m.data);
+        return;
+      case 'ping':
+        if (!this.closeQueued && this.pendingClose === null) this.sendPong(m.data);
+        return;
+      case 'pong':
+        this.onPong(m.data);
+        return;
+      case 'close':
+        this.onCloseFrame(m.code, m.reason);
+        return;
+    }
+  }
+
+  private onEof(): void {
+    this.eof = true;
+    if (this.readyState === CLOSED) return;
+    if (this.closeReceived) {
+      // Peer closed TCP after its close frame: the normal end for a client, and
+      // acceptable for a server whose echo is still flushing.
+      this.closeTransport(false);
+      this.finishAfterFlush(true);
+      return;
+    }
+    this.abnormal(new Error('connection closed without a close frame'));
+  }
+
+  private onReadError(e: unknown): void {
+    if (this.readyState === CLOSED) return;
+    if (e instanceof CodecError) {
+      if (this.closeReceived) return this.onEof(); // garbage after the close frame
+      return this.fail(e);
+    }
+    if (this.closeReceived && this.closeQueued) return this.onEof();
+    this.abnormal(e);
+  }
+
+  // ---------------------------------------------------------------- output
+
+  private async sinkWrite(chunk: SendData): Promise<void> {
+    const seq = ++this.sinkSeq;
+    const size = chunkSize(chunk);
+    try {
+      if (seq > this.acceptSeq || this.closeQueued || this.readyState === CLOSED) {
+        throw new DOMException('The WebSocket is closing or closed.', 'InvalidStateError');
+      }
+      let msg: OutgoingMessage;
+      if (typeof chunk === 'string') msg = { type: 'text', data: chunk };
+      else if (chunk instanceof Uint8Array) msg = { type: 'binary', data: chunk };
+      else if (chunk instanceof ArrayBuffer) msg = { type: 'binary', data: new Uint8Array(chunk) };
+      else if (ArrayBuffer.isView(chunk)) msg = { type: 'binary', data: new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength) };
+      else if (typeof Blob !== 'undefined' && chunk instanceof Blob) msg = { type: 'binary', data: new Uint8Array(await chunk.arrayBuffer()) };
+      else throw new TypeError('WebSocket data must be a string, ArrayBuffer, ArrayBufferView or Blob');
+      await this.encWriter.ready;
+      if (this.closeQueued) throw new DOMException('The WebSocket is closing or closed.', 'InvalidStateError');
+      this.encWriter.write(msg).catch(noop);
+      if (this.opts.idleTimeout > 0) this.lastActivity = Date.now();
+    } catch (e) {
+      // A bad chunk errors the writable (streams semantics); with no way left to
+      // send, close the session too rather than leave it half-usable.
+      if (e instanceof TypeError && this.readyState === OPEN) queueMicrotask(() => this.close(null, ''));
+      throw e;
+    } finally {
+      this.bufferedAmount -= size;
+      this.doneSeq = seq;
+      if (this.pendingClose && seq >= this.acceptSeq) this.sendClose();
+    }
+  }
+
+  private sendPong(data: Uint8Array): void {
+    if (this.pongBusy) {
+      this.nextPong = data; // keep only the latest (RFC 6455 5.5.3)
+      return;
+    }
+    this.pongBusy = true;
+    this.encWriter.write({ type: 'pong', data }).then(
+      () => {
+        this.pongBusy = false;
+        const next = this.nextPong;
+        if (next && !this.closeQueued) {
+          this.nextPong = null;
+          this.sendPong(next);
+        }
+      },
+      noop,
+    );
+  }
+
+  private onWriteEnd(err: unknown): void {
+    this.transportClosed = true;
+    if (this.readyState === CLOSED || err === null) return;
+    // The socket refused a write. After the close handshake that is just the
+    // peer closing first; before it, the connection is gone.
+    if (this.closeReceived) return;
+    this.abnormal(err);
+  }
+
+  // ---------------------------------------------------------------- ping
+
+  /** Sends a ping; resolves when a pong with the same payload arrives, rejects on close. */
+  ping(data?: Uint8Array): Promise<void> {
+    if (this.readyState !== OPEN || this.pendingClose || this.closeQueued) {
+      return Promise.reject(new DOMException('The WebSocket is not open.', 'InvalidStateError'));
+    }
+    let payload: Uint8Array;
+    if (data === undefined) {
+      // A unique payload lets concurrent pings be told apart.
+      payload = new Uint8Array(4);
+      new DataView(payload.buffer).setUint32(0, ++pingCounter >>> 0);
+    } else {
+      if (data.byteLength > 125) return Promise.reject(new RangeError('ping payload must be at most 125 bytes'));
+      payload = data.slice();
+    }
+    return new Promise<void>((resolve, reject) => {
+      (this.pings ??= []).push({ payload, resolve, reject });
+      this.encWriter.write({ type: 'ping', data: payload }).catch(noop);
+    });
+  }
+
+  private onPong(data: Uint8Array): void {
+    const pings = this.pings;
+    if (!pings) return;
+    const i = pings.findIndex((p) => sameBytes(p.payload, data));
+    if (i < 0) return; // unsolicited pong (a heartbeat): allowed, ignored
+    // A peer may answer only the latest of several pings, so a pong also settles older ones.
+    const settled = pings.splice(0, i + 1);
+    if (pings.length === 0) this.pings = null;
+    for (const p of settled) p.resolve();
+  }
+
+  // ---------------------------------------------------------------- close
+
+  /** Starts the closing handshake. `code` null sends a close frame without a code. */
+  close(code: number | null, reason: string): void {
+    if (this.readyState !== OPEN) return;
+    this.readyState = CLOSING;
+    this.startCloseTimer();
+    this.queueClose(code, reason);
+  }
+
+  /**
+   * Closing triggered by the user's streams: writable close/abort, readable
+   * cancel. A WebSocketError reason carries the code and reason to send (as in
+   * the WHATWG proposal); anything else closes without a code.
+   */
+  private closeFromStream(reason: unknown, aborted: boolean): void {
+    // An abort discards the writes still queued in the writable: they never
+    // reach the sink, so don't wait for them (no write is in flight during abort).
+    if (aborted) this.writeSeq = this.doneSeq;
+    if (reason instanceof WebSocketError && reason.closeCode !== null) this.close(reason.closeCode, reason.reason);
+    else this.close(null, '');
+  }
+
+  /** Queues our close frame behind every message the writable accepted so far. */
+  private queueClose(code: number | null, reason: string): void {
+    if (this.pendingClose || this.closeQueued) return;
+    this.pendingClose = { code, reason };
+    this.acceptSeq = this.writeSeq;
+    if (this.doneSeq >= this.acceptSeq) this.sendClose();
+  }
+
+  private sendClose(): void {
+    const pc = this.pendingClose;
+    if (!pc || this.closeQueued) return;
+    this.closeQueued = true;
+    this.pendingClose = null;
+    this.nextPong = null;
+    const msg: OutgoingMessage = pc.code === null ? { type: 'close' } : { type: 'close', code: pc.code, reason: pc.reason };
+    this.encWriter.write(msg).catch(noop);
+    if (this.closeReceived) this.onHandshakeDone();
+  }
+
+  private onCloseFrame(code: number, reason: string): void {
+    if (this.closeReceived) return;
+    this.closeReceived = { closeCode: code, reason };
+    this.closeReadable();
+    if (this.readyState === OPEN) {
+      // Peer-initiated: echo its code and reason (none if it sent none; RFC 6455
+      // 5.5.1), after the messages we had already queued.
+      this.readyState = CLOSING;
+      this.startCloseTimer();
+      this.queueClose(code === 1005 ? null : code, code === 1005 ? '' : reason);
+    } else if (this.closeQueued) {
+      this.onHandshakeDone();
+    }
+    // else: our close is still waiting for queued messages; sendClose() completes.
+  }
+
+  /** Both close frames exchanged. The server closes TCP first (RFC 6455 7.1.1). */
+  private onHandshakeDone(): void {
+    if (this.role === 'server' || this.eof) {
+      this.closeTransport(false);
+      this.finishAfterFlush(true);
+    } else {
+      // Client: give the server closeTimeout to close TCP; onEof() finishes.
+      this.startCloseTimer(true);
+    }
+  }
+
+  /** Protocol error from the codec: send its close code, then close (RFC 6455 7.1.7). */
+  private fail(e: CodecError): void {
+    if (this.readyState === CLOSED) return;
+    this.readyState = CLOSING;
+    this.acceptSeq = this.sinkSeq; // nothing not yet started is sent any more
+    this.pendingClose = null;
+    if (!this.closeQueued) {
+      this.closeQueued = true;
+      this.encWriter.write({ type: 'close', code: e.closeCode, reason: clampReason(e.message) }).catch(noop);
+    }
+    this.startCloseTimer();
+    this.closeReadable(WebSocketError.internal(e.message, 1006, '', e));
+    this.closeTransport(false);
+    this.finishAfterFlush(false, e);
+  }
+
+  /** Abrupt end: socket error, EOF without a close frame, close timeout, keepalive timeout. */
+  private abnormal(cause: unknown): void {
+    if (this.readyState === CLOSED) return;
+    this.closeTransport(true, cause);
+    this.finish(false, cause);
+  }
+
+  private startCloseTimer(restart = false): void {
+    if (this.closeTimer && !restart) return;
+    if (this.closeTimer) timers.reschedule(this.closeTimer, this.opts.closeTimeout);
+    else this.closeTimer = timers.schedule(this, TIMER_CLOSE, this.opts.closeTimeout);
+  }
+
+  private closeReadable(err?: unknown): void {
+    if (this.readableDone) return;
+    this.readableDone = true;
+    try {
+      if (err === undefined) this.readCtrl.close();
+      else this.readCtrl.error(err);
+    } catch {
+      /* already closed/errored */
+    }
+  }
+
+  /**
+   * graceful: flush our queued frames, half-close the write side (FIN), and
+   * only then stop reading: some adapters (Node's Duplex.toWeb) destroy the
+   * whole socket when the readable is cancelled, which would drop unflushed
+   * bytes such as our close frame.
+   * abrupt: drop everything queued (RST-like).
+   */
+  private closeTransport(abrupt: boolean, reason?: unknown): void {
+    if (abrupt) {
+      this.transportClosing = true;
+      this.encWriter.abort(reason).catch(noop);
+      this.connReader.cancel(reason).catch(noop);
+      this.decReader.cancel(reason).catch(noop);
+      return;
+    }
+    if (this.transportClosing) return;
+    this.transportClosing = true;
+    this.encWriter.close().catch(noop);
+    void this.pipeDone.then(() => this.connReader.cancel().catch(noop));
+  }
+
+  /** Finishes once our queued frames are flushed and the write side closed (or the close timer gives up). */
+  private finishAfterFlush(clean: boolean, cause?: unknown): void {
+    void this.pipeDone.then(() => this.finish(clean, cause));
+  }
+
+  private finish(clean: boolean, cause?: unknown): void {
+    if (this.readyState === CLOSED) return;
+    this.readyState = CLOSED;
+    timers.cancel(this.closeTimer);
+    timers.cancel(this.keepaliveTimer);
+    timers.cancel(this.idleTimer);
+    this.closeTimer = this.keepaliveTimer = this.idleTimer = null;
+    this.pendingClose = null;
+    this.nextPong = null;
+    const pullWaiter = this.pullWaiter;
+    this.pullWaiter = null;
+    pullWaiter?.();
+
+    const info = this.closeReceived;
+    let err: WebSocketError | null = null;
+    if (clean && info) {
+      this.closeReadable();
+      try {
+        this.writeCtrl.error(new DOMException('The WebSocket is closed.', 'InvalidStateError'));
+      } catch {
+        /* ignore */
+      }
+      this.resolveClosed({ closeCode: info.closeCode, reason: info.reason });
+    } else {
+      const msg = cause instanceof Error ? cause.message : 'the connection was closed abnormally';
+      err = WebSocketError.internal(msg, 1006, '', cause);
+      this.closeReadable(err);
+      try {
+        this.writeCtrl.error(err);
+      } catch {
+        /* ignore */
+      }
+      this.rejectClosed(err);
+    }
+    const pings = this.pings;
+    this.pings = null;
+    if (pings) {
+      const e = err ?? new WebSocketError('The WebSocket was closed before the pong arrived.');
+      for (const p of pings) p.reject(e);
+    }
+    // Make sure nothing keeps reading or writing.
+    if (!this.transportClosed) this.closeTransport(!clean, cause);
+    else this.connReader.cancel().catch(noop);
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  onTimer(kind: number, now: number): void {
+    if (this.readyState === CLOSED) return;
+    if (kind === TIMER_CLOSE) {
+      this.closeTimer = null;
+      if (this.closeReceived && this.closeQueued) {
+        // Handshake done; the peer just did not close TCP (or drain) in time.
+        this.closeTransport(true, new Error('close timeout'));
+        this.finish(true);
+      } else {
+        this.abnormal(new Error('close timeout: the peer did not answer the close frame'));
+      }
+    } else if (kind === TIMER_KEEPALIVE) {
+      this.keepaliveTick(now);
+    } else if (kind === TIMER_IDLE) {
+      const idle = this.opts.idleTimeout;
+      const since = now - this.lastActivity;
+      if (this.readyState !== OPEN) return;
+      if (since >= idle) this.close(1001, 'idle timeout');
+      else timers.reschedule(this.idleTimer!, idle - since);
+    }
+  }
+
+  private keepaliveTick(now: number): void {
+    const entry = this.keepaliveTimer!;
+    if (this.readyState !== OPEN) return;
+    const { keepaliveInterval: interval, keepaliveTimeout: timeout } = this.opts;
+    // Our own reader being slow stops us reading the socket, so we could not
+    // see a pong: that is not a dead peer. Wait for the reader.
+    const stalled = this.pullWaiter !== null;
+    if (this.keepalivePingAt !== 0) {
+      if (this.lastReceived >= this.keepalivePingAt || stalled) {
+        this.keepalivePingAt = 0;
+      } else if (now - this.keepalivePingAt >= timeout) {
+        this.abnormal(new Error('keepalive timeout: no answer from the peer'));
+        return;
+      } else {
+        timers.reschedule(entry, timeout - (now - this.keepalivePingAt));
+        return;
+      }
+    }
+    const since = now - this.lastReceived;
+    if (since < interval || stalled) {
+      timers.reschedule(entry, stalled ? interval : interval - since);
+      return;
+    }
+    this.keepalivePingAt = now;
+    this.encWriter.write({ type: 'ping', data: new Uint8Array(0) }).catch(noop);
+    timers.reschedule(entry, timeout);
+  }
+}
+
+/** Bytes of a string's UTF-8 form; exported for the WebSocket class's bufferedAmount. */
+export { encodeUtf8 };

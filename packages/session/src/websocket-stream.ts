@@ -1,0 +1,228 @@
+/**
+ * The WebSocketStream-shaped session object (WHATWG proposal / Chromium):
+ * `opened` resolves to `{ readable, writable, protocol, extensions }`,
+ * `closed` to `{ closeCode, reason }`, `close({ closeCode, reason })`.
+ * `accept()` (server role) and `connect()` (client role) create one over any
+ * byte duplex.
+ *
+ * Promise semantics (consistent everywhere):
+ * - `opened` rejects if the handshake fails: HandshakeError (refusal status,
+ *   validation failure, timeout), the AbortSignal's reason, or a WebSocketError
+ *   if close() was called while connecting.
+ * - `closed` resolves only after a clean close (close frames exchanged); every
+ *   other end (failed handshake, abrupt disconnect, protocol error, close or
+ *   keepalive timeout) rejects it with a WebSocketError whose closeCode is 1006
+ *   and whose `cause` is the underlying error (e.g. the CodecError whose
+ *   closeCode we sent).
+ * - Both promises are marked handled internally: ignoring them never produces
+ *   an unhandled rejection.
+ */
+import type { RequestHead, ResponseHead } from '@streamsocket/handshake';
+import { Connection, CONNECTING, CLOSED, type CloseInfo, type ReadyState, type ReceiveData, type SendData } from './connection.js';
+import { WebSocketError, type WebSocketCloseInfo } from './errors.js';
+import { validateCloseArgs } from './close-args.js';
+import { HandshakeGuard } from './guard.js';
+import { resolveOptions, type ResolvedOptions } from './options.js';
+import type { ByteDuplex } from './pipe.js';
+import { serverHandshake, abortConn, type AcceptOptions } from './server-handshake.js';
+import { clientHandshake, prepareRequest, type ConnectOptions } from './client-handshake.js';
+import type { DeflateAgreement } from '@streamsocket/codec';
+
+export interface WebSocketOpenInfo {
+  readable: ReadableStream<ReceiveData>;
+  writable: WritableStream<SendData>;
+  protocol: string;
+  extensions: string;
+}
+
+/** What a handshake hands over to build the session. */
+export interface SessionStart {
+  role: 'client' | 'server';
+  conn: ByteDuplex;
+  rest: Uint8Array;
+  deflate: DeflateAgreement | null;
+  protocol: string;
+  extensions: string;
+  url?: string;
+  request?: RequestHead;
+  response?: ResponseHead;
+}
+
+const noop = (): void => {};
+
+function isThenable<T>(x: T | Promise<T>): x is Promise<T> {
+  return typeof (x as { then?: unknown }).then === 'function';
+}
+
+export class WebSocketStream {
+  /** ws:/wss: URL: the one connected to (client), or rebuilt from Host + request target (server). */
+  url: string;
+  readonly opened: Promise<WebSocketOpenInfo>;
+  readonly closed: Promise<CloseInfo>;
+  /** Server role: the request head, once read. */
+  request: RequestHead | null = null;
+  /** Client role: the 101 response head. */
+  response: ResponseHead | null = null;
+
+  private conn: Connection | null = null;
+  private guard: HandshakeGuard | null;
+  private failed = false;
+  private protocolValue = '';
+  private extensionsValue = '';
+
+  /** @internal Use accept() / connect() / createWebSocketStreamClass(). */
+  constructor(url: string, guard: HandshakeGuard, options: ResolvedOptions, run: () => Promise<SessionStart>) {
+    this.url = url;
+    this.guard = guard;
+    let resolveClosed!: (v: CloseInfo) => void;
+    let rejectClosed!: (e: unknown) => void;
+    this.closed = new Promise<CloseInfo>((res, rej) => {
+      resolveClosed = res;
+      rejectClosed = rej;
+    });
+    this.closed.catch(noop);
+    this.opened = run().then(
+      (s) => {
+        guard.dispose();
+        this.guard = null;
+        if (s.url !== undefined) this.url = s.url;
+        this.request = s.request ?? null;
+        this.response = s.response ?? null;
+        this.protocolValue = s.protocol;
+        this.extensionsValue = s.extensions;
+        const conn = new Connection({ role: s.role, conn: s.conn, rest: s.rest, options, deflate: s.deflate });
+        this.conn = conn;
+        conn.closed.then(resolveClosed, rejectClosed);
+        return { readable: conn.readable, writable: conn.writable, protocol: s.protocol, extensions: s.extensions };
+      },
+      (e: unknown) => {
+        guard.dispose();
+        this.guard = null;
+        this.failed = true;
+        const msg = e instanceof Error ? e.message : 'the opening handshake failed';
+        rejectClosed(WebSocketError.internal(msg, 1006, '', e));
+        throw e;
+      },
+    );
+    this.opened.catch(noop);
+  }
+
+  /** 0 CONNECTING, 1 OPEN, 2 CLOSING, 3 CLOSED. */
+  get readyState(): ReadyState {
+    if (this.conn) return this.conn.readyState;
+    return this.failed ? CLOSED : CONNECTING;
+  }
+
+  /** Selected subprotocol ('' before open or if none). */
+  get protocol(): string {
+    return this.protocolValue;
+  }
+
+  /** Negotiated Sec-WebSocket-Extensions value ('' before open or if none). */
+  get extensions(): string {
+    return this.extensionsValue;
+  }
+
+  /** Bytes accepted by the writable but not yet handed to the encoder. */
+  get bufferedAmount(): number {
+    return this.conn?.bufferedAmount ?? 0;
+  }
+
+  /**
+   * Starts the closing handshake (after every message already written), or
+   * aborts the opening handshake if still connecting. Throws InvalidAccessError
+   * / SyntaxError for a code other than 1000 or 3000-4999 / a reason over 123
+   * UTF-8 bytes. No code: the close frame carries none (the peer sees 1005).
+   */
+  close(info: WebSocketCloseInfo = {}): void {
+    const { code, reason } = validateCloseArgs(info.closeCode, info.reason);
+    if (this.guard) {
+      this.guard.trip(new WebSocketError('The WebSocket was closed before the connection was established.'));
+      return;
+    }
+    this.conn?.close(code, reason);
+  }
+
+  /** Sends a ping and resolves when its pong arrives; rejects if the session closes first or is not open. */
+  ping(data?: Uint8Array): Promise<void> {
+    if (!this.conn) return Promise.reject(new DOMException('The WebSocket is not open.', 'InvalidStateError'));
+    return this.conn.ping(data);
+  }
+}
+
+/**
+ * Server role: reads and answers the opening handshake on `conn`, then runs the
+ * session. Refusals are answered (status, headers, body) and the connection
+ * closed; `opened` then rejects with the HandshakeError.
+ */
+export function accept(conn: ByteDuplex, options: AcceptOptions = {}): WebSocketStream {
+  const o = resolveOptions(options);
+  const guard = new HandshakeGuard(o.handshakeTimeout, options.signal, 408);
+  const ws: WebSocketStream = new WebSocketStream('', guard, o, async () => {
+    const s = await serverHandshake(conn, o, options, guard);
+    const host = s.handshake.request.headers.get('host') ?? 'localhost';
+    ws.request = s.handshake.request;
+    return {
+      role: 'server',
+      conn,
+      rest: s.rest,
+      deflate: s.deflate,
+      protocol: s.handshake.protocol,
+      extensions: s.handshake.extensions,
+      url: `ws://${host}${s.handshake.path}`,
+      request: s.handshake.request,
+    };
+  });
+  return ws;
+}
+
+/**
+ * Client role: writes the opening request for `url` on `conn` (or on the
+ * connection a promise resolves to, so dialing counts against the handshake
+ * timeout and abort), validates the 101, then runs the session. Throws
+ * SyntaxError/TypeError synchronously for a bad URL, protocols or headers.
+ */
+export function connect(conn: ByteDuplex | Promise<ByteDuplex>, url: string | URL, options: ConnectOptions = {}): WebSocketStream {
+  const o = resolveOptions(options);
+  let req: ReturnType<typeof prepareRequest>;
+  try {
+    req = prepareRequest(url, o, options);
+  } catch (e) {
+    if (isThenable(conn)) conn.then((c) => abortConn(c, e), noop);
+    else abortConn(conn, e);
+    throw e;
+  }
+  const guard = new HandshakeGuard(o.handshakeTimeout, options.signal, 0);
+  return startClient(conn, req, o, guard);
+}
+
+/** @internal shared with the WebSocket class. */
+export function startClient(
+  conn: ByteDuplex | Promise<ByteDuplex>,
+  req: ReturnType<typeof prepareRequest>,
+  o: ResolvedOptions,
+  guard: HandshakeGuard,
+): WebSocketStream {
+  return new WebSocketStream(req.url.href, guard, o, async () => {
+    let c: ByteDuplex;
+    try {
+      c = await guard.race(conn);
+    } catch (e) {
+      // A connection that arrives after an abort/timeout must not leak.
+      if (isThenable(conn)) conn.then((late) => abortConn(late, e), noop);
+      throw e;
+    }
+    const s = await clientHandshake(c, req, o, guard);
+    return {
+      role: 'client',
+      conn: c,
+      rest: s.rest,
+      deflate: s.deflate,
+      protocol: s.protocol,
+      extensions: s.extensions,
+      response: s.response,
+    };
+  });
+}
+
+export type { AcceptOptions, ConnectOptions };

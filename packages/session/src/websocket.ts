@@ -1,0 +1,338 @@
+/**
+ * The WHATWG `WebSocket` interface on top of a WebSocketStream session, so code
+ * written for a browser runs unchanged over any adapter:
+ *
+ *   const WebSocket = createWebSocketClass(dial);   // dial: (url, opts) => Promise<{readable, writable}>
+ *   const ws = new WebSocket('ws://host/path', ['chat']);
+ *
+ * and, server side, `wrapWebSocket(accept(conn, options))`.
+ *
+ * Like a browser's, this class does not apply backpressure to incoming
+ * messages (each is dispatched as soon as it is decoded) and `send()` queues
+ * without bound, reported by `bufferedAmount`. Use the WebSocketStream API
+ * when flow control matters.
+ */
+import { CloseEvent, MessageEvent } from './events.js';
+import { validateCloseArgs, utf8Length } from './close-args.js';
+import { WebSocketError } from './errors.js';
+import { HandshakeGuard } from './guard.js';
+import { resolveOptions } from './options.js';
+import type { ByteDuplex } from './pipe.js';
+import { prepareRequest, type ConnectOptions } from './client-handshake.js';
+import { startClient, WebSocketStream } from './websocket-stream.js';
+import type { ReceiveData, SendData } from './connection.js';
+
+export type BinaryType = 'blob' | 'arraybuffer';
+
+/** Options a dialer receives: the protocols asked for, and a signal that aborts the connect. */
+export interface DialOptions {
+  protocols: string[];
+  signal: AbortSignal;
+}
+
+/**
+ * Opens the byte connection for a URL (TCP or TLS by `url.protocol`). May also
+ * return a ready WebSocketStream (for adapters with their own handshake).
+ */
+export type Dialer = (url: URL, opts: DialOptions) => Promise<ByteDuplex | WebSocketStream> | ByteDuplex | WebSocketStream;
+
+type Handler = ((this: WebSocket, ev: Event) => unknown) | null;
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+
+const noop = (): void => {};
+
+/** A fresh ArrayBuffer holding exactly the bytes of `u8` (no copy when it already is one). */
+function toArrayBuffer(u8: Uint8Array): ArrayBuffer {
+  if (u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength && u8.buffer instanceof ArrayBuffer) return u8.buffer;
+  return u8.slice().buffer as ArrayBuffer;
+}
+
+function isSession(x: unknown): x is WebSocketStream {
+  return x instanceof WebSocketStream;
+}
+
+export class WebSocket extends EventTarget {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
+  declare readonly CONNECTING: 0;
+  declare readonly OPEN: 1;
+  declare readonly CLOSING: 2;
+  declare readonly CLOSED: 3;
+
+  /** The underlying session (WebSocketStream API): for ping(), request headers, etc. */
+  readonly session: WebSocketStream;
+  private state = CONNECTING;
+  private binary: BinaryType = 'blob';
+  private writer: WritableStreamDefaultWriter<SendData> | null = null;
+  private inFlight = 0;
+  private discarded = 0;
+  private handlers: Record<string, Handler> | null = null;
+  private handlerHost: { handleEvent(e: Event): void } | null = null;
+
+  /**
+   * Wraps a session (e.g. from accept()). Browser-style `new WebSocket(url)`
+   * needs a dialer: see createWebSocketClass().
+   */
+  constructor(session: WebSocketStream) {
+    super();
+    if (!isSession(session)) {
+      throw new TypeError('Use createWebSocketClass(dial) for a WebSocket constructor that takes a URL');
+    }
+    this.session = session;
+    session.opened.then(
+      (info) => this.onOpen(info.readable, info.writable),
+      () => this.onFailed(),
+    );
+  }
+
+  get url(): string {
+    return this.session.url;
+  }
+  get readyState(): number {
+    if (this.state === OPEN && this.session.readyState >= CLOSING) return CLOSING;
+    return this.state;
+  }
+  get protocol(): string {
+    return this.session.protocol;
+  }
+  get extensions(): string {
+    return this.session.extensions;
+  }
+  /** Bytes passed to send() not yet handed to the encoder, plus those discarded after closing (per spec). */
+  get bufferedAmount(): number {
+    return this.inFlight + this.discarded;
+  }
+  get binaryType(): BinaryType {
+    return this.binary;
+  }
+  set binaryType(v: BinaryType) {
+    // WebIDL enum attribute: invalid values are ignored.
+    if (v === 'blob' || v === 'arraybuffer') this.binary = v;
+  }
+
+  send(data: string | ArrayBufferLike | ArrayBufferView | Blob): void {
+    if (this.state === CONNECTING) throw new DOMException('Still in CONNECTING state.', 'InvalidStateError');
+    let chunk: SendData;
+    let size: number;
+    if (typeof data === 'string') {
+      chunk = data;
+      size = utf8Length(data);
+    } else if (data instanceof ArrayBuffer) {
+      chunk = data.slice(0); // the caller may reuse its buffer after send()
+      size = data.byteLength;
+    } else if (ArrayBuffer.isView(data)) {
+      chunk = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+      size = data.byteLength;
+    } else if (typeof Blob !== 'undefined' && data instanceof Blob) {
+      chunk = data;
+      size = data.size;
+    } else {
+      chunk = String(data); // WebIDL union: anything else converts to a string
+      size = utf8Length(chunk);
+    }
+    if (this.readyState !== OPEN || !this.writer) {
+      // Spec: after closing started, data is discarded but still counted.
+      this.discarded += size;
+      return;
+    }
+    this.inFlight += size;
+    this.writer.write(chunk).then(() => {
+      this.inFlight -= size;
+    }, noop);
+  }
+
+  close(code?: number, reason?: string): void {
+    const args = validateCloseArgs(code, reason);
+    if (this.state === CLOSING || this.state === CLOSED) return;
+    if (this.state === CONNECTING) {
+      this.state = CLOSING;
+      this.session.close(); // aborts the handshake: error + close(1006) follow
+      return;
+    }
+    if (this.session.readyState >= CLOSING) return;
+    this.state = CLOSING;
+    const info: { closeCode?: number; reason?: string } = {};
+    if (args.code !== null) {
+      info.closeCode = args.code;
+      info.reason = args.reason;
+    }
+    this.session.close(info);
+  }
+
+  /** Sends a ping; resolves on the matching pong (an extension of the browser API). */
+  ping(data?: Uint8Array): Promise<void> {
+    return this.session.ping(data);
+  }
+
+  // ---- event handler attributes
+
+  get onopen(): Handler {
+    return this.getHandler('open');
+  }
+  set onopen(h: Handler) {
+    this.setHandler('open', h);
+  }
+  get onmessage(): Handler {
+    return this.getHandler('message');
+  }
+  set onmessage(h: Handler) {
+    this.setHandler('message', h);
+  }
+  get onerror(): Handler {
+    return this.getHandler('error');
+  }
+  set onerror(h: Handler) {
+    this.setHandler('error', h);
+  }
+  get onclose(): Handler {
+    return this.getHandler('close');
+  }
+  set onclose(h: Handler) {
+    this.setHandler('close', h);
+  }
+
+  private getHandler(type: string): Handler {
+    return this.handlers?.[type] ?? null;
+  }
+
+  private setHandler(type: string, h: Handler): void {
+    const value = typeof h === 'function' || (typeof h === 'object' && h !== null) ? h : null;
+    if (!this.handlers) {
+      this.handlers = Object.create(null) as Record<string, Handler>;
+      const self = this;
+      this.handlerHost = {
+        handleEvent(e: Event): void {
+          const fn = self.handlers?.[e.type];
+          if (typeof fn === 'function') fn.call(self, e);
+        },
+      };
+    }
+    // Registered once per type, at the first assignment (HTML's event handler ordering).
+    if (!(type in this.handlers)) this.addEventListener(type, this.handlerHost!);
+    this.handlers[type] = value;
+  }
+
+  // ---- lifecycle
+
+  private onOpen(readable: ReadableStream<ReceiveData>, writable: WritableStream<SendData>): void {
+    this.writer = writable.getWriter();
+    this.writer.closed.catch(noop);
+    if (this.state === CONNECTING) this.state = OPEN;
+    this.dispatchEvent(new Event('open'));
+    void this.readLoop(readable.getReader());
+  }
+
+  private async readLoop(reader: ReadableStreamDefaultReader<ReceiveData>): Promise<void> {
+    const origin = originOf(this.session.url);
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        let data: unknown;
+        if (typeof value === 'string') data = value;
+        else if (this.binary === 'arraybuffer') data = toArrayBuffer(value);
+        else data = new Blob([value as Uint8Array<ArrayBuffer>]);
+        this.dispatchEvent(new MessageEvent('message', { data, origin }));
+      }
+    } catch {
+      /* the readable errored: the close outcome below says why */
+    }
+    this.session.closed.then(
+      (info) => this.onClosed(true, info.closeCode, info.reason),
+      (e: unknown) => this.onClosed(false, e instanceof WebSocketError && e.closeCode !== null ? e.closeCode : 1006, ''),
+    );
+  }
+
+  private onFailed(): void {
+    this.onClosed(false, 1006, '');
+  }
+
+  private onClosed(clean: boolean, code: number, reason: string): void {
+    if (this.state === CLOSED) return;
+    this.state = CLOSED;
+    this.writer = null;
+    if (!clean) this.dispatchEvent(new Event('error'));
+    this.dispatchEvent(new CloseEvent('close', { code, reason, wasClean: clean }));
+  }
+}
+
+for (const [name, value] of [
+  ['CONNECTING', 0],
+  ['OPEN', 1],
+  ['CLOSING', 2],
+  ['CLOSED', 3],
+] as const) {
+  Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '';
+  }
+}
+
+/** Wraps a session (server side: the result of accept()) as a WebSocket object. */
+export function wrapWebSocket(session: WebSocketStream): WebSocket {
+  return new WebSocket(session);
+}
+
+export interface WebSocketConstructor {
+  new (url: string | URL, protocols?: string | string[]): WebSocket;
+  readonly prototype: WebSocket;
+  readonly CONNECTING: 0;
+  readonly OPEN: 1;
+  readonly CLOSING: 2;
+  readonly CLOSED: 3;
+}
+
+/**
+ * A browser-compatible WebSocket constructor bound to a dialer. `options`
+ * (limits, timeouts, deflate, headers, origin ...) apply to every instance.
+ */
+export function createWebSocketClass(dial: Dialer, options: Omit<ConnectOptions, 'protocols' | 'signal'> = {}): WebSocketConstructor {
+  const o = resolveOptions(options);
+  class BoundWebSocket extends WebSocket {
+    constructor(url: string | URL, protocols: string | string[] = []) {
+      const list = typeof protocols === 'string' ? [protocols] : Array.from(protocols, String);
+      // Throws SyntaxError synchronously for a bad URL or protocol list, like a browser.
+      const req = prepareRequest(url, o, { ...options, protocols: list });
+      super(startWithDialer(dial, req, o, list));
+    }
+  }
+  return BoundWebSocket as unknown as WebSocketConstructor;
+}
+
+function startWithDialer(
+  dial: Dialer,
+  req: ReturnType<typeof prepareRequest>,
+  o: ReturnType<typeof resolveOptions>,
+  protocols: string[],
+): WebSocketStream {
+  const guard = new HandshakeGuard(o.handshakeTimeout, undefined, 0);
+  const controller = new AbortController();
+  guard.controller = controller;
+  let dialed: ReturnType<Dialer>;
+  try {
+    dialed = dial(req.url, { protocols, signal: controller.signal });
+  } catch (e) {
+    dialed = Promise.reject(e);
+  }
+  // An adapter that runs the handshake itself hands back a session directly.
+  if (isSession(dialed)) {
+    guard.dispose();
+    return dialed;
+  }
+  const conn = Promise.resolve(dialed).then((d): ByteDuplex => {
+    if (isSession(d)) throw new TypeError('a dialer must return a WebSocketStream synchronously, or a promise of a byte duplex');
+    return d;
+  });
+  return startClient(conn, req, o, guard);
+}
