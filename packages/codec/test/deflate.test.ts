@@ -256,7 +256,7 @@ limits('corrupt data is 1007; with takeover the context is gone afterwards', asy
   // Stored block whose LEN/NLEN disagree, on the stream path.
   const big = new PerMessageDeflate(agreement({ clientNoContextTakeover: true }), 'server', { maxMessageSize: 1 << 20 });
   const c = await new PerMessageDeflate(agreement(), 'client', { maxMessageSize: 1 << 20, level: 0 }).compress(noise(100_000));
-  c[2] ^= 0x55;
+  c[2] = c[2]! ^ 0x55;
   await rejectsWith(big.decompress([c], []), 1007, 'INVALID_COMPRESSED_DATA');
   const keep = new PerMessageDeflate(agreement(), 'server', { maxMessageSize: 1 << 20 });
   await rejectsWith(keep.decompress([junk], []), 1007, 'INVALID_COMPRESSED_DATA');

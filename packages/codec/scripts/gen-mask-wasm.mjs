@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// Hand-assembles the WebAssembly SIMD masking kernel (no wasm toolchain needed) and writes it, as a byte-array
+// constant, to src/mask-wasm-module.ts. Run after editing this file:
+//
+//   node packages/codec/scripts/gen-mask-wasm.mjs          # regenerate
+//   node packages/codec/scripts/gen-mask-wasm.mjs --check  # exit 1 if the committed constant is stale
+//
+// The module (binary format per the WebAssembly core spec 1.0 + the fixed-width SIMD proposal, now standard):
+//
+//   (module
+//     (memory (export "memory") 1)
+//     (func (export "mask") (param $p i32) (param $len i32) (param $key i32)
+//       (local $end i32) (local $end16 i32) (local $end64 i32) (local $k v128)
+//       $k = i32x4.splat($key)                 ;; key bytes k0..k3 little-endian, repeated over 16 bytes
+//       $end = $p + $len; $end16 = $p + ($len & ~15); $end64 = $p + ($len & ~63)
+//       while ($p < $end64) { 4 x (v128.store($p+o, v128.load($p+o) ^ $k)) ; $p += 64 }
+//       while ($p < $end16) { v128.store($p, v128.load($p) ^ $k); $p += 16 }
+//       while ($p < $end)   { i32.store8($p, i32.load8_u($p) ^ $key); $key = rotr($key, 8); $p += 1 }
+//     ))
+//
+// 16 and 64 are multiples of 4, so the key phase is unchanged when the byte tail starts; the tail rotates the key
+// right by 8 bits per byte so that its low byte is always the key byte for the current position.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const u32 = (n) => { const out = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; out.push(b); } while (n); return out; };
+const s32 = (n) => {
+  const out = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) { out.push(b); return out; }
+    out.push(b | 0x80);
+  }
+};
+const str = (s) => [...u32(s.length), ...Buffer.from(s, 'utf8')];
+const vec = (items) => [...u32(items.length), ...items.flat()];
+const section = (id, body) => [id, ...u32(body.length), ...body];
+
+// Types and opcodes used (core spec 5.3, 5.4; SIMD opcodes are 0xfd + u32 LEB128).
+const I32 = 0x7f, V128 = 0x7b, VOID = 0x40;
+const op = {
+  block: 0x02, loop: 0x03, br: 0x0c, br_if: 0x0d, end: 0x0b,
+  get: 0x20, set: 0x21,
+  i32_const: 0x41, i32_add: 0x6a, i32_and: 0x71, i32_xor: 0x73, i32_rotr: 0x78, i32_ge_u: 0x4f,
+  i32_load8_u: 0x2d, i32_store8: 0x3a,
+};
+const simd = (code) => [0xfd, ...u32(code)];
+const v128_load = (offset) => [...simd(0x00), 0 /* align 2^0: no alignment promise */, ...u32(offset)];
+const v128_store = (offset) => [...simd(0x0b), 0, ...u32(offset)];
+const i32x4_splat = simd(0x11);
+const v128_xor = simd(0x51);
+
+// Locals: params 0..2 ($p, $len, $key), then $end 3, $end16 4, $end64 5 (i32), $k 6 (v128).
+const P = 0, LEN = 1, KEY = 2, END = 3, END16 = 4, END64 = 5, K = 6;
+const get = (i) => [op.get, i], set = (i) => [op.set, i];
+const c = (n) => [op.i32_const, ...s32(n)];
+
+/** while ($p < limit) { body; $p += step } as block/loop with the exit test first. */
+const loopWhileBelow = (limit, body, step) => [
+  op.block, VOID, op.loop, VOID,
+  ...get(P), ...get(limit), op.i32_ge_u, op.br_if, 1,
+  ...body,
+  ...get(P), ...c(step), op.i32_add, ...set(P),
+  op.br, 0,
+  op.end, op.end,
+];
+/** mem[$p + off .. +16] ^= $k */
+const xor16 = (off) => [...get(P), ...get(P), ...v128_load(off), ...get(K), ...v128_xor, ...v128_store(off)];
+
+const body = [
+  ...get(KEY), ...i32x4_splat, ...set(K),
+  ...get(P), ...get(LEN), op.i32_add, ...set(END),
+  ...get(P), ...get(LEN), ...c(-16), op.i32_and, op.i32_add, ...set(END16),
+  ...get(P), ...get(LEN), ...c(-64), op.i32_and, op.i32_add, ...set(END64),
+  ...loopWhileBelow(END64, [...xor16(0), ...xor16(16), ...xor16(32), ...xor16(48)], 64),
+  ...loopWhileBelow(END16, xor16(0), 16),
+  ...loopWhileBelow(END, [
+    ...get(P), ...get(P), op.i32_load8_u, 0, 0, ...get(KEY), op.i32_xor, op.i32_store8, 0, 0,
+    ...get(KEY), ...c(8), op.i32_rotr, ...set(KEY),
+  ], 1),
+  op.end,
+];
+const locals = vec([[...u32(3), I32], [...u32(1), V128]]);
+const func = [...locals, ...body];
+
+export const bytes = Uint8Array.from([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
+  ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32]]), ...vec([])]])), // type 0: (i32 i32 i32) -> ()
+  ...section(3, vec([u32(0)])),                                           // func 0 has type 0
+  ...section(5, vec([[0x00, ...u32(1)]])),                                // memory 0: min 1 page, no max
+  ...section(7, vec([[...str('mask'), 0x00, ...u32(0)], [...str('memory'), 0x02, ...u32(0)]])),
+  ...section(10, vec([[...u32(func.length), ...func]])),
+]);
+
+function render(b) {
+  const rows = [];
+  for (let i = 0; i < b.length; i += 16) rows.push('  ' + Array.from(b.subarray(i, i + 16), (x) => `0x${x.toString(16).padStart(2, '0')}`).join(', ') + ',');
+  return `// GENERATED by scripts/gen-mask-wasm.mjs — do not edit; edit the generator and rerun it.
+// WebAssembly SIMD masking kernel, ${b.length} bytes: mask(ptr: i32, len: i32, key: i32), exported memory.
+export const MASK_WASM_BYTES: Uint8Array = /* @__PURE__ */ new Uint8Array([
+${rows.join('\n')}
+]);
+`;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const target = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'mask-wasm-module.ts');
+  const text = render(bytes);
+  if (!WebAssembly.validate(bytes)) { console.error('generated module does not validate'); process.exit(1); }
+  if (process.argv.includes('--check')) {
+    let cur = '';
+    try { cur = readFileSync(target, 'utf8'); } catch { /* missing counts as stale */ }
+    if (cur !== text) { console.error(`${target} is stale: run node packages/codec/scripts/gen-mask-wasm.mjs`); process.exit(1); }
+    console.log('mask-wasm-module.ts is up to date');
+  } else {
+    writeFileSync(target, text);
+    console.log(`wrote ${target} (${bytes.length} bytes of wasm)`);
+  }
+}
