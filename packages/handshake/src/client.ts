@@ -8,7 +8,7 @@ import { computeAccept } from './accept.js';
 import { base64Decode, base64Encode } from './base64.js';
 import { HandshakeError } from './errors.js';
 import { parseExtensions, serializeExtensions, type ExtensionItem, type ExtensionNegotiator } from './extensions.js';
-import type { ResponseHead } from './http11.js';
+import { isValidTarget, type ResponseHead } from './http11.js';
 import { checkClientProtocols, parseProtocols } from './protocols.js';
 import { checkHeaders } from './server.js';
 import { encodeLatin1, hasToken } from './syntax.js';
@@ -82,6 +82,8 @@ export function buildClientRequest(input: string | URL, opts: ClientRequestOptio
   const hostname = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
   const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
   const path = (url.pathname || '/') + url.search;
+  // WHATWG URL keeps malformed escapes such as "%zz"; servers (ours included) reject them.
+  if (!isValidTarget(path)) throw new SyntaxError('URL path has malformed percent-encoding');
 
   const protocols = checkClientProtocols(opts.protocols ?? []);
   const user: Array<[string, string]> = Array.isArray(opts.headers)

@@ -140,10 +140,13 @@ function parseFieldLine(kind: HeadKind, b: Uint8Array, start: number, end: numbe
 
 // ---- request-target -------------------------------------------------------
 
+// Path and query: any visible ASCII except '#' (a fragment is never sent). This
+// is wider than RFC 3986 on purpose: browsers send '|', '^', '{', '[' etc.
+// unencoded in paths and queries (WHATWG URL leaves them alone), and rejecting
+// those would break real clients without making anything safer.
 const PATH_CHAR = new Uint8Array(128);
-for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?%") {
-  PATH_CHAR[ch.charCodeAt(0)] = 1;
-}
+for (let c = 0x21; c <= 0x7e; c++) PATH_CHAR[c] = 1;
+PATH_CHAR[0x23] = 0;
 const AUTHORITY_CHAR = new Uint8Array(128);
 for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:[]%") {
   AUTHORITY_CHAR[ch.charCodeAt(0)] = 1;
@@ -154,7 +157,10 @@ function isHex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }
 
-/** Path (and query) characters with well-formed percent-encoding. */
+/**
+ * Path (and query) characters with well-formed percent-encoding: "%zz" would
+ * make decodeURIComponent throw in whatever path policy the application runs.
+ */
 function isValidPathQuery(s: string, start: number, table: Uint8Array): boolean {
   for (let i = start; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -184,6 +190,7 @@ function absoluteAuthority(t: string): [number, number] | null {
 /**
  * Accepts origin-form ("/path?query") and absolute-form with an http(s)/ws(s)
  * scheme (RFC 9112 section 3.2). Rejects asterisk- and authority-form, fragments,
+ * controls, spaces and non-ASCII bytes,
  * malformed percent-encoding and userinfo. Note that origin-form may start
  * with "//" (valid, and browsers send it for ws://host//x): never resolve the
  * path as a relative URL reference, which would read it as a host.

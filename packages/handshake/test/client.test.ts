@@ -66,9 +66,15 @@ test('http:/https: map to ws:/wss: like browsers; path defaults to /', () => {
 });
 
 test('bad URLs are SyntaxErrors: other schemes, fragments, unparseable', () => {
-  for (const u of ['ftp://h/', 'file:///x', 'ws://h/#', 'ws://h/#frag', 'not a url', 'ws://', 'javascript:alert(1)']) {
+  for (const u of ['ftp://h/', 'file:///x', 'ws://h/#', 'ws://h/#frag', 'not a url', 'ws://', 'javascript:alert(1)', 'ws://h/%zz', 'ws://h/?a=%']) {
     assert.throws(() => buildClientRequest(u), SyntaxError, u);
   }
+});
+
+test('path characters the URL parser leaves alone are sent as they are', () => {
+  const r = buildClientRequest('ws://h/a|b/{c}/ d?x=[1]&y=^|\'');
+  assert.is(r.path, '/a|b/%7Bc%7D/%20d?x=[1]&y=^|%27');
+  assert.is(parseRequestHead(r.bytes).target, r.path);
 });
 
 test('credentials in the URL are not sent', () => {
