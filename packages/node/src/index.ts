@@ -5,3 +5,20 @@
  */
 export { socketStreams, DEFAULT_READ_HIGH_WATER_MARK } from './socket-streams.js';
 export type { SocketStreams, SocketStreamsOptions } from './socket-streams.js';
+export { connect, createWebSocket, WebSocket, dialTarget } from './client.js';
+export type { ConnectOptions } from './client.js';
+export { TlsConnectError } from './dial.js';
+export type { TlsClientOptions } from './dial.js';
+export { serve, DEFAULT_MAX_PENDING_HANDSHAKES } from './server.js';
+export type {
+  ServeOptions, TlsServerOptions, WebSocketServer, ConnectionInfo, StreamHandler, WebSocketHandler, CloseOptions,
+} from './server.js';
+export { upgrade } from './upgrade.js';
+export type { UpgradeOptions } from './upgrade.js';
+export { serializeIncomingHead } from './request-head.js';
+export { goingAway } from './going-away.js';
+
+// The session's types and classes users meet through this package.
+export { WebSocketStream, WebSocketError, CloseEvent, MessageEvent, wrapWebSocket } from '@streamsocket/session';
+export type { WebSocketOpenInfo, CloseInfo, Refusal, Acceptance, RequestHook } from '@streamsocket/session';
+export { HandshakeError } from '@streamsocket/handshake';

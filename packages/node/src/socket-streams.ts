@@ -31,7 +31,14 @@ export interface SocketStreamsOptions {
    * Bytes that arrived before the socket was handed over (e.g. the `head` of Node's 'upgrade' event, or what
    * followed a response head). They are delivered first, before anything read from the socket.
    */
-  head?: Uint8Array | undefined;
+  head?: Uint8Array | Uint8Array[] | undefined;
+  /**
+   * After the readable was cancelled while the write side had already finished, how long (ms) to keep reading
+   * and discarding before destroying the socket. Closing a socket that still has unread input makes the kernel
+   * send RST, which can destroy our final bytes (a refusal response, a close frame) before the peer reads them;
+   * draining until the peer's FIN (or this bound) avoids that. Default 2000.
+   */
+  lingerMs?: number;
 }
 
 export interface SocketStreams {
@@ -67,8 +74,19 @@ export function socketStreams(socket: Socket, opts: SocketStreamsOptions = {}): 
   let drainWait: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   let failure: unknown;
 
+  const lingerMs = opts.lingerMs ?? 2000;
+  let lingering = false;
+  const linger = (): void => {
+    if (lingering || socket.destroyed) return;
+    lingering = true;
+    if (socket.readableEnded) return void socket.destroy();
+    const t = setTimeout(() => socket.destroy(), lingerMs);
+    t.unref();
+    socket.once('close', () => clearTimeout(t));
+  };
+  /** Both directions finished: release the descriptor (after draining unread input, see `lingerMs`). */
   const maybeDestroy = (): void => {
-    if (readDone && writeDone && !socket.destroyed) socket.destroy();
+    if (readDone && writeDone && !socket.destroyed) linger();
   };
 
   const onData = (chunk: Buffer): void => {
@@ -113,7 +131,8 @@ export function socketStreams(socket: Socket, opts: SocketStreamsOptions = {}): 
     {
       start(c) {
         readCtrl = c;
-        if (opts.head && opts.head.byteLength > 0) c.enqueue(opts.head);
+        const head = opts.head === undefined ? [] : Array.isArray(opts.head) ? opts.head : [opts.head];
+        for (const h of head) if (h.byteLength > 0) c.enqueue(h);
         if (socket.destroyed) {
           // Already gone before we were handed the socket: deliver what we have, then 1006.
           queueMicrotask(() => fail(closedError()));
@@ -131,13 +150,10 @@ export function socketStreams(socket: Socket, opts: SocketStreamsOptions = {}): 
       },
       cancel() {
         readDone = true;
-        if (writeDone) {
-          maybeDestroy();
-        } else {
-          // Keep draining (and discarding) so the peer's FIN still ends the socket: a paused socket would never
-          // see it, and the connection would linger until the writable side is finished.
-          socket.resume();
-        }
+        // Keep draining (and discarding) so the peer's FIN still ends the socket: a paused socket would never see
+        // it. See `lingerMs` for why we do not simply destroy here.
+        socket.resume();
+        if (writeDone) linger();
       },
     },
     { highWaterMark: hwm, size: byteLength },

@@ -1,0 +1,100 @@
+/**
+ * Client side: `connect(url)` dials TCP or TLS, binds the socket with socketStreams() and hands the byte pair to
+ * the session, which writes the upgrade request, validates the 101 and runs the connection. `WebSocket` is the
+ * session's browser-style class bound to the same dialer.
+ *
+ * One deadline covers everything up to `opened`: the session's handshake timer starts when connect() is called
+ * and the dial is part of what it waits for, so `connectTimeout` bounds DNS + TCP + TLS + the HTTP exchange. When
+ * the handshake fails for any reason (timeout, abort, close() while connecting) the dial is aborted too, so no
+ * socket outlives a failed connect.
+ */
+import {
+  connect as sessionConnect,
+  createWebSocketClass,
+  type ConnectOptions as SessionConnectOptions,
+  type ByteDuplex,
+  type WebSocketStream,
+  type WebSocketConstructor,
+  type DialOptions as SessionDialOptions,
+} from '@streamsocket/session';
+import type { DeflateOptions } from '@streamsocket/codec';
+import { dial, type DialTarget, type TlsClientOptions } from './dial.js';
+import { socketStreams } from './socket-streams.js';
+
+export interface ConnectOptions extends SessionConnectOptions, TlsClientOptions {
+  /**
+   * ms for the whole opening: DNS, TCP connect, TLS handshake and the HTTP upgrade exchange. Default 10 000
+   * (the session's `handshakeTimeout`, which this sets). 0 disables.
+   */
+  connectTimeout?: number;
+  /** Alias of `deflate`: offer permessage-deflate (RFC 7692). Default false. */
+  permessageDeflate?: boolean | DeflateOptions;
+}
+
+const noop = (): void => {};
+
+/** Host, port and TLS-ness of a ws:/wss: (or http:/https:) URL; IPv6 literals lose their brackets. */
+export function dialTarget(url: URL): DialTarget {
+  const secure = url.protocol === 'wss:' || url.protocol === 'https:';
+  let hostname = url.hostname;
+  if (hostname.startsWith('[') && hostname.endsWith(']')) hostname = hostname.slice(1, -1);
+  const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
+  return { hostname, port, secure };
+}
+
+/** Splits our options into the session's (everything it knows) and the dialer's (TLS). */
+function sessionOptions(o: ConnectOptions): SessionConnectOptions {
+  const { ca: _ca, rejectUnauthorized: _ru, servername: _sn, tls: _tls, connectTimeout, permessageDeflate, ...rest } = o;
+  const s: SessionConnectOptions = { ...rest };
+  if (connectTimeout !== undefined) s.handshakeTimeout = connectTimeout;
+  if (permessageDeflate !== undefined && s.deflate === undefined) s.deflate = permessageDeflate;
+  return s;
+}
+
+function tlsOptions(o: ConnectOptions): TlsClientOptions {
+  const t: TlsClientOptions = {};
+  if (o.ca !== undefined) t.ca = o.ca;
+  if (o.rejectUnauthorized !== undefined) t.rejectUnauthorized = o.rejectUnauthorized;
+  if (o.servername !== undefined) t.servername = o.servername;
+  if (o.tls !== undefined) t.tls = o.tls;
+  return t;
+}
+
+/** Dials `url` and resolves with the socket bound as a byte pair. */
+export async function dialStreams(url: URL, tls: TlsClientOptions, signal: AbortSignal): Promise<ByteDuplex> {
+  const socket = await dial(dialTarget(url), tls, signal);
+  return socketStreams(socket);
+}
+
+/**
+ * Opens a WebSocket to a ws: or wss: URL. Throws synchronously (SyntaxError/TypeError) for a bad URL,
+ * subprotocol list or header; everything else is reported through `opened` (HandshakeError with the status
+ * the server answered, TlsConnectError, a socket error, the abort reason, or the timeout) and `closed`.
+ */
+export function connect(url: string | URL, options: ConnectOptions = {}): WebSocketStream {
+  const controller = new AbortController();
+  let settle!: { resolve: (c: ByteDuplex) => void; reject: (e: unknown) => void };
+  const conn = new Promise<ByteDuplex>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  conn.catch(noop);
+  // Throws synchronously for a bad URL etc., before anything was dialed.
+  const ws = sessionConnect(conn, url, sessionOptions(options));
+  // Any failure of the opening (timeout, abort, close() while connecting) also stops a dial still in progress.
+  ws.opened.catch((e: unknown) => controller.abort(e));
+  dialStreams(new URL(ws.url), tlsOptions(options), controller.signal).then(settle.resolve, settle.reject);
+  return ws;
+}
+
+/**
+ * A browser-compatible `WebSocket` constructor dialing with these options (TLS trust, headers, deflate,
+ * limits ...): `const WS = createWebSocket({ ca }); new WS('wss://localhost:8443/', ['mqtt'])`.
+ */
+export function createWebSocket(options: Omit<ConnectOptions, 'protocols' | 'signal'> = {}): WebSocketConstructor {
+  const tls = tlsOptions(options);
+  const dialer = (url: URL, d: SessionDialOptions): Promise<ByteDuplex> => dialStreams(url, tls, d.signal);
+  return createWebSocketClass(dialer, sessionOptions(options));
+}
+
+/** `new WebSocket('ws://127.0.0.1:8080/path', ['mqtt'])`, with default options (Node's CA store for wss:). */
+export const WebSocket: WebSocketConstructor = createWebSocket();

@@ -1,0 +1,19 @@
+/**
+ * Closing a session with a code the WHATWG API refuses to take from users (1001 Going Away on shutdown, 1011
+ * after a handler failure). `WebSocketStream.close()` only accepts 1000 and 3000-4999, so until the session
+ * exports a way to do this (requested in CONTRACT.md "## Changes"), we reach its connection core, whose
+ * `close(code, reason)` is the same one its own idle timeout uses for 1001.
+ */
+import type { WebSocketStream } from '@streamsocket/session';
+
+interface InternalClose {
+  close(code: number | null, reason: string): void;
+}
+
+export function goingAway(ws: WebSocketStream, reason: string, code = 1001): void {
+  const pub = ws as unknown as { closeWithCode?: (code: number, reason: string) => void };
+  if (typeof pub.closeWithCode === 'function') return pub.closeWithCode(code, reason);
+  const conn = (ws as unknown as { conn?: InternalClose | null }).conn;
+  if (conn && typeof conn.close === 'function') return conn.close(code, reason);
+  ws.close(); // not open yet: abort the handshake
+}

@@ -1,0 +1,246 @@
+/**
+ * A standalone WebSocket server: a net (ws:) or tls (wss:) listener whose every connection is bound with
+ * socketStreams() and handed to the session's accept(), which reads the request head, applies the policy and
+ * answers 101 or the refusal. Accepted sessions go to the user's handler.
+ *
+ * Lifecycle bookkeeping is the only thing that lives here:
+ * - connections still in the opening handshake are capped (`maxPendingHandshakes`): beyond it a new connection
+ *   is answered 503 and closed at once, so a flood of idle sockets cannot hold unbounded head buffers and timers;
+ * - `close()` stops listening, aborts pending handshakes, closes every open session with 1001 (Going Away),
+ *   waits for every socket to be gone (bounded: `closeTimeout` + 1 s, then destroyed), and resolves once the port
+ *   is released.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import {
+  accept,
+  wrapWebSocket,
+  type AcceptOptions,
+  type WebSocket,
+  type WebSocketStream,
+} from '@streamsocket/session';
+import { buildErrorResponse, type RequestHead } from '@streamsocket/handshake';
+import type { DeflateOptions } from '@streamsocket/codec';
+import { socketStreams } from './socket-streams.js';
+import { goingAway } from './going-away.js';
+
+export interface TlsServerOptions extends tls.TlsOptions {
+  /** PEM certificate chain. */
+  cert: string | Buffer | Array<string | Buffer>;
+  /** PEM private key. */
+  key: string | Buffer | Array<string | Buffer>;
+}
+
+export interface ServeOptions extends Omit<AcceptOptions, 'request' | 'rest' | 'signal'> {
+  /** Interface to listen on. Default: Node's (all interfaces, IPv6 dual-stack where available). */
+  hostname?: string;
+  /** Port; 0 (default) picks a free one, read it from `server.port` once `ready` resolved. */
+  port?: number;
+  /** Serve wss: with this certificate and key (any other tls.createServer option may be added). */
+  tls?: TlsServerOptions;
+  /** Alias of `deflate`: accept permessage-deflate (RFC 7692) when offered. Default false. */
+  permessageDeflate?: boolean | DeflateOptions;
+  /**
+   * Connections allowed in the opening handshake at once (TCP accepted, 101 not yet sent). Beyond it, a new
+   * connection is answered 503 and closed. Default 256.
+   */
+  maxPendingHandshakes?: number;
+  /** listen() backlog. Default: Node's (511). */
+  backlog?: number;
+  /** Hand the handler a WHATWG `WebSocket` object instead of a WebSocketStream. Default false. */
+  webSocket?: boolean;
+  /** Aborting it closes the server like close(). */
+  signal?: AbortSignal;
+}
+
+export interface ConnectionInfo {
+  /** The request head (method, target, headers) as the session validated it. */
+  request: RequestHead;
+  remoteAddress: string | undefined;
+  remotePort: number | undefined;
+  /** The underlying socket (a tls.TLSSocket for wss:). Don't read or write it. */
+  socket: net.Socket;
+}
+
+export type StreamHandler = (ws: WebSocketStream, info: ConnectionInfo) => unknown;
+export type WebSocketHandler = (ws: WebSocket, info: ConnectionInfo) => unknown;
+
+export interface CloseOptions {
+  /** Close reason sent with the 1001. Default 'server shutting down'. */
+  reason?: string;
+}
+
+export interface WebSocketServer {
+  /** Resolves once listening (with the bound address); rejects if listen() failed (e.g. EADDRINUSE). */
+  readonly ready: Promise<net.AddressInfo>;
+  /** The bound port once listening (before that, the requested one). */
+  readonly port: number;
+  /** The bound address once listening, else null. */
+  readonly address: net.AddressInfo | null;
+  /** Connections in the opening handshake. */
+  readonly pendingHandshakes: number;
+  /** Open sessions. */
+  readonly connections: number;
+  /** The underlying net.Server / tls.Server. */
+  readonly server: net.Server;
+  /** 1001 to every session, stop listening; resolves when every socket is gone and the port is released. */
+  close(options?: CloseOptions): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export const DEFAULT_MAX_PENDING_HANDSHAKES = 256;
+
+const noop = (): void => {};
+
+/** The options the session's accept() gets. */
+export function acceptOptions(o: Omit<ServeOptions, 'signal'>): AcceptOptions {
+  const {
+    hostname: _h, port: _p, tls: _t, permessageDeflate, maxPendingHandshakes: _m, backlog: _b, webSocket: _w,
+    ...rest
+  } = o as ServeOptions;
+  delete (rest as { signal?: unknown }).signal;
+  const a: AcceptOptions = { ...rest };
+  if (permessageDeflate !== undefined && a.deflate === undefined) a.deflate = permessageDeflate;
+  return a;
+}
+
+export function serve(options: ServeOptions & { webSocket: true }, handler: WebSocketHandler): WebSocketServer;
+export function serve(options: ServeOptions, handler: StreamHandler): WebSocketServer;
+export function serve(options: ServeOptions, handler: StreamHandler | WebSocketHandler): WebSocketServer {
+  const maxPending = options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES;
+  if (!(maxPending >= 1)) throw new RangeError('maxPendingHandshakes must be >= 1');
+  const accOpts = acceptOptions(options);
+  const closeTimeout = accOpts.closeTimeout ?? 5000;
+  const handshakeTimeout = accOpts.handshakeTimeout ?? 10_000;
+
+  const pending = new Set<WebSocketStream>();
+  const open = new Set<WebSocketStream>();
+  /** Every socket accepted (raw TCP ones for TLS too), so close() can wait for and, if need be, destroy them. */
+  const sockets = new Set<net.Socket>();
+  let closing: Promise<void> | null = null;
+  let closeReason = 'server shutting down';
+
+  const onSocket = (socket: net.Socket): void => {
+    if (closing) return void socket.destroy();
+    if (pending.size >= maxPending) return refuseBusy(socket);
+    socket.setNoDelay(true);
+    const ws = accept(socketStreams(socket), accOpts);
+    pending.add(ws);
+    ws.opened.then(
+      () => {
+        pending.delete(ws);
+        if (closing) return goingAway(ws, closeReason);
+        open.add(ws);
+        ws.closed.then(
+          () => open.delete(ws),
+          () => open.delete(ws),
+        );
+        const info: ConnectionInfo = {
+          request: ws.request!,
+          remoteAddress: socket.remoteAddress,
+          remotePort: socket.remotePort,
+          socket,
+        };
+        runHandler(ws, info);
+      },
+      () => pending.delete(ws),
+    );
+  };
+
+  const runHandler = (ws: WebSocketStream, info: ConnectionInfo): void => {
+    let r: unknown;
+    try {
+      r = options.webSocket ? (handler as WebSocketHandler)(wrapWebSocket(ws), info) : (handler as StreamHandler)(ws, info);
+    } catch (e) {
+      return handlerFailed(ws, e);
+    }
+    if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(noop, (e: unknown) => handlerFailed(ws, e));
+  };
+
+  const server = options.tls
+    ? tls.createServer({ ...options.tls, handshakeTimeout: handshakeTimeout || 120_000, ALPNProtocols: ['http/1.1'] })
+    : net.createServer();
+  server.on(options.tls ? 'secureConnection' : 'connection', onSocket);
+  server.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+    if (options.tls) s.on('error', noop); // raw socket of a TLS connection: errors surface on the TLSSocket
+  });
+  // A failed TLS handshake (bad client, scanner, timeout) is not our error to throw.
+  if (options.tls) server.on('tlsClientError', (_e: Error, s: net.Socket) => s.destroy());
+
+  let address: net.AddressInfo | null = null;
+  const ready = new Promise<net.AddressInfo>((resolve, reject) => {
+    const onError = (e: Error): void => reject(e);
+    server.once('error', onError);
+    const listenOpts: net.ListenOptions = { port: options.port ?? 0 };
+    if (options.hostname !== undefined) listenOpts.host = options.hostname;
+    if (options.backlog !== undefined) listenOpts.backlog = options.backlog;
+    server.listen(listenOpts, () => {
+      server.off('error', onError);
+      address = server.address() as net.AddressInfo;
+      resolve(address);
+    });
+  });
+  ready.catch(noop);
+  // Later server errors (rare after listening: EMFILE on accept) must not crash the process.
+  ready.then(() => server.on('error', noop), noop);
+
+  const close = (o: CloseOptions = {}): Promise<void> => {
+    if (closing) return closing;
+    if (o.reason !== undefined) closeReason = o.reason;
+    closing = (async () => {
+      const released = new Promise<void>((resolve) => {
+        if (!server.listening) return resolve();
+        server.close(() => resolve());
+      });
+      for (const ws of pending) ws.close();
+      for (const ws of open) goingAway(ws, closeReason);
+      const gone = Promise.all([...sockets].map((s) => new Promise<void>((r) => (s.destroyed ? r() : s.once('close', () => r())))));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<void>((r) => {
+        timer = setTimeout(r, closeTimeout + 1000);
+      });
+      await Promise.race([gone, deadline]);
+      clearTimeout(timer);
+      for (const s of sockets) s.destroy();
+      await released;
+    })();
+    return closing;
+  };
+  options.signal?.addEventListener('abort', () => void close(), { once: true });
+
+  return {
+    ready,
+    get port() {
+      return address?.port ?? options.port ?? 0;
+    },
+    get address() {
+      return address;
+    },
+    get pendingHandshakes() {
+      return pending.size;
+    },
+    get connections() {
+      return open.size;
+    },
+    server,
+    close,
+    [Symbol.asyncDispose]: () => close(),
+  };
+}
+
+/** A handler that throws or rejects: the session is closed with 1011 (Internal Error). */
+function handlerFailed(ws: WebSocketStream, _e: unknown): void {
+  goingAway(ws, 'internal error', 1011);
+}
+
+/** Over the pending-handshake cap: 503 on the raw socket, close, no session at all. */
+function refuseBusy(socket: net.Socket): void {
+  socket.on('error', noop);
+  socket.end(buildErrorResponse(503, { headers: [['Retry-After', '1']] }));
+  socket.resume(); // drain so the peer's FIN closes it; bounded below
+  const t = setTimeout(() => socket.destroy(), 2000);
+  t.unref();
+  socket.once('close', () => clearTimeout(t));
+}
