@@ -13,7 +13,7 @@ import {
   validateRequest,
 } from '@streamsocket/handshake';
 import type { AcceptedHandshake, ExtensionNegotiator, RequestHead, ServerPolicy } from '@streamsocket/handshake';
-import { permessageDeflate } from '@streamsocket/codec';
+import { permessageDeflate, deflateAvailable, loadZlib } from '@streamsocket/codec';
 import type { DeflateAgreement } from '@streamsocket/codec';
 import type { HandshakeGuard } from './guard.js';
 import type { ByteDuplex } from './pipe.js';
@@ -127,6 +127,8 @@ export async function serverHandshake(conn: ByteDuplex, o: ResolvedOptions, a: A
     throw e;
   }
 
+  // Runtimes without process.getBuiltinModule load zlib lazily; before that the negotiator declines.
+  if (o.deflate && !deflateAvailable) await loadZlib();
   const result = validateRequest(head, serverPolicy(o, a));
   if (!result.ok) {
     await respondAndClose(conn, errorResponse(result.error), o.closeTimeout);

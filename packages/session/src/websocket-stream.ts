@@ -26,7 +26,7 @@ import { resolveOptions, type ResolvedOptions } from './options.js';
 import type { ByteDuplex } from './pipe.js';
 import { serverHandshake, abortConn, type AcceptOptions } from './server-handshake.js';
 import { clientHandshake, prepareRequest, type ConnectOptions } from './client-handshake.js';
-import type { DeflateAgreement } from '@streamsocket/codec';
+import { deflateAvailable, loadZlib, type DeflateAgreement } from '@streamsocket/codec';
 
 export interface WebSocketOpenInfo {
   readable: ReadableStream<ReceiveData>;
@@ -193,7 +193,7 @@ export function connect(conn: ByteDuplex | Promise<ByteDuplex>, url: string | UR
     throw e;
   }
   const guard = new HandshakeGuard(o.handshakeTimeout, options.signal, 0);
-  return startClient(conn, req, o, guard);
+  return startClient(conn, req, o, guard, () => prepareRequest(url, o, options));
 }
 
 /** @internal shared with the WebSocket class. */
@@ -202,6 +202,7 @@ export function startClient(
   req: ReturnType<typeof prepareRequest>,
   o: ResolvedOptions,
   guard: HandshakeGuard,
+  rebuild: (req: ReturnType<typeof prepareRequest>) => ReturnType<typeof prepareRequest> = (r) => r,
 ): WebSocketStream {
   return new WebSocketStream(req.url.href, guard, o, async () => {
     let c: ByteDuplex;
@@ -212,6 +213,8 @@ export function startClient(
       if (isThenable(conn)) conn.then((late) => abortConn(late, e), noop);
       throw e;
     }
+    // Runtimes without process.getBuiltinModule load zlib lazily; rebuild the offer once it is there.
+    if (o.deflate && !deflateAvailable && (await guard.race(loadZlib()))) req = rebuild(req);
     const s = await clientHandshake(c, req, o, guard);
     return {
       role: 'client',

@@ -304,7 +304,7 @@ export function createWebSocketClass(dial: Dialer, options: Omit<ConnectOptions,
       const list = typeof protocols === 'string' ? [protocols] : Array.from(protocols, String);
       // Throws SyntaxError synchronously for a bad URL or protocol list, like a browser.
       const req = prepareRequest(url, o, { ...options, protocols: list });
-      super(startWithDialer(dial, req, o, list));
+      super(startWithDialer(dial, req, o, list, () => prepareRequest(url, o, { ...options, protocols: list })));
     }
   }
   return BoundWebSocket as unknown as WebSocketConstructor;
@@ -315,6 +315,7 @@ function startWithDialer(
   req: ReturnType<typeof prepareRequest>,
   o: ReturnType<typeof resolveOptions>,
   protocols: string[],
+  rebuild: () => ReturnType<typeof prepareRequest>,
 ): WebSocketStream {
   const guard = new HandshakeGuard(o.handshakeTimeout, undefined, 0);
   const controller = new AbortController();
@@ -334,5 +335,5 @@ function startWithDialer(
     if (isSession(d)) throw new TypeError('a dialer must return a WebSocketStream synchronously, or a promise of a byte duplex');
     return d;
   });
-  return startClient(conn, req, o, guard);
+  return startClient(conn, req, o, guard, rebuild);
 }

@@ -124,3 +124,59 @@ export async function readAll<T>(readable: ReadableStream<T>, ms = 3000): Promis
     out.push(value);
   }
 }
+
+/**
+ * A hand-driven server: answers the opening handshake itself, then lets the
+ * test write raw (unmasked) frames and read decoded client messages.
+ */
+export async function rawServer(end: PipeEnd) {
+  const { validateRequest, buildAcceptResponse } = await import('@streamsocket/handshake');
+  const reader = end.readable.getReader();
+  const hr = new HeadReader('request');
+  let rest: Uint8Array = new Uint8Array(0);
+  for (;;) {
+    const { done, value } = await within(reader.read(), 3000, 'raw server handshake');
+    if (done) throw new Error('eof during handshake');
+    const r = hr.push(value);
+    if (r) {
+      const v = validateRequest(r.head);
+      if (!v.ok) throw v.error;
+      const writer = end.writable.getWriter();
+      await writer.write(buildAcceptResponse(v.handshake));
+      rest = r.rest;
+      reader.releaseLock();
+      const dec = new WebSocketDecoderStream({ role: 'server' });
+      const dw = dec.writable.getWriter();
+      if (rest.byteLength) void dw.write(rest);
+      dw.releaseLock();
+      let eof = false;
+      const piped = end.readable.pipeTo(dec.writable).then(
+        () => (eof = true),
+        () => (eof = true),
+      );
+      const messages = dec.readable.getReader();
+      return {
+        writer,
+        piped,
+        get eof() {
+          return eof;
+        },
+        async next(): Promise<Message | null> {
+          const r = await within(messages.read(), 3000, 'raw server read');
+          return r.done ? null : (r.value as Message);
+        },
+      };
+    }
+  }
+}
+
+/** An unmasked server frame. */
+export function serverFrame(opcode: number, payload: Uint8Array | string = new Uint8Array(0), fin = true): Uint8Array {
+  const p = typeof payload === 'string' ? text.encode(payload) : payload;
+  if (p.byteLength >= 126) throw new Error('serverFrame: small payloads only');
+  const out = new Uint8Array(2 + p.byteLength);
+  out[0] = (fin ? 0x80 : 0) | opcode;
+  out[1] = p.byteLength;
+  out.set(p, 2);
+  return out;
+}
