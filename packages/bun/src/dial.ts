@@ -1,0 +1,127 @@
+/**
+ * Opens the TCP (ws:) or TLS (wss:) connection a client handshake runs over, with Bun.connect. Knows nothing
+ * about WebSocket: a host, a port and TLS options in, a bound, connected (for TLS: handshaken and verified)
+ * socket out, or a rejection when `signal` aborts first (the connect timeout and the user's signal, combined by
+ * the caller).
+ */
+import { SocketBinding, socketHandlers, type SocketStreamsOptions } from './socket-streams.js';
+
+export interface TlsClientOptions {
+  /** Trusted CA certificate(s), PEM. Default: Bun's bundled root store. */
+  ca?: string | string[];
+  /** Verify the server certificate (chain and name). Default true. Disabling it makes wss: as weak as ws:. */
+  rejectUnauthorized?: boolean;
+  /** SNI name and the name the certificate is checked against. Default: the URL's host (never an IP literal). */
+  servername?: string;
+  /** Client certificate chain and private key (PEM), for mutual TLS. */
+  clientCert?: { cert: string; key: string };
+}
+
+export interface DialTarget {
+  /** Without brackets for IPv6 literals. */
+  hostname: string;
+  port: number;
+  secure: boolean;
+}
+
+/** The TLS handshake failed; `code` is Bun's (e.g. 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID'). */
+export class TlsConnectError extends Error {
+  readonly code: string;
+  constructor(target: DialTarget, cause: Error & { code?: string }) {
+    const code = cause.code ?? 'ERR_TLS';
+    super(
+      `TLS connection to ${formatHost(target)} failed: ${cause.message} (${code})` +
+        (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code)
+          ? '; pass `ca` with the certificate that signed it, or `rejectUnauthorized: false` to skip verification'
+          : ''),
+      { cause },
+    );
+    this.name = 'TlsConnectError';
+    this.code = code;
+  }
+}
+
+export function formatHost(t: { hostname: string; port: number }): string {
+  return `${t.hostname.includes(':') ? `[${t.hostname}]` : t.hostname}:${t.port}`;
+}
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+const isIpLiteral = (h: string): boolean => h.includes(':') || IPV4.test(h);
+
+function abortError(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
+}
+
+export function dial(
+  target: DialTarget,
+  opts: TlsClientOptions,
+  signal: AbortSignal,
+  streams: SocketStreamsOptions = {},
+): Promise<SocketBinding> {
+  return new Promise<SocketBinding>((resolve, reject) => {
+    if (signal.aborted) return reject(abortError(signal));
+    const binding = new SocketBinding(streams);
+    let settled = false;
+    let socket: Bun.Socket<SocketBinding> | null = null;
+    const settle = (err: unknown, ok?: boolean): void => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      if (ok) return resolve(binding);
+      binding.destroy();
+      reject(err);
+    };
+    const onAbort = (): void => settle(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+
+    let tls: Bun.TLSOptions | undefined;
+    if (target.secure) {
+      tls = {};
+      const servername = opts.servername ?? (isIpLiteral(target.hostname) ? undefined : target.hostname);
+      if (servername !== undefined) tls.serverName = servername;
+      if (opts.ca !== undefined) tls.ca = opts.ca;
+      if (opts.rejectUnauthorized !== undefined) tls.rejectUnauthorized = opts.rejectUnauthorized;
+      if (opts.clientCert !== undefined) {
+        tls.cert = opts.clientCert.cert;
+        tls.key = opts.clientCert.key;
+      }
+    }
+    const attach = (s: Bun.Socket<SocketBinding>): void => {
+      if (socket) return;
+      socket = s;
+      binding.attach(s);
+      if (settled) binding.destroy(); // aborted while connecting: do not leak the socket
+    };
+    Bun.connect<SocketBinding>({
+      hostname: target.hostname,
+      port: target.port,
+      // We half-close after our close frame and keep reading: Bun must not close on the peer's FIN either.
+      allowHalfOpen: true,
+      data: binding,
+      ...(tls ? { tls } : {}),
+      socket: {
+        ...socketHandlers,
+        open(s) {
+          attach(s);
+          // Frames are written whole by the encoder: Nagle would only add latency to small messages.
+          s.setNoDelay?.(true);
+          if (!target.secure) settle(null, true);
+        },
+        handshake(s, success, authorizationError) {
+          attach(s);
+          if (success || opts.rejectUnauthorized === false) return settle(null, true);
+          const err = authorizationError ?? new Error('certificate verification failed');
+          settle(new TlsConnectError(target, err as Error & { code?: string }));
+        },
+        connectError(_s, err) {
+          settle(err);
+        },
+        close(s, err) {
+          // Closed before it was usable (e.g. TLS failure reported without a handshake callback).
+          if (!settled) settle(err ?? new Error(`connection to ${formatHost(target)} closed during connect`));
+          socketHandlers.close!(s, err);
+        },
+      },
+    }).then(attach, (e: unknown) => settle(e));
+  });
+}
