@@ -4,16 +4,11 @@
  * and the extension can change its internals freely.
  */
 import type { Role } from './frame.js';
+import { PerMessageDeflate, type DeflateAgreement } from './deflate/index.js';
 
-/** The negotiated permessage-deflate parameters (what the extension's negotiator hands to the codec). */
-export interface DeflateAgreement {
-  serverNoContextTakeover: boolean;
-  clientNoContextTakeover: boolean;
-  serverMaxWindowBits: number;
-  clientMaxWindowBits: number;
-}
+export type { DeflateAgreement };
 
-/** What the decoder and encoder streams call. */
+/** What the decoder and encoder streams call (PerMessageDeflate implements it). */
 export interface DeflateCodec {
   /** Inflates one message (its frames' payloads in order) into `out`; rejects CodecError(1009) past the limit. */
   decompress(chunks: Uint8Array[], out: Uint8Array[]): Promise<void>;
@@ -30,10 +25,7 @@ export interface DeflateCodecOptions {
   level?: number;
 }
 
-/** Creates the extension's per-stream state. */
+/** Creates the extension's per-stream state. Throws where permessage-deflate is unavailable (no agreement exists). */
 export function createDeflate(agreement: DeflateAgreement, role: Role, opts: DeflateCodecOptions): DeflateCodec {
-  void agreement;
-  void role;
-  void opts;
-  throw new Error('permessage-deflate is not part of this build');
+  return new PerMessageDeflate(agreement, role, opts);
 }

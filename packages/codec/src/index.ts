@@ -39,4 +39,12 @@ export { randomMaskKeys, BufferedMaskKeySource, type MaskKeySource } from './ran
 export { Utf8Validator, isValidUtf8 } from './utf8.js';
 export { DEFAULT_MAX_MESSAGE_SIZE } from './limits.js';
 export { DEFAULT_HIGH_WATER_MARK } from './strategies.js';
-export type { DeflateAgreement } from './deflate-bridge.js';
+export {
+  PerMessageDeflate,
+  permessageDeflate,
+  deflateAvailable,
+  loadZlib,
+  type DeflateAgreement,
+  type DeflateOptions,
+  type PerMessageDeflateOptions,
+} from './deflate/index.js';

@@ -12,7 +12,10 @@ export interface ResolvedLimits {
   maxMessageSize: number;
 }
 
-/** Applies defaults and validates. `Infinity` is accepted (meaning no limit, for streamed messages). */
+/**
+ * Applies defaults and validates. `Infinity` is accepted (no limit, for streamed messages) and, like every value, is
+ * capped at Number.MAX_SAFE_INTEGER: lengths beyond that cannot be represented exactly and are refused with 1009.
+ */
 export function resolveLimits(o: CodecLimits): ResolvedLimits {
   const maxMessageSize = check('maxMessageSize', o.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE);
   const maxFrameSize = check('maxFrameSize', o.maxFrameSize ?? maxMessageSize);
@@ -21,5 +24,5 @@ export function resolveLimits(o: CodecLimits): ResolvedLimits {
 
 function check(name: string, v: number): number {
   if (typeof v !== 'number' || Number.isNaN(v) || v < 0) throw new RangeError(`${name} must be a number >= 0`);
-  return v;
+  return Math.min(v, Number.MAX_SAFE_INTEGER);
 }

@@ -105,7 +105,7 @@ export interface SyncResult {
  */
 export function decodeSync(chunks: Uint8Array[] | Uint8Array, o: Partial<DecoderOptions> & { role?: Role } = {}): SyncResult {
   const opts: DecoderOptions = { role: 'server', ...o };
-  const dec = new FrameDecoder(opts);
+  const dec = new FrameDecoder({ ...opts, splitFrames: opts.streamMessages === true || opts.splitFrames === true });
   const asm = new MessageAssembler({
     maxMessageSize: opts.maxMessageSize ?? 64 * 1024 * 1024,
     deflate: opts.deflate != null,
@@ -181,4 +181,70 @@ export function randomBytes(n: number, seed = 1): Uint8Array {
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) out[i] = r() & 0xff;
   return out;
+}
+
+/** Messages with byte payloads turned into plain arrays, for readable deep-equality failures. */
+export function norm(list: IncomingMessage[]): unknown[] {
+  return list.map((m) => ('data' in m && m.data instanceof Uint8Array ? { ...m, data: Array.from(m.data) } : m));
+}
+
+/** The chunkings every conformance expectation is checked under: as given, whole, one byte at a time, uneven. */
+function chunkings(input: Uint8Array[], all: Uint8Array, byteByByte: boolean): Uint8Array[][] {
+  const list = [input, [all], split(all, [3, 7, 1, 13])];
+  if (byteByByte) list.push(split(all, [1]));
+  return list;
+}
+
+type Opts = Partial<DecoderOptions> & { role?: Role };
+
+/**
+ * Asserts that the input decodes to exactly `expected`, through the synchronous cores under several chunkings and
+ * through the fused WebSocketDecoderStream.
+ */
+export async function expectMessages(input: Uint8Array[] | Uint8Array, expected: IncomingMessage[], o: Opts = {}): Promise<void> {
+  const list = input instanceof Uint8Array ? [input] : input;
+  const all = concatBytes(list);
+  const want = norm(expected);
+  for (const chunks of chunkings(list, all, all.length <= 4096)) {
+    const r = decodeSync(chunks, o);
+    if (r.error) throw new Error(`unexpected ${r.error.closeCode} ${r.error.code}: ${r.error.message}`);
+    assertEqual(norm(r.messages), want);
+  }
+  const s = await decodeStream(list, o);
+  if (s.error) throw s.error;
+  assertEqual(norm(s.messages), want);
+}
+
+/**
+ * Asserts that decoding fails with `closeCode` after delivering exactly `before`, through the synchronous cores
+ * under several chunkings and through the fused stream (whose error must be the CodecError too).
+ */
+export async function expectFailure(
+  input: Uint8Array[] | Uint8Array,
+  closeCode: number,
+  before: IncomingMessage[] = [],
+  o: Opts = {},
+): Promise<CodecError> {
+  const list = input instanceof Uint8Array ? [input] : input;
+  const all = concatBytes(list);
+  const want = norm(before);
+  let last: CodecError | undefined;
+  for (const chunks of chunkings(list, all, all.length <= 4096)) {
+    const r = decodeSync(chunks, o);
+    if (!r.error) throw new Error(`expected close code ${closeCode}, decoded ${JSON.stringify(norm(r.messages))}`);
+    assertEqual(r.error.closeCode, closeCode);
+    assertEqual(norm(r.messages), want);
+    last = r.error;
+  }
+  const s = await decodeStream(list, o);
+  if (!(s.error instanceof CodecError)) throw new Error(`stream did not fail with a CodecError: ${String(s.error)}`);
+  assertEqual(s.error.closeCode, closeCode);
+  assertEqual(norm(s.messages), want);
+  return last!;
+}
+
+function assertEqual(a: unknown, b: unknown): void {
+  const x = JSON.stringify(a);
+  const y = JSON.stringify(b);
+  if (x !== y) throw new Error(`expected ${y.slice(0, 400)}\n     got ${x.slice(0, 400)}`);
 }
