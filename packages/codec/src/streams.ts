@@ -306,6 +306,12 @@ class ControllerHost implements FramerHost {
   constructor(readonly flush: () => void, private readonly ctl: () => Ctl<unknown>) {}
 
   async ready(): Promise<void> {
+    // The consumer usually reads within a few microtasks (pipeTo chains); try that before falling back to timers.
+    for (let i = 0; i < 8; i++) {
+      const size = this.ctl().desiredSize;
+      if (size === null || size > 0) return;
+      await undefined;
+    }
     let delay = 1;
     for (;;) {
       const size = this.ctl().desiredSize;
