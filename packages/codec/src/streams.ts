@@ -113,7 +113,10 @@ class Delivery {
     }
     const delivered = out.length > 0;
     out.length = 0;
-    if (err !== undefined) return failAfterDrain(c, err, delivered, this.hwm);
+    if (err !== undefined) {
+      this.dispose();
+      return failAfterDrain(c, err, delivered, this.hwm);
+    }
   }
 
   private async deliverAsync(
@@ -140,7 +143,10 @@ class Delivery {
       this.dispose();
       throw e;
     }
-    if (err !== undefined) return failAfterDrain(c, err, delivered, this.hwm);
+    if (err !== undefined) {
+      this.dispose();
+      return failAfterDrain(c, err, delivered, this.hwm);
+    }
   }
 
   dispose(): void {
@@ -163,8 +169,7 @@ export class MessageDecoderStream<M extends IncomingMessage = Message> extends T
           try {
             asm.onFrame(byteFromFrame(f), f.payload);
           } catch (e) {
-            err = e;
-            d.dispose();
+            err = e; // raised by deliver() after what was decoded before it (the inflater stays up until then)
           }
           return d.deliver(c as Ctl<IncomingMessage>, err);
         },
@@ -172,6 +177,7 @@ export class MessageDecoderStream<M extends IncomingMessage = Message> extends T
           d.dispose();
           if (!asm.idle) throw truncated();
         },
+        ...onCancel(() => d.dispose()),
       },
       strategy(frameSize, writableHwm(o)),
       strategy(messageSize, readableHwm(o)),
@@ -207,6 +213,7 @@ export class MessageEncoderStream extends TransformStream<OutgoingMessage, Frame
         flush(): void {
           deflate?.dispose();
         },
+        ...onCancel(() => deflate?.dispose()),
       },
       strategy(messageSize, writableHwm(o)),
       strategy(frameSize, readableHwm(o)),
@@ -234,8 +241,7 @@ export class WebSocketDecoderStream<M extends IncomingMessage = Message> extends
           try {
             dec.decode(chunk, asm);
           } catch (e) {
-            err = e;
-            d.dispose();
+            err = e; // raised by deliver() after what was decoded before it (the inflater stays up until then)
           }
           return d.deliver(c as Ctl<IncomingMessage>, err);
         },
@@ -243,6 +249,7 @@ export class WebSocketDecoderStream<M extends IncomingMessage = Message> extends
           d.dispose();
           if (!dec.idle) throw truncated();
         },
+        ...onCancel(() => d.dispose()),
       },
       strategy(byteSize, writableHwm(o)),
       strategy(messageSize, readableHwm(o)),
@@ -279,6 +286,7 @@ export class WebSocketEncoderStream extends TransformStream<OutgoingMessage, Uin
         flush(): void {
           deflate?.dispose();
         },
+        ...onCancel(() => deflate?.dispose()),
       },
       strategy(messageSize, writableHwm(o)),
       strategy(byteSize, readableHwm(o)),
@@ -320,6 +328,14 @@ class ControllerHost implements FramerHost {
       if (delay < 16) delay *= 2;
     }
   }
+}
+
+/**
+ * Transformer `cancel` (called when the readable is cancelled or the writable aborted; newer than the TypeScript
+ * DOM types, ignored by older implementations): releases the zlib streams early instead of waiting for GC.
+ */
+function onCancel(fn: () => void): Record<string, unknown> {
+  return { cancel: fn };
 }
 
 function encoderDeflate(o: EncoderOptions): DeflateCodec | null {
