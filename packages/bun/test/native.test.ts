@@ -3,7 +3,7 @@
  * permessage-deflate), and our client <-> Bun.serve with its `websocket` handlers (with and without
  * `perMessageDeflate`, and over TLS).
  */
-import { pairSuite } from './pair-suite.js';
+import { pairSuite, skipOutside } from './pair-suite.js';
 import { bunClient, bunServer, inBun, makeCerts, ourClient, ourServer } from './sides.js';
 
 if (inBun) {
@@ -38,4 +38,6 @@ if (inBun) {
     server: async () => bunServer({ deflate: false, tls: await certs }),
     client: async (url, protocols) => ourClient(url, protocols, { ca: (await certs).ca }),
   });
+} else {
+  skipOutside('Bun', 'native.test.ts');
 }

@@ -1,5 +1,5 @@
 /** Our client <-> our server, over TCP (with and without permessage-deflate) and TLS. */
-import { pairSuite } from './pair-suite.js';
+import { pairSuite, skipOutside } from './pair-suite.js';
 import { inBun, makeCerts, ourClient, ourServer } from './sides.js';
 
 if (inBun) {
@@ -22,4 +22,6 @@ if (inBun) {
     server: async () => ourServer({ hostname: '::1', tls: await certs }),
     client: async (url, protocols) => ourClient(url, protocols, { ca: (await certs).ca }),
   });
+} else {
+  skipOutside('Bun', 'ours.test.ts');
 }

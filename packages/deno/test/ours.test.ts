@@ -1,5 +1,5 @@
 /** Our client <-> our server, over TCP (with and without permessage-deflate) and TLS. */
-import { pairSuite } from './pair-suite.js';
+import { pairSuite, skipOutside } from './pair-suite.js';
 import { inDeno, makeCerts, ourClient, ourServer } from './sides.js';
 
 if (inDeno) {
@@ -25,4 +25,6 @@ if (inDeno) {
     },
     client: async (url, protocols) => ourClient(url, protocols, { ca: (await certs).ca }),
   });
+} else {
+  skipOutside('Deno', 'ours.test.ts');
 }
