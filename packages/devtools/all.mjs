@@ -15,7 +15,9 @@ export async function runAll() {
   for (const pkg of pkgs) {
     console.log(`\n@streamsocket/${pkg.name} [node ${process.version}]`);
     totals = add(totals, typecheck(pkg));
-    totals = add(totals, await testPackage(pkg, { runtime: 'node' }));
+    // An adapter for another runtime is type-checked here but tested only in its own runtime, below.
+    const own = pkg.json.streamsocket?.runtime ?? 'node';
+    if (own === 'node') totals = add(totals, await testPackage(pkg, { runtime: 'node' }));
   }
   const others = runtimes.filter((r) => r !== 'node');
   if (others.length === 0) return totals;
