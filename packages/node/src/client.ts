@@ -16,8 +16,8 @@ import {
   type WebSocketStream,
   type WebSocketConstructor,
   type DialOptions as SessionDialOptions,
+  type WebSocket as SessionWebSocket,
 } from '@streamsocket/session';
-import type { DeflateOptions } from '@streamsocket/codec';
 import { dial, type DialTarget, type TlsClientOptions } from './dial.js';
 import { socketStreams } from './socket-streams.js';
 
@@ -28,7 +28,7 @@ export interface ConnectOptions extends SessionConnectOptions, TlsClientOptions 
    */
   connectTimeout?: number;
   /** Alias of `deflate`: offer permessage-deflate (RFC 7692). Default false. */
-  permessageDeflate?: boolean | DeflateOptions;
+  permessageDeflate?: SessionConnectOptions['deflate'];
 }
 
 const noop = (): void => {};
@@ -98,3 +98,5 @@ export function createWebSocket(options: Omit<ConnectOptions, 'protocols' | 'sig
 
 /** `new WebSocket('ws://127.0.0.1:8080/path', ['mqtt'])`, with default options (Node's CA store for wss:). */
 export const WebSocket: WebSocketConstructor = createWebSocket();
+/** The instance type (the session's WHATWG WebSocket class). */
+export type WebSocket = SessionWebSocket;

@@ -20,7 +20,6 @@ import {
   type WebSocketStream,
 } from '@streamsocket/session';
 import { buildErrorResponse, type RequestHead } from '@streamsocket/handshake';
-import type { DeflateOptions } from '@streamsocket/codec';
 import { socketStreams } from './socket-streams.js';
 import { goingAway } from './going-away.js';
 
@@ -39,7 +38,7 @@ export interface ServeOptions extends Omit<AcceptOptions, 'request' | 'rest' | '
   /** Serve wss: with this certificate and key (any other tls.createServer option may be added). */
   tls?: TlsServerOptions;
   /** Alias of `deflate`: accept permessage-deflate (RFC 7692) when offered. Default false. */
-  permessageDeflate?: boolean | DeflateOptions;
+  permessageDeflate?: AcceptOptions['deflate'];
   /**
    * Connections allowed in the opening handshake at once (TCP accepted, 101 not yet sent). Beyond it, a new
    * connection is answered 503 and closed. Default 256.

@@ -10,13 +10,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { accept, type AcceptOptions, type WebSocketStream } from '@streamsocket/session';
-import type { DeflateOptions } from '@streamsocket/codec';
 import { socketStreams } from './socket-streams.js';
 import { serializeIncomingHead } from './request-head.js';
 
 export interface UpgradeOptions extends Omit<AcceptOptions, 'request' | 'rest'> {
   /** Alias of `deflate`: accept permessage-deflate (RFC 7692) when offered. Default false. */
-  permessageDeflate?: boolean | DeflateOptions;
+  permessageDeflate?: AcceptOptions['deflate'];
 }
 
 /**

@@ -20,8 +20,12 @@ export async function rejection(p: Promise<unknown>, ms = 5000): Promise<unknown
 
 /** An echo handler for our server: every message goes back as it came. */
 export async function echo(ws: WebSocketStream): Promise<void> {
-  const { readable, writable } = await ws.opened;
-  await readable.pipeTo(writable).catch(() => {});
+  try {
+    const { readable, writable } = await ws.opened;
+    await readable.pipeTo(writable);
+  } catch {
+    /* refused, or the connection ended */
+  }
 }
 
 export function bytes(n: number, seed = 1): Uint8Array {
