@@ -78,6 +78,8 @@ export class FrameDecoder {
   private msgBytes = 0;
   private readonly utf8 = new Utf8Validator();
 
+  private error: CodecError | null = null;
+
   // Reused by push() so that it does not allocate a sink per call.
   private readonly arraySink = new FrameArraySink();
 
@@ -113,8 +115,21 @@ export class FrameDecoder {
     }
   }
 
-  /** Decodes `chunk`, handing every completed frame to `sink` synchronously. Throws CodecError. */
+  /**
+   * Decodes `chunk`, handing every completed frame to `sink` synchronously. Throws CodecError; after that the
+   * decoder is failed and every later call throws the same error (the connection is being failed anyway).
+   */
   decode(chunk: Uint8Array, sink: FrameSink): void {
+    if (this.error !== null) throw this.error;
+    try {
+      this.run(chunk, sink);
+    } catch (e) {
+      if (e instanceof CodecError) this.error = e;
+      throw e;
+    }
+  }
+
+  private run(chunk: Uint8Array, sink: FrameSink): void {
     const n = chunk.length;
     let pos = 0;
     for (;;) {

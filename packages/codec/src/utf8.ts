@@ -136,34 +136,16 @@ export function isValidUtf8(bytes: Uint8Array, start = 0, end = bytes.length): b
   return run(bytes, start, end, S_ACCEPT) === S_ACCEPT;
 }
 
-/** True when every byte is < 0x80 (then a string can be built without a decoder). */
-export function isAscii(bytes: Uint8Array): boolean {
-  const n = bytes.length;
-  let i = n >= WORD_SCAN_MIN ? skipAsciiWords(bytes, 0, n) : 0;
-  while (i < n && bytes[i]! < 0x80) i++;
-  return i === n;
-}
-
 // `fatal: false` is deliberate: input reaching the decoder has already been validated by the automaton above, and
 // the non-fatal decoder is the faster path in engines that special-case it.
 const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 const encoder = new TextEncoder();
 
-/** Below this length a pure-ASCII payload is turned into a string by hand: cheaper than a TextDecoder call. */
-const SMALL_ASCII = 32;
-
-/** Decodes UTF-8 that has already been validated. */
+/**
+ * Decodes UTF-8 that has already been validated. (Building short ASCII strings by hand was measured slower than the
+ * engines' native decoder, so there is no special case.)
+ */
 export function decodeUtf8(bytes: Uint8Array): string {
-  const n = bytes.length;
-  if (n <= SMALL_ASCII) {
-    let s = '';
-    for (let i = 0; i < n; i++) {
-      const b = bytes[i]!;
-      if (b >= 0x80) return decoder.decode(bytes);
-      s += String.fromCharCode(b);
-    }
-    return s;
-  }
   return decoder.decode(bytes);
 }
 

@@ -141,4 +141,16 @@ test('chunk messages (relay of a streamed message) encode as first/continuation 
   }
 });
 
+test('a failed decoder stays failed with the same error', () => {
+  const dec = new FrameDecoder({ role: 'server' });
+  let first: unknown;
+  try {
+    dec.push(Uint8Array.of(0x83, 0x80, 0, 0, 0, 0), []);
+  } catch (e) {
+    first = e;
+  }
+  assert.ok(first);
+  assert.throws(() => dec.push(Uint8Array.of(0x81), []), (e: unknown) => e === first);
+});
+
 test.run();
