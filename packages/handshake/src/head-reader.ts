@@ -96,14 +96,16 @@ export class HeadReader<K extends HeadKind> {
         if (c !== LF) this.fail(400, 'BARE_CR', 'CR not followed by LF');
         sawCR = false;
         if (lineLen === 0) return this.complete(chunk, i + 1);
-        // lines counts the start line too, hence the +1.
-        if (++lines > this.maxHeaderCount + 1) this.fail(431, 'TOO_MANY_HEADERS', 'too many header fields');
+        lines++;
         lineLen = 0;
       } else if (c === CR) {
         sawCR = true;
       } else if (c === LF) {
         this.fail(400, 'BARE_LF', 'LF without preceding CR');
       } else {
+        // First byte of another field line once the start line and maxHeaderCount
+        // fields are complete: fail now rather than at the end of that line.
+        if (lineLen === 0 && lines > this.maxHeaderCount) this.fail(431, 'TOO_MANY_HEADERS', 'too many header fields');
         lineLen++;
       }
     }

@@ -9,9 +9,18 @@
  * (two blocks), so a pure-JS digest costs on the order of a microsecond.
  * SHA-1 is used here only because RFC 6455 mandates it; it provides no security.
  */
+// Scratch space reused across calls: sha1 is synchronous and never re-entered.
+const W = new Int32Array(80);
+const STATE = new Int32Array(5);
+
 export function sha1(data: Uint8Array): Uint8Array {
-  const state = new Int32Array([0x67452301, 0xefcdab89 | 0, 0x98badcfe | 0, 0x10325476, 0xc3d2e1f0 | 0]);
-  const w = new Int32Array(80);
+  const state = STATE;
+  state[0] = 0x67452301;
+  state[1] = 0xefcdab89 | 0;
+  state[2] = 0x98badcfe | 0;
+  state[3] = 0x10325476;
+  state[4] = 0xc3d2e1f0 | 0;
+  const w = W;
   const len = data.length;
   const full = len - (len % 64);
   for (let off = 0; off < full; off += 64) compress(state, w, data, off);
