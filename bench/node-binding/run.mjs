@@ -40,7 +40,7 @@ rmSync(dir, { recursive: true, force: true });
 
 const bindings = {
   ours: (s) => socketStreams(s),
-  ...(process.env.HWM_SWEEP ? { ours16k: (s) => socketStreams(s, { readHighWaterMark: 16384 }), ours256k: (s) => socketStreams(s, { readHighWaterMark: 262144 }), ours1m: (s) => socketStreams(s, { readHighWaterMark: 1 << 20 }) } : {}),
+  ...(process.env.HWM_SWEEP ? { ours16k: (s) => socketStreams(s, { readHighWaterMark: 16384 }), ours256k: (s) => socketStreams(s, { readHighWaterMark: 262144 }) } : {}),
   toWeb: (s) => Duplex.toWeb(s),
 };
 
