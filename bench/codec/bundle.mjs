@@ -9,7 +9,28 @@ import { sourceAliases } from '../../packages/devtools/workspace.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/**
+ * STREAMSOCKET_BENCH_OVERRIDE='mask.js=/abs/mask.ts,frame-decoder.js=/abs/dec.ts' makes the codec's modules import
+ * those files instead of their src/ siblings: for measuring a proposed change to someone else's module before
+ * proposing it. An override may import the real module by absolute path.
+ */
+function overrides() {
+  const spec = process.env.STREAMSOCKET_BENCH_OVERRIDE;
+  if (!spec) return [];
+  const map = new Map(spec.split(',').map((kv) => kv.split('=')));
+  return [{
+    name: 'bench-override',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/[\w-]+\.js$/ }, (a) => {
+        const file = map.get(a.path.slice(2));
+        return file && a.importer.includes('/packages/codec/src/') && a.importer !== file ? { path: file } : undefined;
+      });
+    },
+  }];
+}
+
 export async function bundleCodec() {
+  const plugins = overrides();
   const dir = mkdtempSync(join(tmpdir(), 'streamsocket-bench-'));
   const entry = join(dir, 'entry.ts');
   writeFileSync(entry, [
@@ -22,7 +43,7 @@ export async function bundleCodec() {
     entryPoints: [entry], outfile, bundle: true, format: 'esm', platform: 'node', target: 'es2022',
     // Workspace packages from their sources; @web-std/stream resolved as the test runner does.
     alias: sourceAliases(),
-    external: ['node:*'], logLevel: 'error',
+    external: ['node:*'], logLevel: 'error', plugins,
   });
   return import(outfile);
 }

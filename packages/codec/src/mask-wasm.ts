@@ -11,8 +11,15 @@
  */
 import { MASK_WASM_BYTES } from './mask-wasm-module.js';
 
-/** In-place XOR of `data` with the 4-byte `key`, starting at key phase `offset & 3`. */
-export type Masker = (data: Uint8Array, key: Uint8Array, offset?: number) => void;
+/**
+ * In-place XOR of `data` with the 4-byte `key`, starting at key phase `offset & 3`. `into` is the copying form:
+ * `dst[dstOffset + i] = src[i] ^ key[(offset + i) & 3]` (`src` unchanged) — one memory pass fewer than
+ * `dst.set(src, dstOffset)` followed by an in-place mask, which is what a decoder assembling a frame from chunks and
+ * a client encoder copying a payload behind its header both need.
+ */
+export type Masker = ((data: Uint8Array, key: Uint8Array, offset?: number) => void) & {
+  into(src: Uint8Array, dst: Uint8Array, dstOffset: number, key: Uint8Array, offset?: number): void;
+};
 
 /** Block size: the module's single memory page. A multiple of 4, so the key phase is the same for every block. */
 const BLOCK = 65536;
@@ -39,10 +46,13 @@ export function createWasmMasker(): Masker | null {
   const kernel = exports.mask;
   // Never grown, so this view stays attached.
   const mem = new Uint8Array(exports.memory.buffer, 0, BLOCK);
-  return (data, key, offset = 0) => {
+  const word = (key: Uint8Array, offset: number): number => {
     const p = offset & 3;
     // Little-endian in wasm memory: the low byte is the key byte of the first position.
-    const k = key[p]! | (key[(p + 1) & 3]! << 8) | (key[(p + 2) & 3]! << 16) | (key[(p + 3) & 3]! << 24);
+    return key[p]! | (key[(p + 1) & 3]! << 8) | (key[(p + 2) & 3]! << 16) | (key[(p + 3) & 3]! << 24);
+  };
+  const masker = (data: Uint8Array, key: Uint8Array, offset = 0): void => {
+    const k = word(key, offset);
     const n = data.length;
     for (let i = 0; i < n; i += BLOCK) {
       const part = i === 0 && n <= BLOCK ? data : data.subarray(i, Math.min(n, i + BLOCK));
@@ -51,4 +61,16 @@ export function createWasmMasker(): Masker | null {
       part.set(part.length === BLOCK ? mem : mem.subarray(0, part.length));
     }
   };
+  masker.into = (src: Uint8Array, dst: Uint8Array, dstOffset: number, key: Uint8Array, offset = 0): void => {
+    const n = src.length;
+    if (dstOffset < 0 || dstOffset + n > dst.length) throw new RangeError('destination too small');
+    const k = word(key, offset);
+    for (let i = 0; i < n; i += BLOCK) {
+      const len = Math.min(BLOCK, n - i);
+      mem.set(i === 0 && n <= BLOCK ? src : src.subarray(i, i + len));
+      kernel(0, len, k);
+      dst.set(len === BLOCK ? mem : mem.subarray(0, len), dstOffset + i);
+    }
+  };
+  return masker;
 }

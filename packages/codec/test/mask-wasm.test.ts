@@ -67,6 +67,21 @@ test('involution: masking twice restores the data', () => {
   assert.equal(copy, data);
 });
 
+test('into: masked copy at any destination offset, source untouched', () => {
+  const m = createWasmMasker()!;
+  for (const n of [0, 1, 3, 15, 16, 17, 63, 64, 65, 1000, 65536, 65537, 150_001]) for (const offset of [0, 1, 2, 3, 6]) {
+    const src = fill(n, n + offset);
+    const srcCopy = src.slice();
+    const dst = new Uint8Array(n + 9).fill(0xee);
+    m.into(src, dst, 5, key, offset);
+    assert.equal(src, srcCopy);
+    assert.equal(dst.subarray(5, 5 + n), reference(src, key, offset), `n=${n} offset=${offset}`);
+    assert.ok(dst.subarray(0, 5).every((b) => b === 0xee) && dst.subarray(5 + n).every((b) => b === 0xee));
+  }
+  assert.throws(() => m.into(new Uint8Array(10), new Uint8Array(12), 3, key), RangeError);
+  assert.throws(() => m.into(new Uint8Array(1), new Uint8Array(12), -1, key), RangeError);
+});
+
 test('null without WebAssembly, or when it refuses the module', () => {
   const g = globalThis as { WebAssembly?: unknown };
   const saved = g.WebAssembly;
