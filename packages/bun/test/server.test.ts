@@ -1,0 +1,89 @@
+/**
+ * serve(): shutdown semantics (1001 to every client, handshakes in progress dropped, port released), handler
+ * failures (1011), the signal option, and that a server with nothing open leaves the process free to exit.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { connect, serve } from '../src/index.js';
+import { skipOutside, within } from './pair-suite.js';
+import { bunClient, inBun } from './sides.js';
+
+const T = 10_000;
+
+if (inBun) {
+  const s = suite('bun: serve');
+
+  s('close() ends every connection with 1001 and releases the port', async () => {
+    const server = serve({ hostname: '127.0.0.1', port: 0 }, async (ws) => {
+      const { readable } = await ws.opened;
+      // Keep the connection open and idle: read until it ends.
+      await readable.pipeTo(new WritableStream()).catch(() => {});
+    });
+    assert.ok(server.port > 0);
+    assert.is(server.url, `ws://127.0.0.1:${server.port}`);
+    const ours = [connect(server.url), connect(server.url)];
+    await within(T, Promise.all(ours.map((w) => w.opened)), 'our clients open');
+    const native = await within(T, bunClient(server.url, []), "Bun's client open");
+    // Make sure the server has registered all three before closing.
+    await within(T, (async () => { while (server.connections < 3) await new Promise((r) => setTimeout(r, 5)); })(), 'three connections');
+    const t0 = Date.now();
+    await within(T, server.close(), 'server.close()');
+    assert.ok(Date.now() - t0 < 3_000, 'close took too long');
+    for (const w of ours) {
+      const c = await within(T, w.closed, 'our client closed');
+      assert.equal(c, { closeCode: 1001, reason: 'server shutting down' });
+    }
+    assert.equal(await within(T, native.closed, "Bun's client closed"), { code: 1001, reason: 'server shutting down' });
+    assert.is(server.connections, 0);
+    // The port is free again.
+    const again = Bun.listen({ hostname: '127.0.0.1', port: server.port, socket: { data() {} } });
+    again.stop(true);
+    await server.closed;
+    // close() is idempotent.
+    await server.close();
+  });
+
+  s('close() drops connections still in their opening handshake', async () => {
+    const server = serve({ hostname: '127.0.0.1', port: 0, handshakeTimeout: 60_000 }, () => {});
+    let ended!: () => void;
+    const end = new Promise<void>((r) => (ended = r));
+    const raw = await Bun.connect({
+      hostname: '127.0.0.1',
+      port: server.port,
+      socket: { data() {}, end: () => ended(), close: () => ended() },
+    });
+    raw.write('GET / HTTP/1.1\r\nHost: x\r\n'); // an incomplete head
+    await within(T, (async () => { while (server.connections < 1) await new Promise((r) => setTimeout(r, 5)); })(), 'registered');
+    await within(T, server.close(), 'close');
+    await within(T, end, 'raw connection ended');
+    raw.terminate();
+  });
+
+  s('a handler that throws ends its connection with 1011', async () => {
+    const errors: unknown[] = [];
+    const server = serve({ hostname: '127.0.0.1', port: 0, onError: (e) => errors.push(e) }, () => {
+      throw new Error('handler bug');
+    });
+    try {
+      const ws = connect(server.url);
+      const c = await within(T, ws.closed, 'closed');
+      assert.is(c.closeCode, 1011);
+      assert.match((errors[0] as Error).message, /handler bug/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  s('the signal option closes the server', async () => {
+    const ac = new AbortController();
+    const server = serve({ hostname: '127.0.0.1', port: 0, signal: ac.signal }, () => {});
+    ac.abort();
+    await within(T, server.closed, 'closed by signal');
+    const again = Bun.listen({ hostname: '127.0.0.1', port: server.port, socket: { data() {} } });
+    again.stop(true);
+  });
+
+  s.run();
+} else {
+  skipOutside('Bun', 'server.test.ts');
+}
