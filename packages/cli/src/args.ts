@@ -30,6 +30,8 @@ export interface ConnectOptions {
   /** ms the opening handshake (TCP + TLS + HTTP) may take. */
   timeout: number;
   deflate: boolean;
+  /** ms of silence from the server, after the end of stdin, before closing. */
+  linger: number;
 }
 
 export type ServeMode = { kind: 'echo' } | { kind: 'broadcast' } | { kind: 'exec'; command: string };
@@ -54,6 +56,8 @@ export type Command =
   | { command: 'connect'; options: ConnectOptions }
   | { command: 'serve'; options: ServeOptions };
 
+/** Default wait for the server's last answers after the end of stdin, ms. */
+export const DEFAULT_LINGER = 500;
 /** Default handshake timeout of `connect`, ms. */
 export const DEFAULT_CONNECT_TIMEOUT = 10_000;
 
@@ -106,6 +110,7 @@ function parseConnect(args: readonly string[]): Command {
     binary: { type: 'boolean', short: 'b' },
     timeout: { type: 'string', short: 't' },
     deflate: { type: 'boolean' },
+    linger: { type: 'string', short: 'l' },
   } }));
   if (values.help) return { command: 'help', text: connectHelp };
   if (positionals.length === 0) throw new UsageError('missing <url> (for example ws://127.0.0.1:8080/)', 'connect');
@@ -123,6 +128,7 @@ function parseConnect(args: readonly string[]): Command {
       binary: values.binary ?? false,
       timeout: parseMs(values.timeout, '--timeout', DEFAULT_CONNECT_TIMEOUT, 'connect'),
       deflate: values.deflate ?? false,
+      linger: parseMs(values.linger, '--linger', DEFAULT_LINGER, 'connect'),
     },
   };
 }

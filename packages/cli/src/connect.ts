@@ -43,20 +43,30 @@ export async function runConnect(o: ConnectOptions, io: ConnectIo, dial: Dialer)
   };
 
   // Incoming: every message, in order, to stdout. Ends when the session's readable ends (close) or errors.
+  let lastReceived = Date.now();
   const incoming = session.readable
-    .pipeThrough(new MessagesToBytes(o.binary))
+    .pipeThrough(new MessagesToBytes(o.binary, () => { lastReceived = Date.now(); }))
     .pipeTo(io.stdout)
     .catch(noteLocal);
 
-  // Outgoing: stdin, as lines or raw chunks; at its end, a normal close. If the server closes first, reading
-  // stdin stops: there is nobody to send to any more.
+  // Outgoing: stdin, as lines or raw chunks; at its end, a normal close once the server has been quiet for
+  // `linger` ms. Closing at once would lose the answers still on their way: a server that receives our close
+  // answers it as soon as it can (RFC 6455 5.5.1), and replies it had not sent yet are never sent. If the server
+  // closes first, reading stdin stops: there is nobody to send to any more.
   const stopStdin = new AbortController();
   const source: ReadableStream<string | Uint8Array> = o.binary
     ? io.stdin
     : io.stdin.pipeThrough(utf8Decoder()).pipeThrough(new LineSplitterStream());
   const outgoing = source
     .pipeTo(session.writable, { preventClose: true, preventAbort: true, signal: stopStdin.signal })
-    .then(() => session.close({ closeCode: 1000 }), noteLocal);
+    .then(async () => {
+      for (;;) {
+        const quietFor = Date.now() - lastReceived;
+        if (settled || quietFor >= o.linger) break;
+        await new Promise((r) => setTimeout(r, o.linger - quietFor));
+      }
+      if (!settled) session.close({ closeCode: 1000 });
+    }, noteLocal);
 
   let info: CloseInfo | null = null;
   let broken: unknown = null;
@@ -93,9 +103,10 @@ function fmtMs(ms: number): string {
 
 /** Messages → stdout bytes: one line per message, or the raw payloads with --binary. */
 class MessagesToBytes extends TransformStream<string | Uint8Array, Uint8Array> {
-  constructor(binary: boolean) {
+  constructor(binary: boolean, onMessage: () => void) {
     super({
       transform(data, controller) {
+        onMessage();
         if (binary) controller.enqueue(messageToRawBytes(data));
         else for (const part of messageToLineBytes(data)) controller.enqueue(part);
       },

@@ -20,7 +20,9 @@ export const connectHelp = `Usage: streamsocket connect <url> [options]
 
 Opens a WebSocket to <url> (ws://, wss://; http(s):// is accepted as the same endpoint).
 Each line read from stdin is sent as a text message; each message received is written to
-stdout followed by a newline. At the end of stdin the connection is closed with 1000.
+stdout followed by a newline. At the end of stdin, once the server has sent nothing for
+the --linger time (its last answers may still be on their way), the connection is closed
+with 1000.
 
 Options:
   -p, --protocol NAME     offer a subprotocol (repeat for several, preferred first)
@@ -31,6 +33,8 @@ Options:
   -b, --binary            send stdin as raw binary chunks; write received payloads raw
   -t, --timeout T         limit for connecting and the opening handshake (default 10s)
       --deflate           offer permessage-deflate compression
+  -l, --linger T          after the end of stdin, close once nothing was received for T
+                          (default 500ms; 0 closes at once)
   -h, --help              show this help
 
 Durations: 500 or 500ms, 30s, 2m.
@@ -74,6 +78,6 @@ open connections are closed with 1001 (going away).
 Examples:
   streamsocket serve --port 8080 --echo
   streamsocket serve --port 8080 --broadcast --quiet
-  streamsocket serve --port 8080 --exec 'tr a-z A-Z'
+  streamsocket serve --port 8080 --exec 'stdbuf -oL tr a-z A-Z'
   streamsocket serve --port 8443 --echo --tls-cert cert.pem --tls-key key.pem
 `;

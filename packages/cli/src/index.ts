@@ -3,7 +3,7 @@
  * programs that want the same behaviour in-process (e.g. an echo or broadcast server in a few lines).
  */
 export { main } from './main.js';
-export { parseCommandLine, parseWsUrl, parseHeader, parseMs, UsageError, DEFAULT_CONNECT_TIMEOUT } from './args.js';
+export { parseCommandLine, parseWsUrl, parseHeader, parseMs, UsageError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LINGER } from './args.js';
 export type { Command, ConnectOptions, ServeOptions, ServeMode } from './args.js';
 export { mainHelp, connectHelp, serveHelp } from './help.js';
 export { runConnect } from './connect.js';

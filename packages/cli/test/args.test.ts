@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseCommandLine, parseMs, parseHeader, parseWsUrl, UsageError, mainHelp, connectHelp, serveHelp, DEFAULT_CONNECT_TIMEOUT } from '../src/index.js';
+import { parseCommandLine, parseMs, parseHeader, parseWsUrl, UsageError, mainHelp, connectHelp, serveHelp, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LINGER } from '../src/index.js';
 
 const usage = (argv: string[], re: RegExp): void => {
   try {
@@ -28,7 +28,7 @@ test('help: no argument, --help, -h, help <command>, <command> --help', () => {
 });
 
 test('help texts name every option the parser accepts', () => {
-  for (const flag of ['--protocol', '--header', '--origin', '--insecure', '--ping-interval', '--binary', '--timeout', '--deflate']) {
+  for (const flag of ['--protocol', '--header', '--origin', '--insecure', '--ping-interval', '--binary', '--timeout', '--deflate', '--linger']) {
     assert.ok(connectHelp.includes(flag), `connect help mentions ${flag}`);
   }
   for (const flag of ['--port', '--host', '--echo', '--broadcast', '--exec', '--binary', '--tls-cert', '--tls-key', '--protocol', '--quiet', '--deflate', '--ping-interval']) {
@@ -56,12 +56,13 @@ test('connect: defaults', () => {
   assert.is(c.options.binary, false);
   assert.is(c.options.timeout, DEFAULT_CONNECT_TIMEOUT);
   assert.is(c.options.deflate, false);
+  assert.is(c.options.linger, DEFAULT_LINGER);
 });
 
 test('connect: every option, repeatable ones repeated, short forms', () => {
   const c = parseCommandLine(['connect', 'wss://example.test/', '-p', 'mqtt', '--protocol', 'v2.chat',
     '-H', 'Authorization: Bearer abc', '--header', 'X-Trace:1', '--origin', 'https://app.test', '-k',
-    '--ping-interval', '30s', '-b', '--timeout', '1500ms', '--deflate']);
+    '--ping-interval', '30s', '-b', '--timeout', '1500ms', '--deflate', '--linger', '0']);
   if (c.command !== 'connect') return assert.unreachable();
   assert.equal(c.options.protocols, ['mqtt', 'v2.chat']);
   assert.equal(c.options.headers, [['Authorization', 'Bearer abc'], ['X-Trace', '1']]);
@@ -71,6 +72,7 @@ test('connect: every option, repeatable ones repeated, short forms', () => {
   assert.is(c.options.binary, true);
   assert.is(c.options.timeout, 1500);
   assert.is(c.options.deflate, true);
+  assert.is(c.options.linger, 0);
 });
 
 test('connect: URL forms', () => {
