@@ -11,8 +11,12 @@ interface InternalClose {
 }
 
 export function goingAway(ws: WebSocketStream, reason: string, code = 1001): void {
-  const pub = ws as unknown as { closeWithCode?: (code: number, reason: string) => void };
-  if (typeof pub.closeWithCode === 'function') return pub.closeWithCode(code, reason);
+  // Whichever public name the session settles on (the deno and bun adapters probe the same ones).
+  const pub = ws as unknown as Record<string, unknown>;
+  for (const name of ['closeInternal', 'closeWithCode']) {
+    const f = pub[name];
+    if (typeof f === 'function') return void (f as (c: number, r: string) => void).call(ws, code, reason);
+  }
   const conn = (ws as unknown as { conn?: InternalClose | null }).conn;
   if (conn && typeof conn.close === 'function') return conn.close(code, reason);
   ws.close(); // not open yet: abort the handshake

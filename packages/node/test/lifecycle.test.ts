@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import net from 'node:net';
+import http from 'node:http';
 import { createRequire } from 'node:module';
 import { serve, connect, WebSocket, HandshakeError, type WebSocketStream } from '../src/index.js';
 import { within, rejection, echo, sleep } from './helpers.js';
@@ -94,6 +95,35 @@ test('refusals reach both clients with their status: 403 origin, 426 version, ho
     assert.is(ev.code, 1006);
     assert.is(server.pendingHandshakes, 0);
   } finally {
+    await within(server.close(), 8000);
+  }
+});
+
+test('our client: custom headers reach the hook, its 101 headers come back; a 426 from elsewhere keeps its status', async () => {
+  const server = serve({
+    hostname: '127.0.0.1', port: 0,
+    onRequest: (req) => (req.headers.get('x-token') === 'abc' ? { headers: { 'X-Seen': 'abc' } } : { status: 403 }),
+  }, (ws) => void echo(ws));
+  await server.ready;
+  const other = http.createServer();
+  other.on('upgrade', (_req, socket) => {
+    socket.end('HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n');
+  });
+  await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+  try {
+    const ws = connect(`ws://127.0.0.1:${server.port}/`, { headers: { 'X-Token': 'abc' } });
+    await within(ws.opened);
+    assert.is(ws.response?.headers.get('x-seen'), 'abc');
+    ws.close();
+    await within(ws.closed);
+    const e = (await rejection(connect(`ws://127.0.0.1:${server.port}/`, { headers: [['X-Token', 'nope']] }).opened)) as HandshakeError;
+    assert.is(e.status, 403);
+    const e426 = (await rejection(connect(`ws://127.0.0.1:${(other.address() as net.AddressInfo).port}/`).opened)) as HandshakeError;
+    assert.instance(e426, HandshakeError);
+    assert.is(e426.status, 426);
+  } finally {
+    other.closeAllConnections();
+    await new Promise((r) => other.close(r));
     await within(server.close(), 8000);
   }
 });
