@@ -29,3 +29,29 @@ export interface DeflateCodecOptions {
 export function createDeflate(agreement: DeflateAgreement, role: Role, opts: DeflateCodecOptions): DeflateCodec {
   return new PerMessageDeflate(agreement, role, opts);
 }
+
+/**
+ * Like createDeflate, but the zlib contexts are only created when first needed (the first compressed message
+ * received, or the first data message sent). A connection that negotiated permessage-deflate but never uses it pays
+ * no zlib memory, and frame-level checks work even where zlib is missing.
+ */
+export function lazyDeflate(agreement: DeflateAgreement, role: Role, opts: DeflateCodecOptions): DeflateCodec {
+  let codec: DeflateCodec | null = null;
+  let disposed = false;
+  const get = (): DeflateCodec => {
+    if (codec === null) {
+      codec = createDeflate(agreement, role, opts);
+      if (disposed) codec.dispose(); // later calls reject like any disposed extension
+    }
+    return codec;
+  };
+  return {
+    decompress: (chunks, out) => get().decompress(chunks, out),
+    compress: (data) => get().compress(data),
+    shouldCompress: (n) => get().shouldCompress(n),
+    dispose(): void {
+      disposed = true;
+      codec?.dispose();
+    },
+  };
+}

@@ -1,6 +1,6 @@
 import { TransformStream } from '@web-std/stream';
 import { finishInflated, MessageAssembler, PendingInflate, type AssemblerOutput } from './assembler.js';
-import { createDeflate, type DeflateCodec } from './deflate-bridge.js';
+import { lazyDeflate, type DeflateCodec } from './deflate-bridge.js';
 import { CodecError } from './errors.js';
 import type {
   DecoderOptions,
@@ -100,7 +100,7 @@ class Delivery {
       streamMessages: this.stream,
       trusted,
     });
-    this.deflate = o.deflate != null ? createDeflate(o.deflate, o.role, { maxMessageSize: limits.maxMessageSize }) : null;
+    this.deflate = o.deflate != null ? lazyDeflate(o.deflate, o.role, { maxMessageSize: limits.maxMessageSize }) : null;
   }
 
   /** Enqueues everything the assembler produced; `err` (from decoding) is raised after it. Sync unless inflating. */
@@ -340,7 +340,7 @@ function onCancel(fn: () => void): Record<string, unknown> {
 
 function encoderDeflate(o: EncoderOptions): DeflateCodec | null {
   if (o.deflate == null) return null;
-  return createDeflate(o.deflate, o.role, {
+  return lazyDeflate(o.deflate, o.role, {
     maxMessageSize: Infinity,
     ...(o.compressThreshold !== undefined ? { threshold: o.compressThreshold } : {}),
   });
