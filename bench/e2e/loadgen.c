@@ -28,7 +28,7 @@
  * Raw TCP mode (--mode tcp): the same messages without framing against a byte echo; an echo is complete when
  * `size` bytes came back, checked incrementally. That is the ceiling no WebSocket server can beat.
  *
- * Idle mode (--idle): opens `conns` connections (at most 256 handshakes at a time), does one echo on each so the
+ * Idle mode (--idle): opens `conns` connections (at most 128 handshakes at a time, under the default cap of servers on pending handshakes), does one echo on each so the
  * server holds its full per-connection state, prints `READY <n>` and keeps them open until stdin closes or says
  * anything. run.mjs samples the server's RSS before and after.
  *
@@ -516,7 +516,7 @@ int main(int argc, char **argv) {
   }
 
   int started = 0;
-  const int max_handshaking = idle_mode ? 256 : nconns;
+  const int max_handshaking = idle_mode ? 128 : nconns;
   double t0 = now_s(), t_measure = 0, t_end = 0, cpu0 = 0;
   int announced = 0;
   struct epoll_event evs[256];
