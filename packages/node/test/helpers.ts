@@ -53,3 +53,12 @@ export async function hasIPv6(): Promise<boolean> {
     s.listen(0, '::1', () => s.close(() => resolve(true)));
   });
 }
+
+/** Polls `cond` every 5 ms until true; fails after `ms`. */
+export async function until(cond: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`${what} not reached within ${ms} ms`);
+    await sleep(5);
+  }
+}
