@@ -1,3 +1,4 @@
+import { ByteAccumulator } from './accumulator.js';
 import { decodeClosePayload } from './close.js';
 import { CodecError } from './errors.js';
 import type { IncomingMessage } from './frame.js';
@@ -44,7 +45,7 @@ export class MessageAssembler implements FrameSink {
   private msg = NONE;
   private compressed = false;
   private size = 0;
-  private parts: Uint8Array[] = [];
+  private readonly parts = new ByteAccumulator();
   private readonly utf8 = new Utf8Validator();
 
   constructor(o: AssemblerOptions) {
@@ -93,8 +94,7 @@ export class MessageAssembler implements FrameSink {
     if (this.compressed) {
       this.parts.push(payload);
       if (fin) {
-        this.out.push(new PendingInflate(text ? 'text' : 'binary', this.parts));
-        this.parts = [];
+        this.out.push(new PendingInflate(text ? 'text' : 'binary', this.parts.takeParts()));
         this.msg = NONE;
       }
       return;
@@ -116,10 +116,9 @@ export class MessageAssembler implements FrameSink {
       return;
     }
     let data = payload;
-    if (this.parts.length > 0) {
+    if (this.parts.byteLength > 0) {
       this.parts.push(payload);
-      data = concat(this.parts, size);
-      this.parts.length = 0;
+      data = this.parts.takeBytes();
     }
     this.msg = NONE;
     if (text) this.out.push({ type: 'text', data: decodeUtf8(data) });

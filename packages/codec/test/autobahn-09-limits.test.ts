@@ -119,4 +119,30 @@ test('MessageDecoderStream enforces maxMessageSize on frames of any origin', asy
   }
 });
 
+test('9.x message of 50000 one-byte fragments and 50000 empty ones (coalesced, not held as views)', () => {
+  const parts: Uint8Array[] = [];
+  const want = new Uint8Array(50_000);
+  for (let i = 0; i < 50_000; i++) {
+    want[i] = i & 0xff;
+    parts.push(cframe({ opcode: i === 0 ? 2 : 0, fin: false, payload: Uint8Array.of(i & 0xff) }));
+    parts.push(cframe({ opcode: 0, fin: false }));
+  }
+  parts.push(cframe({ opcode: 0 }));
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const wire = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    wire.set(p, o);
+    o += p.length;
+  }
+  const r = decodeSync(split(wire, [65536]));
+  assert.is(r.error, undefined);
+  assert.ok(r.messages[0]!.type === 'binary' && sameBytes(r.messages[0]!.data, want));
+  const t = decodeSync(split(cframe({ opcode: 1, fin: false, payload: 'ab' }), [3]).concat(
+    Array.from({ length: 40 }, (_, i) => cframe({ opcode: 0, fin: i === 39, payload: 'é' })),
+  ));
+  assert.equal(t.messages, [{ type: 'text', data: 'ab' + 'é'.repeat(40) }]);
+});
+
 test.run();

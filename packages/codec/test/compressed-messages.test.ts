@@ -64,6 +64,20 @@ test('RSV1 only on the first frame of a compressed message; small messages sent 
   assert.ok(!last.rsv1 && last.opcode === 1);
 });
 
+test('a compressed message in many tiny fragments (and empty ones) inflates correctly', async () => {
+  if (!(await available())) return;
+  const text = 'fragmented and compressed '.repeat(200);
+  const wire = await collect(
+    fromChunks<Message>([{ type: 'text', data: text }]).pipeThrough(new WebSocketEncoderStream({ role: 'client', deflate: agreement, fragmentSize: 3 })),
+  );
+  const extra = cframe({ opcode: 0, fin: false });
+  // Insert an empty continuation after the first frame.
+  const got = await collect(
+    fromChunks([wire[0]!, extra, ...wire.slice(1)]).pipeThrough(new WebSocketDecoderStream<IncomingMessage>({ role: 'server', deflate: agreement })),
+  );
+  assert.equal(got, [{ type: 'text', data: text }]);
+});
+
 test('compressThreshold: everything compressed at 0', async () => {
   if (!(await available())) return;
   const wire = await collect(
