@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { serve, connect, createWebSocket, TlsConnectError, type WebSocketServer } from '../src/index.js';
-import { within, rejection, echo, bytes, equalBytes } from './helpers.js';
+import { within, rejection, echo, bytes, equalBytes, hasIPv6 } from './helpers.js';
 import { makeCert, type TestCert } from './certs.js';
 
 let cert: TestCert;
@@ -76,6 +76,17 @@ test('wss: WebSocket class bound to TLS options', async () => {
   const ev = await within(closed);
   assert.is(ev.code, 1000);
   assert.is(ev.wasClean, true);
+});
+
+test('wss: over IPv6 (wss://[::1]:port/, IP SAN ::1)', async () => {
+  if (!(await hasIPv6())) return console.log('  (no IPv6 loopback: skipped)');
+  const v6 = serve({ hostname: '::1', port: 0, tls: { cert: cert.cert, key: cert.key } }, (ws) => void echo(ws));
+  await v6.ready;
+  try {
+    await roundTrip(connect(`wss://[::1]:${v6.port}/`, { ca: cert.cert }));
+  } finally {
+    await within(v6.close(), 8000, 'v6 close');
+  }
 });
 
 test.run();
