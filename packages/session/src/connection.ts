@@ -130,6 +130,7 @@ export class Connection implements TimerTarget {
   private transportClosing = false;
   private readableDone = false;
   private pullWaiter: (() => void) | null = null;
+  private pullPending = false;
 
   // Close state.
   private closeQueued = false;
@@ -205,6 +206,10 @@ export class Connection implements TimerTarget {
           if (w) {
             this.pullWaiter = null;
             w();
+          } else {
+            // pump() is mid-read: remember the demand, or it would be lost (the
+            // stream does not call pull() again until we enqueue).
+            this.pullPending = true;
           }
         },
         cancel: (reason) => {
@@ -280,12 +285,15 @@ export class Connection implements TimerTarget {
     const r = this.decReader;
     try {
       for (;;) {
-        if (this.readyState === OPEN && !this.readableDone && (this.readCtrl.desiredSize ?? 0) <= 0) {
+        if (this.readyState === OPEN && !this.readableDone && (this.readCtrl.desiredSize ?? 0) <= 0 && !this.pullPending) {
+          // Woken by pull(): there is demand (possibly a pending read with a
+          // zero high-water mark, where desiredSize stays 0), so read now.
           await new Promise<void>((resolve) => {
             this.pullWaiter = resolve;
           });
-          continue;
+          if ((this.readyState as ReadyState) === CLOSED) return;
         }
+        this.pullPending = false;
         const { done, value } = await r.read();
         if (done) return this.onEof();
         this.onMessage(value);
@@ -396,9 +404,10 @@ export class Connection implements TimerTarget {
   private onWriteEnd(err: unknown): void {
     this.transportClosed = true;
     if (this.readyState === CLOSED || err === null) return;
-    // The socket refused a write. After the close handshake that is just the
-    // peer closing first; before it, the connection is gone.
-    if (this.closeReceived) return;
+    // The socket refused a write. Once our close frame is out, that is just the
+    // peer closing first (its close frame or EOF is still on the way in, and the
+    // close timer bounds the wait); before it, the connection is gone.
+    if (this.closeReceived || this.closeQueued) return;
     this.abnormal(err);
   }
 
@@ -441,6 +450,9 @@ export class Connection implements TimerTarget {
   close(code: number | null, reason: string): void {
     if (this.readyState !== OPEN) return;
     this.readyState = CLOSING;
+    // While closing we read regardless of the user's demand (we must see the
+    // peer's close frame), so wake pump() if it is parked on backpressure.
+    this.wakePump();
     this.startCloseTimer();
     this.queueClose(code, reason);
   }
@@ -527,6 +539,12 @@ export class Connection implements TimerTarget {
     this.finish(false, cause);
   }
 
+  private wakePump(): void {
+    const w = this.pullWaiter;
+    this.pullWaiter = null;
+    w?.();
+  }
+
   private startCloseTimer(restart = false): void {
     if (this.closeTimer && !restart) return;
     if (this.closeTimer) timers.reschedule(this.closeTimer, this.opts.closeTimeout);
@@ -579,9 +597,7 @@ export class Connection implements TimerTarget {
     this.closeTimer = this.keepaliveTimer = this.idleTimer = null;
     this.pendingClose = null;
     this.nextPong = null;
-    const pullWaiter = this.pullWaiter;
-    this.pullWaiter = null;
-    pullWaiter?.();
+    this.wakePump();
 
     const info = this.closeReceived;
     let err: WebSocketError | null = null;
