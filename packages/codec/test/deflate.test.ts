@@ -102,6 +102,14 @@ rfc('7.2.3.3 stored block, 7.2.3.4 BFINAL set, 7.2.3.5 two blocks', async () => 
     assert.is(dec.decode(await inflate(server, bytes(0xf2, 0x48, 0x05, 0x00, 0x00, 0x00, 0xff, 0xff, 0xca, 0xc9, 0xc9, 0x07, 0x00))), 'Hello');
     server.dispose();
   }
+  // BFINAL ends the sender's DEFLATE stream: with context takeover the next message starts a new one.
+  const keep = new PerMessageDeflate(agreement(), 'server', { maxMessageSize: 100 });
+  for (let i = 0; i < 3; i++) {
+    assert.is(dec.decode(await inflate(keep, bytes(0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00))), 'Hello');
+    assert.is(dec.decode(await inflate(keep, bytes(0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00))), 'Hello');
+    assert.is(dec.decode(await inflate(keep, bytes(0xf2, 0x00, 0x11, 0x00, 0x00))), 'Hello', 'context kept after a fresh start');
+  }
+  keep.dispose();
   const stateless = new PerMessageDeflate(agreement({ clientNoContextTakeover: true }), 'server', { maxMessageSize: 100 });
   assert.is(dec.decode(await inflate(stateless, bytes(0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00))), 'Hello');
   assert.is(dec.decode(await inflate(stateless, bytes(0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00))), 'Hello');

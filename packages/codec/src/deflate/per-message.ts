@@ -134,6 +134,12 @@ class Inflater {
     } finally {
       if (!this.dir.takeover) pipe.close(disposed());
     }
+    // The peer ended its DEFLATE stream with a BFINAL block (RFC 7692 7.2.3.4): its next message starts a new one,
+    // so ours must too (zlib would otherwise silently ignore all further input).
+    if (this.dir.takeover && pipe.ended) {
+      pipe.close(disposed());
+      this.pipe = null;
+    }
     for (const c of got) out.push(c);
   }
 

@@ -31,6 +31,8 @@ export interface ZlibStream {
   on(event: 'error', listener: (err: Error) => void): unknown;
   destroy(): unknown;
   close?(): unknown;
+  /** Input bytes zlib has consumed so far (Node >= 10, Bun); used to notice a finished DEFLATE stream. */
+  readonly bytesWritten?: number;
 }
 
 export interface ZlibModule {

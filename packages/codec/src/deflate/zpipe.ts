@@ -12,6 +12,7 @@ export class ZPipe {
   private reject: ((err: unknown) => void) | null = null;
   /** Set once the stream failed, was aborted or closed: it cannot be used again (its context is gone). */
   failure: unknown = null;
+  private written = 0;
 
   constructor(private readonly stream: ZlibStream) {
     stream.on('data', (chunk) => { this.sink?.(chunk); });
@@ -21,6 +22,7 @@ export class ZPipe {
   /** Feeds `input`; resolves once zlib has consumed it and emitted everything it produced. */
   write(input: Uint8Array, sink: (chunk: Uint8Array) => void): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
+    this.written += input.length;
     return new Promise<void>((resolve, reject) => {
       this.sink = sink;
       this.reject = reject;
@@ -31,6 +33,16 @@ export class ZPipe {
         if (err) { this.failure ??= err; reject(err); } else resolve();
       });
     });
+  }
+
+  /**
+   * True when zlib stopped consuming input because the DEFLATE stream ended (a block with BFINAL set, RFC 7692
+   * 7.2.3.4): everything written after that point was ignored, and a new stream is needed for what follows.
+   * False where the runtime does not report `bytesWritten`.
+   */
+  get ended(): boolean {
+    const consumed = this.stream.bytesWritten;
+    return typeof consumed === 'number' && consumed < this.written;
   }
 
   /** Stops the current write with `err` and releases zlib's memory. */
