@@ -2,7 +2,7 @@ import { encodeClosePayload } from './close.js';
 import type { DeflateCodec } from './deflate-bridge.js';
 import type { EncoderOptions, OutgoingMessage, PayloadSource } from './frame.js';
 import { FIN, RSV1, type FrameSink } from './frame-decoder.js';
-import { encodeUtf8, isValidUtf8, Utf8Validator } from './utf8.js';
+import { encodeIntoScratch, encodeUtf8, isValidUtf8, SCRATCH_CHARS, utf8Scratch, Utf8Validator } from './utf8.js';
 
 /** What the stream stage offers the framer while it writes a streamed payload piece by piece. */
 export interface FramerHost {
@@ -55,7 +55,7 @@ export class MessageFramer {
       case 'text': {
         this.checkNotOpen();
         const d = m.data;
-        if (typeof d === 'string') return this.whole(1, encodeUtf8(d));
+        if (typeof d === 'string') return this.text(d);
         if (d instanceof Uint8Array) {
           // Pre-encoded text (e.g. relayed): must be valid UTF-8, since the peer fails the connection otherwise.
           if (!isValidUtf8(d)) throw new TypeError('text message bytes are not valid UTF-8');
@@ -100,6 +100,19 @@ export class MessageFramer {
 
   private checkNotOpen(): void {
     if (this.open !== NONE) throw new TypeError('a chunked message is in progress: finish it with a last chunk first');
+  }
+
+  /** A whole string: short ones go through the shared scratch buffer, without a copy when the sink copies anyway. */
+  private text(s: string): void | Promise<void> {
+    if (s.length <= SCRATCH_CHARS) {
+      const n = encodeIntoScratch(s);
+      if (this.deflate === null && n <= (this.sink.copiesUpTo ?? 0)) {
+        this.fragments(1, utf8Scratch.subarray(0, n), true, 0);
+        return;
+      }
+      return this.whole(1, utf8Scratch.slice(0, n));
+    }
+    return this.whole(1, encodeUtf8(s));
   }
 
   /** A whole payload: compressed when worth it, then fragmented. */

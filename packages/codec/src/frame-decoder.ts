@@ -12,6 +12,11 @@ import { Utf8Validator } from './utf8.js';
  */
 export interface FrameSink {
   onFrame(b0: number, payload: Uint8Array): void;
+  /**
+   * Payloads up to this many bytes are copied before onFrame returns (so the caller may reuse the memory right
+   * after). Undefined = 0: the sink may keep the view.
+   */
+  readonly copiesUpTo?: number;
 }
 
 // First-byte bits.

@@ -28,11 +28,14 @@ export class FrameEncoder implements FrameSink {
   private readonly keys: MaskKeySource;
   /** Where onFrame() writes (set by the owner before use). */
   out: Uint8Array[] = [];
+  /** FrameSink: client frames are always copied (to mask), server frames up to COALESCE_LIMIT. */
+  readonly copiesUpTo: number;
 
   constructor(o: EncoderOptions) {
     if (o.role !== 'client' && o.role !== 'server') throw new TypeError(`role must be 'client' or 'server'`);
     this.client = o.role === 'client';
     this.keys = o.maskKeys ?? randomMaskKeys;
+    this.copiesUpTo = this.client ? Infinity : COALESCE_LIMIT;
   }
 
   /** Appends the wire bytes of `f` to `out`. Throws RangeError for a frame RFC 6455 forbids sending. */

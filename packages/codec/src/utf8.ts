@@ -149,6 +149,21 @@ export function decodeUtf8(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
 
+/**
+ * Strings up to this many UTF-16 code units are encoded through a shared scratch buffer: `encodeInto` a reused
+ * buffer (+ a copy) was measured 2-4x faster than `encode` for short strings, where the cost is dominated by
+ * allocating the result inside the engine. Longer strings use `encode` directly.
+ */
+export const SCRATCH_CHARS = 1024;
+/** Shared scratch: valid only until the next call (everything using it is synchronous). */
+export const utf8Scratch = new Uint8Array(SCRATCH_CHARS * 3);
+
+/** Encodes a string of at most SCRATCH_CHARS code units into utf8Scratch; returns the byte count. */
+export function encodeIntoScratch(text: string): number {
+  return encoder.encodeInto(text, utf8Scratch).written;
+}
+
 export function encodeUtf8(text: string): Uint8Array {
+  if (text.length <= SCRATCH_CHARS) return utf8Scratch.slice(0, encoder.encodeInto(text, utf8Scratch).written);
   return encoder.encode(text);
 }
