@@ -59,6 +59,8 @@ export async function bundleTest(file, outfile, platform = 'node') {
     alias: sourceAliases(),
     external: platform === 'node' ? [...builtinModules, ...builtinModules.map((m) => `node:${m}`)] : ['node:*'],
     // uvu reads process.env for colours; keep output plain in every runtime.
+    // CommonJS dependencies (ws, for one) require() Node's built-ins: give the ES module bundle a real require.
+    banner: platform === 'node' ? { js: "import { createRequire as __ssCreateRequire } from 'node:module'; const require = __ssCreateRequire(import.meta.url);" } : {},
     define: platform === 'browser' ? { 'process.env.FORCE_COLOR': '"0"' } : {},
     logLevel: 'error',
   });
