@@ -1,7 +1,7 @@
 // Masking kernels head to head: the scalar 32-bit JS loop (src/mask.ts) vs the WebAssembly SIMD kernel
 // (src/mask-wasm.ts, including its two copies through wasm memory), on the same buffers, sizes 16 B .. 1 MiB.
 //
-//   node bench/codec/mask.mjs [--ms 300]
+//   node bench/codec/mask.mjs [--ms 1000]   (ms per contender and size)
 import { bundleCodec } from './bundle.mjs';
 
 const { jsMask, createWasmMasker } = await bundleCodec();
@@ -9,25 +9,31 @@ const wasmMask = createWasmMasker();
 if (!wasmMask) { console.log('WebAssembly SIMD unavailable here'); process.exit(0); }
 
 const arg = (name, d) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : d; };
-const MS = arg('--ms', 300);
+const MS = arg('--ms', 1000);
 const key = new Uint8Array([1, 2, 3, 4]);
-const sizes = [16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576];
+const sizes = [16, 64, 128, 256, 512, 1024, 4096, 16384, 65536, 262144, 1048576];
 
-/** Best of 3 timed windows of MS/3 ms each, in GB/s; calls fn in batches so timer reads stay negligible. */
-function measure(fn, data) {
+/**
+ * GB/s of each contender on `data`: ROUNDS interleaved rounds of MS/ROUNDS ms each (so load bursts from other
+ * processes hit all contenders alike), best round kept. Calls go in batches so timer reads stay negligible.
+ */
+const ROUNDS = 5;
+function measureAll(fns, data) {
   const batch = Math.max(1, Math.floor((1 << 22) / data.length));
-  for (let i = 0; i < batch * 4; i++) fn(data, key, 0); // warm-up (JIT tiers)
-  let best = 0;
-  for (let r = 0; r < 3; r++) {
-    let bytes = 0;
-    const t0 = performance.now();
-    let t = t0;
-    while (t - t0 < MS / 3) {
-      for (let i = 0; i < batch; i++) fn(data, key, 0);
-      bytes += batch * data.length;
-      t = performance.now();
-    }
-    best = Math.max(best, bytes / ((t - t0) / 1e3) / 1e9);
+  for (const fn of fns) for (let i = 0; i < batch * 4; i++) fn(data, key, 0); // warm-up (JIT tiers)
+  const best = fns.map(() => 0);
+  for (let r = 0; r < ROUNDS; r++) {
+    fns.forEach((fn, k) => {
+      let bytes = 0;
+      const t0 = performance.now();
+      let t = t0;
+      while (t - t0 < MS / ROUNDS) {
+        for (let i = 0; i < batch; i++) fn(data, key, 0);
+        bytes += batch * data.length;
+        t = performance.now();
+      }
+      best[k] = Math.max(best[k], bytes / ((t - t0) / 1e3) / 1e9);
+    });
   }
   return best;
 }
@@ -39,9 +45,7 @@ const rows = [];
 for (const n of sizes) {
   const data = new Uint8Array(n).map((_, i) => i);
   scratch = new Uint8Array(n);
-  const js = measure(jsMask, data);
-  const wa = measure(wasmMask, data);
-  const cp = measure(copy, data);
+  const [js, wa, cp] = measureAll([jsMask, wasmMask, copy], data);
   rows.push({ n, js, wa });
   const label = n >= 1048576 ? `${n / 1048576} MiB` : n >= 1024 ? `${n / 1024} KiB` : `${n} B`;
   console.log(`${label.padEnd(9)} ${js.toFixed(2).padStart(7)}  ${wa.toFixed(2).padStart(9)}  ${(wa / js).toFixed(2).padStart(6)}x  ${cp.toFixed(2).padStart(8)}`);

@@ -1,0 +1,71 @@
+// permessage-deflate figures behind the defaults in packages/codec/README-deflate.md: per-message latency
+// (compress + inflate) by size and mode, what compression saves by size (the threshold), and memory per connection.
+//
+//   node --expose-gc bench/codec/deflate.mjs
+import { bundleCodec } from './bundle.mjs';
+
+const { PerMessageDeflate } = await bundleCodec();
+const agreement = (nct) => ({ serverNoContextTakeover: nct, clientNoContextTakeover: nct, serverMaxWindowBits: 15, clientMaxWindowBits: 15 });
+const te = new TextEncoder();
+
+// A realistic chat/API message stream: JSON objects with repeating keys and varying values.
+function jsonMessage(size, i) {
+  let s = '';
+  for (let k = 0; s.length < size; k++) s += JSON.stringify({ id: i * 100 + k, type: 'update', user: `user${(i * 7 + k) % 50}`, value: Math.sin(i + k).toFixed(6), ok: k % 3 === 0 }) + ',';
+  return te.encode(s.slice(0, size));
+}
+
+async function latency(size, nct, n) {
+  const c = new PerMessageDeflate(agreement(nct), 'client', { maxMessageSize: 1 << 26, threshold: 0 });
+  const s = new PerMessageDeflate(agreement(nct), 'server', { maxMessageSize: 1 << 26 });
+  const msgs = Array.from({ length: 64 }, (_, i) => jsonMessage(size, i));
+  let wire = 0, raw = 0;
+  for (let i = 0; i < 50; i++) { const out = []; await s.decompress([await c.compress(msgs[i % 64])], out); }
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const m = msgs[i % 64];
+    const z = await c.compress(m);
+    wire += z.length; raw += m.length;
+    const out = [];
+    await s.decompress([z], out);
+  }
+  const us = ((performance.now() - t0) * 1000) / n;
+  c.dispose(); s.dispose();
+  return { us, ratio: wire / raw };
+}
+
+console.log(`node ${process.version}`);
+console.log('\n| message | takeover: compress+inflate | wire/raw | no takeover: compress+inflate | wire/raw |');
+console.log('|---:|---:|---:|---:|---:|');
+for (const size of [64, 256, 1024, 4096, 16384, 65536, 262144]) {
+  const n = Math.max(40, Math.min(2000, Math.floor((16 << 20) / size / 4)));
+  const a = await latency(size, false, n);
+  const b = await latency(size, true, n);
+  console.log(`| ${size} B | ${a.us.toFixed(1)} µs | ${a.ratio.toFixed(2)} | ${b.us.toFixed(1)} µs | ${b.ratio.toFixed(2)} |`);
+}
+
+// Memory per connection: N pairs of contexts after one message each way.
+async function perConnection(nct, N = 300) {
+  globalThis.gc?.();
+  const base = process.memoryUsage();
+  const keep = [];
+  for (let i = 0; i < N; i++) {
+    const p = new PerMessageDeflate(agreement(nct), 'server', { maxMessageSize: 1 << 20 });
+    const peer = new PerMessageDeflate(agreement(nct), 'client', { maxMessageSize: 1 << 20, threshold: 0 });
+    const m = jsonMessage(2048, i);
+    await p.decompress([await peer.compress(m)], []);
+    await p.compress(m);
+    peer.dispose();
+    keep.push(p);
+  }
+  globalThis.gc?.();
+  const now = process.memoryUsage();
+  for (const p of keep) p.dispose();
+  return { rss: (now.rss - base.rss) / N / 1024, ext: (now.external - base.external) / N / 1024 };
+}
+console.log('\n| mode | RSS per connection | external per connection |');
+console.log('|---|---:|---:|');
+for (const nct of [false, true]) {
+  const r = await perConnection(nct);
+  console.log(`| ${nct ? 'no context takeover' : 'context takeover'} (15-bit windows, memLevel 8) | ${r.rss.toFixed(0)} KiB | ${r.ext.toFixed(0)} KiB |`);
+}
