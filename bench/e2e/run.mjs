@@ -61,6 +61,8 @@ const SERVERS = [
   { id: 'streamsocket-deno', label: '@streamsocket/deno', runtime: 'deno', family: 'deno', kind: 'ws', deflate: true, ours: true, src: 'servers/streamsocket-deno.mjs' },
   { id: 'deno-native', label: 'Deno.serve', runtime: 'deno', family: 'deno', kind: 'ws', deflate: false, file: 'servers/deno-native.js' },
   { id: 'tcp-deno', label: 'raw TCP (Deno)', runtime: 'deno', family: 'deno', kind: 'tcp', file: 'servers/tcp-deno.js' },
+  // C echoes: the load generator's own ceilings (WebSocket and raw TCP); no JavaScript server can go faster.
+  { id: 'ws-c', label: 'WebSocket echo (C)', runtime: 'c', family: 'c', kind: 'ws', exe: 'ws-echo' },
   { id: 'tcp-c', label: 'raw TCP (C)', runtime: 'c', family: 'c', kind: 'tcp', exe: 'tcp-echo' },
 ];
 const NATIVE = { node: 'ws', bun: 'bun-native', deno: 'deno-native' };
@@ -81,6 +83,14 @@ if (flag('list')) {
   console.log('workloads: ' + WORKLOADS.map((w) => w.id).join(', '));
   process.exit(0);
 }
+// --variant PKG=DIR[,PKG=DIR]: also run @streamsocket/PKG's server bundled from DIR/src (a patched copy of
+// packages/PKG) as `streamsocket-PKG-variant`, interleaved with the original: how an owner checks a proposed fix.
+for (const v of (opt('variant', '') || '').split(',').filter(Boolean)) {
+  const [pkg, dir] = v.split('=');
+  const base = SERVERS.find((s) => s.id === `streamsocket-${pkg}`) ?? die(`--variant: no server for ${pkg}`);
+  SERVERS.splice(SERVERS.indexOf(base) + 1, 0, { ...base, id: `${base.id}-variant`, label: `${base.label} (variant)`, override: { pkg, dir } });
+  for (const w of WORKLOADS) if (w.only?.includes(base.id)) w.only.push(`${base.id}-variant`);
+}
 const pick = (all, list) => (list ? list.split(',').map((id) => all.find((x) => x.id === id) ?? die(`unknown: ${id}`)) : all);
 function die(msg) { console.error(msg); process.exit(1); }
 const servers = pick(SERVERS, opt('servers'));
@@ -99,7 +109,7 @@ function buildNative() {
     spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
     spawnSync('apt-get', ['install', '-y', '-qq', 'zlib1g-dev'], { stdio: 'inherit', env });
   }
-  const targets = [['loadgen', 'loadgen.c', ['-lz']], ['tcp-echo', 'tcp-echo.c', []]];
+  const targets = [['loadgen', 'loadgen.c', ['-lz']], ['tcp-echo', 'tcp-echo.c', []], ['ws-echo', 'ws-echo.c', []]];
   for (const [exe, src, libs] of targets) {
     const out = join(buildDir, exe);
     if (!newer(join(here, src), out) && !newer(join(here, 'sha1.h'), out)) continue;
@@ -115,7 +125,8 @@ async function bundleOurs(s) {
   try {
     await build({
       entryPoints: [join(here, s.src)], outfile, bundle: true, format: 'esm', platform: 'node', target: 'es2022',
-      alias: sourceAliases(), external: ['node:*'], logLevel: 'silent', minify: false, sourcemap: 'linked',
+      alias: { ...sourceAliases(), ...(s.override ? { [`@streamsocket/${s.override.pkg}`]: join(s.override.dir, 'src', 'index.ts') } : {}) },
+      external: ['node:*'], logLevel: 'silent', minify: false, sourcemap: 'linked',
     });
     return outfile;
   } catch (e) {
