@@ -2,7 +2,7 @@ import { checkClosePayload } from './close.js';
 import { CodecError } from './errors.js';
 import type { DecoderOptions, Frame } from './frame.js';
 import { resolveLimits } from './limits.js';
-import { mask } from './mask.js';
+import { mask, maskInto } from './mask.js';
 import { Utf8Validator } from './utf8.js';
 
 /**
@@ -314,9 +314,10 @@ export class FrameDecoder {
         throw new CodecError(1009, 'FRAME_TOO_BIG', `cannot buffer a frame of ${this.length} bytes`);
       }
     }
-    buf.set(chunk.subarray(pos, end), offset);
+    const piece = chunk.subarray(pos, end);
+    if (this.masked) maskInto(piece, buf, offset, this.key, offset);
+    else buf.set(piece, offset);
     const part = buf.subarray(offset, offset + take);
-    if (this.masked) mask(part, this.key, offset);
     // Fail fast: check the text as it arrives rather than when the frame is complete.
     if (this.checkText && !this.utf8.push(part)) throw invalidText();
     this.received = offset + take;

@@ -1,16 +1,19 @@
 import type { EncoderOptions, Frame } from './frame.js';
 import { byteFromFrame, FIN, type FrameSink } from './frame-decoder.js';
-import { mask } from './mask.js';
+import { maskInto } from './mask.js';
 import { randomMaskKeys, type MaskKeySource } from './random.js';
 
 /**
- * Payloads up to this size are copied behind their header into one chunk (one write instead of two). Larger
- * unmasked payloads are passed on as they are, after a separate header chunk (no copy).
+ * Default `coalesceLimit`: server payloads up to this size are copied behind their header into one chunk, larger
+ * ones are passed on as they are after a separate header chunk (no copy). Why so high: downstream, every chunk costs
+ * a WHATWG write (a promise turn) and usually a socket write syscall (~1-2 us), while copying 16 KiB costs about the
+ * same; below that, one chunk per frame is cheaper end to end even though an encoder-only benchmark prefers zero-copy.
  */
 export const COALESCE_LIMIT = 16 * 1024;
 
-/** Below this size masking is done inline (a call to mask() and a subarray cost more than the loop). */
-const INLINE_MASK_LIMIT = 64;
+/** Up to this size payloads are copied (and masked) by a plain loop: TypedArray.set() has a fixed call cost that
+ * dominates for a few bytes. */
+const INLINE_LIMIT = 64;
 
 /**
  * Synchronous wire encoder: one frame in, one or two byte chunks out.
@@ -26,6 +29,7 @@ const INLINE_MASK_LIMIT = 64;
 export class FrameEncoder implements FrameSink {
   private readonly client: boolean;
   private readonly keys: MaskKeySource;
+  private readonly coalesceLimit: number;
   /** Where onFrame() writes (set by the owner before use). */
   out: Uint8Array[] = [];
   /** FrameSink: client frames are always copied (to mask), server frames up to COALESCE_LIMIT. */
@@ -35,7 +39,10 @@ export class FrameEncoder implements FrameSink {
     if (o.role !== 'client' && o.role !== 'server') throw new TypeError(`role must be 'client' or 'server'`);
     this.client = o.role === 'client';
     this.keys = o.maskKeys ?? randomMaskKeys;
-    this.copiesUpTo = this.client ? Infinity : COALESCE_LIMIT;
+    const limit = o.coalesceLimit ?? COALESCE_LIMIT;
+    if (!(limit >= 0)) throw new RangeError('coalesceLimit must be >= 0');
+    this.coalesceLimit = limit;
+    this.copiesUpTo = this.client ? Infinity : limit;
   }
 
   /** Appends the wire bytes of `f` to `out`. Throws RangeError for a frame RFC 6455 forbids sending. */
@@ -60,7 +67,7 @@ export class FrameEncoder implements FrameSink {
     const client = this.client;
     const hlen = 2 + lenBytes + (client ? 4 : 0);
 
-    if (!client && n > COALESCE_LIMIT) {
+    if (!client && n > this.coalesceLimit) {
       const header = new Uint8Array(hlen);
       writeHeader(header, b0, n, lenBytes, 0);
       out.push(header, payload);
@@ -69,29 +76,38 @@ export class FrameEncoder implements FrameSink {
 
     const buf = new Uint8Array(hlen + n);
     writeHeader(buf, b0, n, lenBytes, client ? 0x80 : 0);
-    buf.set(payload, hlen);
-    if (client) {
+    if (!client) {
+      copySmall(payload, buf, hlen, n);
+    } else {
       const k = hlen - 4;
       this.keys.fill(buf, k);
-      if (n <= INLINE_MASK_LIMIT) {
+      if (n <= INLINE_LIMIT) {
+        // Masked copy in one loop: cheaper than set() + mask() calls for a few bytes.
         const k0 = buf[k]!, k1 = buf[k + 1]!, k2 = buf[k + 2]!, k3 = buf[k + 3]!;
-        let i = hlen;
-        const end = hlen + n;
-        for (; i + 3 < end; i += 4) {
-          buf[i]! ^= k0;
-          buf[i + 1]! ^= k1;
-          buf[i + 2]! ^= k2;
-          buf[i + 3]! ^= k3;
+        let i = 0;
+        for (; i + 3 < n; i += 4) {
+          buf[hlen + i] = payload[i]! ^ k0;
+          buf[hlen + i + 1] = payload[i + 1]! ^ k1;
+          buf[hlen + i + 2] = payload[i + 2]! ^ k2;
+          buf[hlen + i + 3] = payload[i + 3]! ^ k3;
         }
-        if (i < end) buf[i++]! ^= k0;
-        if (i < end) buf[i++]! ^= k1;
-        if (i < end) buf[i]! ^= k2;
+        if (i < n) buf[hlen + i] = payload[i++]! ^ k0;
+        if (i < n) buf[hlen + i] = payload[i++]! ^ k1;
+        if (i < n) buf[hlen + i] = payload[i]! ^ k2;
       } else {
-        mask(buf.subarray(hlen), buf.subarray(k, hlen), 0);
+        maskInto(payload, buf, hlen, buf.subarray(k, hlen), 0);
       }
     }
     out.push(buf);
   }
+}
+
+function copySmall(src: Uint8Array, dst: Uint8Array, at: number, n: number): void {
+  if (n > INLINE_LIMIT) {
+    dst.set(src, at);
+    return;
+  }
+  for (let i = 0; i < n; i++) dst[at + i] = src[i]!;
 }
 
 /** Writes the 2-byte header plus extended length; `maskBit` is 0x80 when a key follows. */

@@ -59,6 +59,11 @@ export interface EncoderOptions extends StreamTuning {
   fragmentSize?: number;
   /** Messages smaller than this are sent uncompressed even when deflate is negotiated (passed to the extension). */
   compressThreshold?: number;
+  /**
+   * Server role: payloads up to this many bytes are copied behind their header into one chunk; larger ones follow a
+   * separate header chunk without being copied. Default 16 KiB (see README "Ownership and copies").
+   */
+  coalesceLimit?: number;
   /** Source of client masking keys. Default: the shared buffered CSPRNG source. Tests only. */
   maskKeys?: MaskKeySource;
 }

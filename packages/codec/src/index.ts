@@ -34,7 +34,7 @@ export {
   WebSocketEncoderStream,
 } from './streams.js';
 export { encodeClosePayload, decodeClosePayload, isValidCloseCode } from './close.js';
-export { mask } from './mask.js';
+export { mask, maskInto } from './mask.js';
 export { randomMaskKeys, BufferedMaskKeySource, type MaskKeySource } from './random.js';
 export { Utf8Validator, isValidUtf8 } from './utf8.js';
 export { DEFAULT_MAX_MESSAGE_SIZE } from './limits.js';

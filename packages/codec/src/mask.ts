@@ -10,8 +10,22 @@
  * back through a Uint32Array over the same memory, so the word has the platform's byte order whatever it is, and
  * XORing words is byte-for-byte the same as XORing bytes (endianness-safe without a branch).
  *
- * The body may later be swapped for a WebAssembly SIMD kernel keeping this signature.
+ * From WASM_MIN bytes up, the WebAssembly SIMD kernel (mask-wasm.ts) is used where the runtime allows it: even
+ * with its two copies through wasm memory it was measured ~2.3x faster than this loop from 256 bytes up, and slower
+ * below. It is compiled lazily, on the first call that reaches that size, so importing the codec compiles nothing.
  */
+import { createWasmMasker, type Masker } from './mask-wasm.js';
+
+/** From this many bytes up the WebAssembly kernel is used (where available). */
+export const WASM_MIN = 256;
+
+let wasm: Masker | null | undefined;
+
+function wasmMasker(): Masker | null {
+  if (wasm === undefined) wasm = createWasmMasker();
+  return wasm;
+}
+
 const keyBytes = new Uint8Array(4);
 const keyWord = new Uint32Array(keyBytes.buffer);
 
@@ -19,6 +33,35 @@ const keyWord = new Uint32Array(keyBytes.buffer);
 const WORD_THRESHOLD = 32;
 
 export function mask(data: Uint8Array, key: Uint8Array, offset = 0): void {
+  if (data.length >= WASM_MIN) {
+    const w = wasmMasker();
+    if (w !== null) {
+      w(data, key, offset);
+      return;
+    }
+  }
+  maskScalar(data, key, offset);
+}
+
+/**
+ * Masked copy: dst[dstOffset + i] = src[i] ^ key[(offset + i) & 3], `src` unchanged. One memory pass fewer than a
+ * copy followed by mask() (what the decoder assembling a frame from chunks and the client encoder both need).
+ */
+export function maskInto(src: Uint8Array, dst: Uint8Array, dstOffset: number, key: Uint8Array, offset = 0): void {
+  const n = src.length;
+  if (n >= WASM_MIN) {
+    const w = wasmMasker();
+    if (w !== null) {
+      w.into(src, dst, dstOffset, key, offset);
+      return;
+    }
+  }
+  dst.set(src, dstOffset);
+  maskScalar(dst.subarray(dstOffset, dstOffset + n), key, offset);
+}
+
+/** The portable 32-bit-word loop (used below WASM_MIN and where WebAssembly is unavailable). */
+export function maskScalar(data: Uint8Array, key: Uint8Array, offset = 0): void {
   const n = data.length;
   const phase = offset & 3;
   let i = 0;

@@ -110,6 +110,34 @@ test('encoder: server coalesces small frames, passes large payloads through with
   assert.is(out[1], big);
 });
 
+test('encoder: coalesceLimit moves the copy/zero-copy boundary', () => {
+  const enc = new FrameEncoder({ role: 'server', coalesceLimit: 0 });
+  const payload = Uint8Array.of(1, 2, 3);
+  const out: Uint8Array[] = [];
+  enc.encode({ fin: true, rsv1: false, rsv2: false, rsv3: false, opcode: 2, payload }, out);
+  assert.is(out.length, 2);
+  assert.is(out[1], payload);
+  const big: Uint8Array[] = [];
+  new FrameEncoder({ role: 'server', coalesceLimit: 1 << 20 }).encode({ fin: true, rsv1: false, rsv2: false, rsv3: false, opcode: 2, payload: new Uint8Array(100_000) }, big);
+  assert.is(big.length, 1);
+  assert.throws(() => new FrameEncoder({ role: 'server', coalesceLimit: -1 }), RangeError);
+});
+
+test('encoder: client masking of every size matches the definition (inline, scalar and wasm paths)', () => {
+  const keys = { fill(t: Uint8Array, o: number) { t.set([0xa1, 0xb2, 0xc3, 0xd4], o); } };
+  const enc = new FrameEncoder({ role: 'client', maskKeys: keys });
+  for (const n of [0, 1, 2, 3, 4, 5, 63, 64, 65, 100, 255, 256, 257, 1000, 70_000]) {
+    const payload = randomBytes(n, n + 3);
+    const out: Uint8Array[] = [];
+    enc.encode({ fin: true, rsv1: false, rsv2: false, rsv3: false, opcode: 2, payload }, out);
+    const wire = out[0]!;
+    const hlen = wire.length - n;
+    assert.equal(Array.from(wire.subarray(hlen - 4, hlen)), [0xa1, 0xb2, 0xc3, 0xd4]);
+    const key = [0xa1, 0xb2, 0xc3, 0xd4];
+    for (let i = 0; i < n; i++) if (wire[hlen + i] !== (payload[i]! ^ key[i & 3]!)) assert.unreachable(`n ${n} byte ${i}`);
+  }
+});
+
 test('encoder: client masks with a fresh key per frame and never mutates the payload', () => {
   const enc = new FrameEncoder({ role: 'client' });
   const payload = new Uint8Array(100_000).fill(0x41);

@@ -1,7 +1,7 @@
 // Masking (RFC 6455 5.3) and the buffered key source.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BufferedMaskKeySource, mask, randomMaskKeys } from '../src/index.js';
+import { BufferedMaskKeySource, mask, maskInto, randomMaskKeys } from '../src/index.js';
 import { randomBytes } from './_helpers.js';
 
 function reference(data: Uint8Array, key: Uint8Array, offset: number): Uint8Array {
@@ -36,6 +36,22 @@ test('masking twice restores the data; piecewise masking with offsets equals one
   assert.equal(Array.from(a), Array.from(b));
   mask(a, key);
   assert.equal(Array.from(a), Array.from(data));
+});
+
+test('maskInto equals copy + mask at every size around the wasm threshold, any offsets', () => {
+  const key = Uint8Array.of(9, 8, 7, 6);
+  for (const n of [0, 1, 31, 32, 33, 255, 256, 257, 4099, 70_001]) {
+    for (const phase of [0, 3]) {
+      const src = randomBytes(n, n + phase);
+      const before = src.slice();
+      const dst = new Uint8Array(n + 10).fill(0x55);
+      maskInto(src, dst, 5, key, phase);
+      assert.equal(Array.from(src), Array.from(before), 'src unchanged');
+      const want = reference(src, key, phase);
+      for (let i = 0; i < n; i++) if (dst[5 + i] !== want[i]) assert.unreachable(`n ${n} phase ${phase} byte ${i}`);
+      assert.ok(dst.subarray(0, 5).every((b) => b === 0x55) && dst.subarray(5 + n).every((b) => b === 0x55));
+    }
+  }
 });
 
 test('buffered key source: 4 bytes per fill, keys vary, refills after 1024 keys', () => {
