@@ -1,19 +1,34 @@
 /**
- * Client side: `connect(url, options)` dials TCP/TLS with Bun.connect, binds the connection, and hands it to
- * the session, which writes the opening request, validates the 101 and runs the WebSocket. `WebSocket` is the
- * session's browser-style class bound to the same dialer.
+ * Client side: `connect(url, options)` dials TCP/TLS with Bun.connect (with its `tls` options), binds the socket
+ * (SocketBinding) and hands the byte pair to the session, which writes the upgrade request, validates the 101 and
+ * runs the WebSocket. `WebSocket` is the session's browser-style class bound to the same dialer. Same API shape
+ * as @streamsocket/node.
+ *
+ * One deadline covers everything up to `opened`: the session's handshake timer starts when connect() is called
+ * and the dial is part of what it waits for, so `connectTimeout` bounds TCP + TLS + the HTTP exchange. When the
+ * opening fails for any reason (timeout, abort, close() while connecting) the dial is aborted too, and a
+ * connection that completes after that is closed at once: no socket outlives a failed connect.
  */
-import { buildClientRequest } from '@streamsocket/handshake';
-import { connect as sessionConnect, createWebSocketClass } from '@streamsocket/session';
-import type { ByteDuplex, ConnectOptions as SessionConnectOptions, WebSocketConstructor, WebSocketStream } from '@streamsocket/session';
+import {
+  connect as sessionConnect,
+  createWebSocketClass,
+  type ByteDuplex,
+  type ConnectOptions as SessionConnectOptions,
+  type DialOptions as SessionDialOptions,
+  type WebSocket as SessionWebSocket,
+  type WebSocketConstructor,
+  type WebSocketStream,
+} from '@streamsocket/session';
 import { dial, type DialTarget, type TlsClientOptions } from './dial.js';
 
 export interface ConnectOptions extends SessionConnectOptions, TlsClientOptions {
   /**
-   * ms to establish the TCP (and TLS) connection. Default 10 000. The whole opening handshake is also bounded
-   * by `handshakeTimeout` (which includes the connect).
+   * ms for the whole opening: TCP connect, TLS handshake and the HTTP upgrade exchange. Default 10 000 (the
+   * session's `handshakeTimeout`, which this sets). 0 disables.
    */
   connectTimeout?: number;
+  /** Alias of `deflate`: offer permessage-deflate (RFC 7692). Default false. */
+  permessageDeflate?: SessionConnectOptions['deflate'];
   /** Bytes the socket's readable may queue before the socket is paused. Default 64 KiB. */
   socketReadHighWaterMark?: number;
 }
@@ -21,84 +36,75 @@ export interface ConnectOptions extends SessionConnectOptions, TlsClientOptions 
 /** Options for the `WebSocket` class: everything but what its constructor takes. */
 export type WebSocketOptions = Omit<ConnectOptions, 'protocols' | 'signal'>;
 
-const DEFAULT_CONNECT_TIMEOUT = 10_000;
+const noop = (): void => {};
 
-/** Where to connect, from the URL (same parsing as the handshake: SyntaxError for anything unusable). */
-function targetOf(url: string | URL): DialTarget {
-  const r = buildClientRequest(url);
-  return { hostname: r.hostname, port: r.port, secure: r.secure };
+/** Host, port and TLS-ness of a ws:/wss: (or http:/https:) URL; IPv6 literals lose their brackets. */
+export function dialTarget(url: URL): DialTarget {
+  const secure = url.protocol === 'wss:' || url.protocol === 'https:';
+  let hostname = url.hostname;
+  if (hostname.startsWith('[') && hostname.endsWith(']')) hostname = hostname.slice(1, -1);
+  const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
+  return { hostname, port, secure };
 }
 
-/**
- * Dials `target`; the attempt is abandoned when `signal` aborts or `connectTimeout` passes, whichever first.
- * Resolves to the bound byte pair.
- */
-export function dialStreams(target: DialTarget, o: ConnectOptions, signal?: AbortSignal): Promise<ByteDuplex> {
-  const timeoutMs = o.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
-  const ac = new AbortController();
-  const onAbort = (): void => ac.abort(signal!.reason);
-  if (signal) {
-    if (signal.aborted) ac.abort(signal.reason);
-    else signal.addEventListener('abort', onAbort, { once: true });
-  }
-  const timer =
-    timeoutMs > 0
-      ? setTimeout(() => ac.abort(new DOMException(`connect timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs)
-      : undefined;
-  const tls: TlsClientOptions = {};
-  if (o.ca !== undefined) tls.ca = o.ca;
-  if (o.rejectUnauthorized !== undefined) tls.rejectUnauthorized = o.rejectUnauthorized;
-  if (o.servername !== undefined) tls.servername = o.servername;
-  if (o.clientCert !== undefined) tls.clientCert = o.clientCert;
-  return dial(target, tls, ac.signal, o.socketReadHighWaterMark !== undefined ? { readHighWaterMark: o.socketReadHighWaterMark } : {})
-    .then((b): ByteDuplex => ({ readable: b.readable, writable: b.writable }))
-    .finally(() => {
-      if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    });
+/** Splits our options into the session's (everything it knows) and the dialer's. */
+function sessionOptions(o: ConnectOptions): SessionConnectOptions {
+  const { ca: _ca, rejectUnauthorized: _ru, servername: _sn, clientCert: _cc, connectTimeout, permessageDeflate, socketReadHighWaterMark: _hw, ...rest } = o;
+  const s: SessionConnectOptions = { ...rest };
+  if (connectTimeout !== undefined) s.handshakeTimeout = connectTimeout;
+  if (permessageDeflate !== undefined && s.deflate === undefined) s.deflate = permessageDeflate;
+  return s;
+}
+
+function tlsOptions(o: ConnectOptions): TlsClientOptions & { socketReadHighWaterMark?: number } {
+  const t: TlsClientOptions & { socketReadHighWaterMark?: number } = {};
+  if (o.ca !== undefined) t.ca = o.ca;
+  if (o.rejectUnauthorized !== undefined) t.rejectUnauthorized = o.rejectUnauthorized;
+  if (o.servername !== undefined) t.servername = o.servername;
+  if (o.clientCert !== undefined) t.clientCert = o.clientCert;
+  if (o.socketReadHighWaterMark !== undefined) t.socketReadHighWaterMark = o.socketReadHighWaterMark;
+  return t;
+}
+
+/** Dials `url` and resolves with the socket bound as a byte pair. */
+export async function dialStreams(url: URL, tls: TlsClientOptions & { socketReadHighWaterMark?: number }, signal: AbortSignal): Promise<ByteDuplex> {
+  const hwm = tls.socketReadHighWaterMark;
+  const b = await dial(dialTarget(url), tls, signal, hwm !== undefined ? { readHighWaterMark: hwm } : {});
+  return { readable: b.readable, writable: b.writable };
 }
 
 /**
  * Opens a WebSocket to a ws: or wss: URL. Returns the session's WebSocketStream at once: `opened` resolves to
  * `{ readable, writable, protocol, extensions }` after the 101, `closed` to `{ closeCode, reason }`. Throws
- * SyntaxError/TypeError synchronously for a bad URL, protocols or headers (like `new WebSocket()`).
+ * synchronously (SyntaxError/TypeError) for a bad URL, subprotocol list or header; everything else is reported
+ * through `opened` (HandshakeError with the status the server answered, TlsConnectError, a connection error,
+ * the abort reason, or the timeout) and `closed`.
  */
 export function connect(url: string | URL, options: ConnectOptions = {}): WebSocketStream {
-  const target = targetOf(url);
-  // The dial is aborted by the user's signal, the connect timeout, or the session giving up (handshake
-  // timeout / close() while connecting), whichever comes first.
-  const ac = new AbortController();
-  const onUserAbort = (): void => ac.abort(options.signal!.reason);
-  if (options.signal) {
-    if (options.signal.aborted) ac.abort(options.signal.reason);
-    else options.signal.addEventListener('abort', onUserAbort, { once: true });
-  }
-  const conn = dialStreams(target, options, ac.signal);
-  conn.catch(() => {});
-  let ws: WebSocketStream;
-  try {
-    ws = sessionConnect(conn, url, options);
-  } catch (e) {
-    ac.abort(e);
-    throw e;
-  }
-  ws.opened.then(
-    () => options.signal?.removeEventListener('abort', onUserAbort),
-    (e: unknown) => {
-      options.signal?.removeEventListener('abort', onUserAbort);
-      ac.abort(e);
-    },
-  );
+  const controller = new AbortController();
+  let settle!: { resolve: (c: ByteDuplex) => void; reject: (e: unknown) => void };
+  const conn = new Promise<ByteDuplex>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  conn.catch(noop);
+  // Throws synchronously for a bad URL etc., before anything was dialed.
+  const ws = sessionConnect(conn, url, sessionOptions(options));
+  ws.opened.catch((e: unknown) => controller.abort(e));
+  dialStreams(new URL(ws.url), tlsOptions(options), controller.signal).then(settle.resolve, settle.reject);
   return ws;
 }
 
 /**
- * A browser-compatible `WebSocket` class that dials with Bun's TCP/TLS. `options` (TLS, limits, timeouts,
- * deflate, headers ...) apply to every instance: `const WS = createWebSocket({ ca }); new WS('wss://...')`.
+ * A browser-compatible `WebSocket` class dialing with these options (TLS trust, headers, deflate, limits ...):
+ * `const WS = createWebSocket({ ca }); new WS('wss://localhost:8443/', ['chat'])`.
  */
 export function createWebSocket(options: WebSocketOptions = {}): WebSocketConstructor {
-  return createWebSocketClass((url, d) => dialStreams(targetOf(url), options, d.signal), options);
+  const tls = tlsOptions(options);
+  const dialer = (url: URL, d: SessionDialOptions): Promise<ByteDuplex> => dialStreams(url, tls, d.signal);
+  return createWebSocketClass(dialer, sessionOptions(options));
 }
 
-/** `new WebSocket(url, protocols)` over Bun's TCP/TLS with default options. */
+/** `new WebSocket('ws://127.0.0.1:8080/path', ['chat'])` over Bun's TCP/TLS, with default options. */
 export const WebSocket: WebSocketConstructor = createWebSocket();
+/** The instance type (the session's WHATWG WebSocket class). */
+export type WebSocket = SessionWebSocket;

@@ -10,6 +10,12 @@ import { bunClient, inBun } from './sides.js';
 
 const T = 10_000;
 
+/** A raw TCP connection that sends nothing (it holds a pending-handshake slot). */
+function RAW_HOLD(port: number): { stop(): Promise<void> } {
+  const c = Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {} } });
+  return { stop: async () => (await c).terminate() };
+}
+
 if (inBun) {
   const s = suite('bun: serve');
 
@@ -53,7 +59,7 @@ if (inBun) {
       socket: { data() {}, end: () => ended(), close: () => ended() },
     });
     raw.write('GET / HTTP/1.1\r\nHost: x\r\n'); // an incomplete head
-    await within(T, (async () => { while (server.connections < 1) await new Promise((r) => setTimeout(r, 5)); })(), 'registered');
+    await within(T, (async () => { while (server.pendingHandshakes < 1) await new Promise((r) => setTimeout(r, 5)); })(), 'registered');
     await within(T, server.close(), 'close');
     await within(T, end, 'raw connection ended');
     raw.terminate();
@@ -70,6 +76,38 @@ if (inBun) {
       assert.is(c.closeCode, 1011);
       assert.match((errors[0] as Error).message, /handler bug/);
     } finally {
+      await server.close();
+    }
+  });
+
+  s('webSocket: true hands the handler a WHATWG WebSocket; permessageDeflate is an alias of deflate', async () => {
+    const server = serve({ hostname: '127.0.0.1', port: 0, webSocket: true, permessageDeflate: true }, (ws) => {
+      ws.binaryType = 'arraybuffer';
+      ws.onmessage = (e) => ws.send(`got ${String((e as MessageEvent).data)} via ${ws.extensions}`);
+    });
+    try {
+      const ws = connect(server.url, { permessageDeflate: true });
+      const { readable, writable } = await within(T, ws.opened, 'open');
+      await writable.getWriter().write('x');
+      const r = await within(T, readable.getReader().read(), 'reply');
+      assert.match(String(r.value), /^got x via permessage-deflate/);
+      ws.close();
+      await within(T, ws.closed, 'closed');
+    } finally {
+      await server.close();
+    }
+  });
+
+  s('over maxPendingHandshakes a new connection is answered 503', async () => {
+    const server = serve({ hostname: '127.0.0.1', port: 0, maxPendingHandshakes: 1, handshakeTimeout: 60_000 }, () => {});
+    // One connection that never sends its head keeps the only slot.
+    const hold = RAW_HOLD(server.port);
+    try {
+      await within(T, (async () => { while (server.pendingHandshakes < 1) await new Promise((r) => setTimeout(r, 5)); })(), 'slot taken');
+      const e = await within(T, connect(server.url).opened.then(() => null, (x: unknown) => x), 'refused');
+      assert.is((e as { status?: number } | null)?.status, 503);
+    } finally {
+      await hold.stop();
       await server.close();
     }
   });

@@ -1,29 +1,26 @@
 /**
- * Server-initiated closes with codes the WHATWG `close()` validation refuses to applications (1001 Going Away
- * on shutdown, 1011 when the handler failed). They are legitimate on the wire (RFC 6455 7.4.1), so the session
- * must send them on our behalf.
+ * Server-initiated closes with codes the WHATWG `close()` validation refuses to take from applications (1001
+ * Going Away on shutdown, 1011 after a handler failure). They are legitimate on the wire (RFC 6455 7.4.1), so
+ * the session must send them on our behalf.
  *
- * The session exposes no public method for this yet (requested in CONTRACT.md "Changes" by the node adapter):
- * until it does, this uses `goingAway()` / `closeInternal()` when present and otherwise the session's internal
- * connection object. Kept in this one file so the workaround is removed in one place.
+ * The session exposes no public method for this yet (requested in CONTRACT.md "Changes" by the node, deno and
+ * bun adapters): this probes the public names proposed there first (the same ones @streamsocket/node probes),
+ * then falls back to the session's connection core, whose `close(code, reason)` is the one its own idle timeout
+ * uses for 1001. Kept in this one file so the workaround goes away in one place.
  */
 import type { WebSocketStream } from '@streamsocket/session';
 
 interface InternalClose {
-  goingAway?: (reason?: string) => void;
-  closeInternal?: (code: number, reason?: string) => void;
-  conn?: { close(code: number | null, reason: string): void } | null;
+  close(code: number | null, reason: string): void;
 }
 
-export function internalClose(ws: WebSocketStream, code: number, reason: string): void {
-  const s = ws as unknown as InternalClose;
-  if (typeof s.closeInternal === 'function') return s.closeInternal(code, reason);
-  if (code === 1001 && typeof s.goingAway === 'function') return s.goingAway(reason);
-  if (s.conn && typeof s.conn.close === 'function') return s.conn.close(code, reason);
-  // Last resort: a close the public API accepts.
-  ws.close({ closeCode: 1000, reason });
-}
-
-export function goingAway(ws: WebSocketStream, reason: string): void {
-  internalClose(ws, 1001, reason);
+export function goingAway(ws: WebSocketStream, reason: string, code = 1001): void {
+  const pub = ws as unknown as Record<string, unknown>;
+  for (const name of ['closeInternal', 'closeWithCode']) {
+    const f = pub[name];
+    if (typeof f === 'function') return void (f as (c: number, r: string) => void).call(ws, code, reason);
+  }
+  const conn = (ws as unknown as { conn?: InternalClose | null }).conn;
+  if (conn && typeof conn.close === 'function') return conn.close(code, reason);
+  ws.close(); // not open yet: abort the handshake
 }

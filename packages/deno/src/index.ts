@@ -3,14 +3,19 @@
  * Deno.connectTls, Deno.listen, Deno.listenTls). Nothing protocol-specific lives here: the handshake, framing
  * and close logic come from @streamsocket/session, @streamsocket/handshake and @streamsocket/codec.
  */
-export { connect, createWebSocket, WebSocket, dialStreams } from './client.js';
+export { connect, createWebSocket, WebSocket, dialStreams, dialTarget } from './client.js';
 export type { ConnectOptions, WebSocketOptions } from './client.js';
-export { serve } from './server.js';
-export type { ServeOptions, TlsServerOptions, WebSocketServer, ConnectionInfo, Handler } from './server.js';
+export { serve, DEFAULT_MAX_PENDING_HANDSHAKES } from './server.js';
+export type {
+  ServeOptions, TlsServerOptions, WebSocketServer, ConnectionInfo, FailedConnectionInfo, StreamHandler, WebSocketHandler, Handler,
+  CloseOptions, ServerAddress,
+} from './server.js';
+export { goingAway } from './going-away.js';
 export { connStreams } from './conn-streams.js';
 export type { ConnStreams, ConnStreamsOptions, ConnLike } from './conn-streams.js';
 export { dial, TlsConnectError } from './dial.js';
 export type { DialTarget, TlsClientOptions } from './dial.js';
-// Re-exported so that users need one import for the common case.
-export { WebSocketStream, WebSocketError } from '@streamsocket/session';
-export type { CloseInfo, WebSocketOpenInfo } from '@streamsocket/session';
+// The session's types and classes users meet through this package (as @streamsocket/node re-exports them).
+export { WebSocketStream, WebSocketError, CloseEvent, MessageEvent, wrapWebSocket } from '@streamsocket/session';
+export type { WebSocketOpenInfo, CloseInfo, Refusal, Acceptance, RequestHook } from '@streamsocket/session';
+export { HandshakeError } from '@streamsocket/handshake';
