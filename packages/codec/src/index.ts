@@ -24,7 +24,8 @@ export type {
 } from './frame.js';
 export { FrameDecoder, type FrameSink } from './frame-decoder.js';
 export { FrameEncoder } from './frame-encoder.js';
-export { MessageAssembler } from './assembler.js';
+export { MessageAssembler, PendingInflate, type AssemblerOptions } from './assembler.js';
+export { MessageFramer, type FramerHost } from './fragmenter.js';
 export {
   FrameDecoderStream,
   FrameEncoderStream,
@@ -36,7 +37,7 @@ export {
 export { encodeClosePayload, decodeClosePayload, isValidCloseCode } from './close.js';
 export { mask, maskInto } from './mask.js';
 export { randomMaskKeys, BufferedMaskKeySource, type MaskKeySource } from './random.js';
-export { Utf8Validator, isValidUtf8 } from './utf8.js';
+export { Utf8Validator, isValidUtf8, encodeUtf8, decodeUtf8 } from './utf8.js';
 export { DEFAULT_MAX_MESSAGE_SIZE } from './limits.js';
 export { DEFAULT_HIGH_WATER_MARK } from './strategies.js';
 export {
