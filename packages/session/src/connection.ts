@@ -1,37 +1,37 @@
 /**
  * The core of a WebSocket session after the opening handshake: owns the codec
- * streams, the close state machine (RFC 6455 section 7), ping/pong and timers.
- * The public wrappers (WebSocketStream-shaped sessions, the WebSocket class)
- * are thin layers over this class.
+ * cores (see wire.ts), the close state machine (RFC 6455 section 7),
+ * ping/pong and timers. The public wrappers (WebSocketStream-shaped sessions,
+ * the WebSocket class) are thin layers over this class.
  *
  * Data flow
- *   conn.readable --feed()--> WebSocketDecoderStream --pump()--> user readable
- *                                                       (control frames handled inline)
- *   user writable --sink--> WebSocketEncoderStream --pipeTo--> conn.writable
- *                              ^ pong / ping / close written through the same writer
+ *   conn.readable --readLoop()--> Wire.decode --> user readable
+ *                                  (control frames handled inline)
+ *   user writable --sinkWrite()--> Wire.encodeData --> conn writer
+ *   pong / ping / close ----------> Wire.encodeControl --> conn writer (same writer)
  *
- * Why one writer for data and control frames: the encoder is the only place
- * that knows frame boundaries (fragmentation, deflate), so interleaving raw
- * control frames beside it could split a frame. Control frames are therefore
- * messages in the same queue; they wait behind at most the encoder's small
- * queue, and a close frame is, by construction, written after every data
- * message queued before it. Pongs are bounded: one in the encoder queue plus
- * one "latest payload" slot (RFC 6455 5.5.3 allows answering only the latest ping).
+ * One socket writer, frames written synchronously: a data message's frames go
+ * out back to back, control frames between messages, and the close frame after
+ * every message the writable had accepted before close() (tracked by sequence
+ * numbers, see sinkWrite). Pongs are bounded: when the socket is congested only
+ * the latest ping's payload is kept, to be answered when it drains (RFC 6455
+ * 5.5.3 allows answering only the latest ping).
  *
- * Backpressure: pump() reads the decoder only while the user readable's queue
- * (byte-sized, `readHighWaterMark`) has room; the decoder's readable has a
- * high-water mark of 0 and its writable a small one, so a reader that stops
- * reading stops feed() reading the socket. On the way out the user writable's
- * sink awaits the encoder writer's `ready`, which follows the socket.
+ * Backpressure: readLoop() reads the socket only while the user readable's
+ * queue (byte-sized, `readHighWaterMark`) has room, so a reader that stops
+ * reading stops the socket being read after at most one more socket chunk.
+ * On the way out, sinkWrite() resolves once the socket writer is `ready`, so
+ * the user's `writer.ready` follows the socket.
  */
-import { WebSocketDecoderStream, WebSocketEncoderStream, CodecError } from '@streamsocket/codec';
-import type { DeflateAgreement, Message, OutgoingMessage, Role } from '@streamsocket/codec';
+import { CodecError } from '@streamsocket/codec';
+import type { DeflateAgreement, Message, Role } from '@streamsocket/codec';
 import { ReadableStream, WritableStream } from '@web-std/stream';
 import { WebSocketError } from './errors.js';
 import { timers, type TimerEntry, type TimerTarget } from './timers.js';
-import { encodeUtf8, utf8Length } from './close-args.js';
+import { utf8Length } from './close-args.js';
 import type { ByteDuplex } from './pipe.js';
 import type { ResolvedOptions } from './options.js';
+import { Wire, OP_PING, OP_PONG } from './wire.js';
 
 export const CONNECTING = 0;
 export const OPEN = 1;
@@ -61,10 +61,6 @@ export interface ConnectionInit {
 const TIMER_CLOSE = 1;
 const TIMER_KEEPALIVE = 2;
 const TIMER_IDLE = 3;
-
-/** Internal codec stream tuning: see the file comment and README "Backpressure". */
-const DECODER_WRITABLE_HWM = 16 * 1024;
-const ENCODER_HWM = 16 * 1024;
 
 const noop = (): void => {};
 
@@ -117,17 +113,20 @@ export class Connection implements TimerTarget {
 
   private readonly opts: ResolvedOptions;
   private readonly connReader: ReadableStreamDefaultReader<Uint8Array>;
-  private readonly decWriter: WritableStreamDefaultWriter<Uint8Array>;
-  private readonly decReader: ReadableStreamDefaultReader<Message>;
-  private readonly encWriter: WritableStreamDefaultWriter<OutgoingMessage>;
+  private readonly connWriter: WritableStreamDefaultWriter<Uint8Array>;
+  private readonly wire: Wire;
+  /** Scratch list the encoder appends wire chunks to (reused: no array per frame). */
+  private readonly out: Uint8Array[] = [];
+  private readonly emit = (m: Message): void => this.onMessage(m);
   private readCtrl!: ReadableStreamDefaultController<ReceiveData>;
   private writeCtrl!: WritableStreamDefaultController;
   private resolveClosed!: (v: CloseInfo) => void;
   private rejectClosed!: (e: unknown) => void;
 
   /** Settles (never rejects) when the socket's write side is closed or failed. */
-  private readonly pipeDone: Promise<void>;
+  private readonly writeDone: Promise<void>;
   private transportClosing = false;
+  private transportReadDone = false;
   private readableDone = false;
   private pullWaiter: (() => void) | null = null;
   private pullPending = false;
@@ -148,7 +147,6 @@ export class Connection implements TimerTarget {
   private acceptSeq = Infinity;
 
   // Pings and pongs.
-  private pongBusy = false;
   private nextPong: Uint8Array | null = null;
   private pings: PendingPing[] | null = null;
 
@@ -171,29 +169,12 @@ export class Connection implements TimerTarget {
     });
     this.closed.catch(noop);
 
-    const dec = new WebSocketDecoderStream({
-      role: init.role,
-      deflate: init.deflate,
-      maxFrameSize: o.maxFrameSize,
-      maxMessageSize: o.maxMessageSize,
-      writableHighWaterMark: DECODER_WRITABLE_HWM,
-      readableHighWaterMark: 0,
-    });
-    const enc = new WebSocketEncoderStream({
-      role: init.role,
-      deflate: init.deflate,
-      writableHighWaterMark: ENCODER_HWM,
-      readableHighWaterMark: ENCODER_HWM,
-      ...(o.fragmentSize !== undefined ? { fragmentSize: o.fragmentSize } : {}),
-      ...(o.deflate?.threshold !== undefined ? { compressThreshold: o.deflate.threshold } : {}),
-    });
-    this.decWriter = dec.writable.getWriter();
-    this.decReader = dec.readable.getReader() as ReadableStreamDefaultReader<Message>;
-    this.encWriter = enc.writable.getWriter();
+    this.wire = new Wire(init.role, o, init.deflate);
     this.connReader = init.conn.readable.getReader();
-    this.pipeDone = enc.readable.pipeTo(init.conn.writable).then(
+    this.connWriter = init.conn.writable.getWriter();
+    this.writeDone = this.connWriter.closed.then(
       () => this.onWriteEnd(null),
-      (e: unknown) => this.onWriteEnd(e),
+      (e: unknown) => this.onWriteEnd(e ?? new Error('the connection was reset')),
     );
 
     this.readable = new ReadableStream<ReceiveData>(
@@ -249,42 +230,25 @@ export class Connection implements TimerTarget {
       if (o.idleTimeout > 0) this.idleTimer = timers.schedule(this, TIMER_IDLE, o.idleTimeout);
     }
 
-    void this.feed(init.rest);
-    void this.pump();
+    void this.readLoop(init.rest);
   }
 
   // ---------------------------------------------------------------- input
 
-  /** Socket -> decoder, honouring the decoder's backpressure. */
-  private async feed(rest: Uint8Array): Promise<void> {
-    const r = this.connReader;
-    const w = this.decWriter;
+  /**
+   * Socket -> decoder -> user readable. Reads the socket only while the
+   * readable has room (or while closing, when we must see the peer's close
+   * frame whatever the reader does).
+   */
+  private async readLoop(rest: Uint8Array | null): Promise<void> {
     try {
-      if (rest.byteLength > 0) w.write(rest).catch(noop);
-      for (;;) {
-        await w.ready;
-        const { done, value } = await r.read();
-        if (done) {
-          this.eof = true;
-          await w.close();
-          return;
-        }
-        if (this.trackTime) this.lastReceived = Date.now();
-        w.write(value).catch(noop);
+      if (rest !== null && rest.byteLength > 0) {
+        const p = this.wire.decode(rest, this.emit);
+        if (p) await p;
       }
-    } catch (e) {
-      // Either the socket errored (abort the decoder so pump() sees it) or the
-      // decoder failed (pump() sees the CodecError; stop reading the socket).
-      w.abort(e).catch(noop);
-      r.cancel(e).catch(noop);
-    }
-  }
-
-  /** Decoder -> user readable; control messages handled inline. */
-  private async pump(): Promise<void> {
-    const r = this.decReader;
-    try {
+      rest = null; // do not pin the handshake's last chunk
       for (;;) {
+        if (this.readyState === CLOSED) return;
         if (this.readyState === OPEN && !this.readableDone && (this.readCtrl.desiredSize ?? 0) <= 0 && !this.pullPending) {
           // Woken by pull(): there is demand (possibly a pending read with a
           // zero high-water mark, where desiredSize stays 0), so read now.
@@ -294,10 +258,11 @@ export class Connection implements TimerTarget {
           if ((this.readyState as ReadyState) === CLOSED) return;
         }
         this.pullPending = false;
-        const { done, value } = await r.read();
+        const { done, value } = await this.connReader.read();
         if (done) return this.onEof();
-        this.onMessage(value);
-        if (this.readyState === CLOSED) return;
+        if (this.trackTime) this.lastReceived = Date.now();
+        const p = this.wire.decode(value, this.emit);
+        if (p) await p;
       }
     } catch (e) {
       this.onReadError(e);
@@ -330,6 +295,7 @@ export class Connection implements TimerTarget {
   private onEof(): void {
     this.eof = true;
     if (this.readyState === CLOSED) return;
+    this.transportReadDone = true;
     if (this.closeReceived) {
       // Peer closed TCP after its close frame: the normal end for a client, and
       // acceptable for a server whose echo is still flushing.
@@ -359,17 +325,23 @@ export class Connection implements TimerTarget {
       if (seq > this.acceptSeq || this.closeQueued || this.readyState === CLOSED) {
         throw new DOMException('The WebSocket is closing or closed.', 'InvalidStateError');
       }
-      let msg: OutgoingMessage;
-      if (typeof chunk === 'string') msg = { type: 'text', data: chunk };
-      else if (chunk instanceof Uint8Array) msg = { type: 'binary', data: chunk };
-      else if (chunk instanceof ArrayBuffer) msg = { type: 'binary', data: new Uint8Array(chunk) };
-      else if (ArrayBuffer.isView(chunk)) msg = { type: 'binary', data: new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength) };
-      else if (typeof Blob !== 'undefined' && chunk instanceof Blob) msg = { type: 'binary', data: new Uint8Array(await chunk.arrayBuffer()) };
+      let data: string | Uint8Array;
+      if (typeof chunk === 'string') data = chunk;
+      else if (chunk instanceof Uint8Array) data = chunk;
+      else if (chunk instanceof ArrayBuffer) data = new Uint8Array(chunk);
+      else if (ArrayBuffer.isView(chunk)) data = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      else if (typeof Blob !== 'undefined' && chunk instanceof Blob) data = new Uint8Array(await chunk.arrayBuffer());
       else throw new TypeError('WebSocket data must be a string, ArrayBuffer, ArrayBufferView or Blob');
-      await this.encWriter.ready;
-      if (this.closeQueued) throw new DOMException('The WebSocket is closing or closed.', 'InvalidStateError');
-      this.encWriter.write(msg).catch(noop);
+      const p = this.wire.encodeData(data, this.out);
+      const chunks = p ? await p : this.out;
+      if (this.closeQueued || (this.readyState as ReadyState) === CLOSED) {
+        chunks.length = 0;
+        throw new DOMException('The WebSocket is closing or closed.', 'InvalidStateError');
+      }
+      this.writeChunks(chunks);
       if (this.opts.idleTimeout > 0) this.lastActivity = Date.now();
+      // Resolve (and let the user's writer.ready resolve) only while the socket keeps up.
+      await this.connWriter.ready;
     } catch (e) {
       // A bad chunk errors the writable (streams semantics); with no way left to
       // send, close the session too rather than leave it half-usable.
@@ -382,23 +354,35 @@ export class Connection implements TimerTarget {
     }
   }
 
+  /** Writes encoded chunks to the socket (in order; errors surface through writer.closed). */
+  private writeChunks(chunks: Uint8Array[]): void {
+    const w = this.connWriter;
+    for (let i = 0; i < chunks.length; i++) w.write(chunks[i]!).catch(noop);
+    chunks.length = 0;
+  }
+
+  private sendControl(opcode: number, payload: Uint8Array): void {
+    this.wire.encodeControl(opcode, payload, this.out);
+    this.writeChunks(this.out);
+  }
+
   private sendPong(data: Uint8Array): void {
-    if (this.pongBusy) {
-      this.nextPong = data; // keep only the latest (RFC 6455 5.5.3)
+    const size = this.connWriter.desiredSize;
+    if (size !== null && size <= 0) {
+      // Congested: keep only the latest payload (RFC 6455 5.5.3) and answer
+      // once the socket drains, so pongs never queue without bound.
+      const waiting = this.nextPong !== null;
+      this.nextPong = data;
+      if (!waiting) {
+        this.connWriter.ready.then(() => {
+          const next = this.nextPong;
+          this.nextPong = null;
+          if (next && !this.closeQueued && this.readyState !== CLOSED) this.sendControl(OP_PONG, next);
+        }, noop);
+      }
       return;
     }
-    this.pongBusy = true;
-    this.encWriter.write({ type: 'pong', data }).then(
-      () => {
-        this.pongBusy = false;
-        const next = this.nextPong;
-        if (next && !this.closeQueued) {
-          this.nextPong = null;
-          this.sendPong(next);
-        }
-      },
-      noop,
-    );
+    this.sendControl(OP_PONG, data);
   }
 
   private onWriteEnd(err: unknown): void {
@@ -429,7 +413,7 @@ export class Connection implements TimerTarget {
     }
     return new Promise<void>((resolve, reject) => {
       (this.pings ??= []).push({ payload, resolve, reject });
-      this.encWriter.write({ type: 'ping', data: payload }).catch(noop);
+      this.sendControl(OP_PING, payload);
     });
   }
 
@@ -484,8 +468,8 @@ export class Connection implements TimerTarget {
     this.closeQueued = true;
     this.pendingClose = null;
     this.nextPong = null;
-    const msg: OutgoingMessage = pc.code === null ? { type: 'close' } : { type: 'close', code: pc.code, reason: pc.reason };
-    this.encWriter.write(msg).catch(noop);
+    this.wire.encodeClose(pc.code, pc.reason, this.out);
+    this.writeChunks(this.out);
     if (this.closeReceived) this.onHandshakeDone();
   }
 
@@ -524,7 +508,8 @@ export class Connection implements TimerTarget {
     this.pendingClose = null;
     if (!this.closeQueued) {
       this.closeQueued = true;
-      this.encWriter.write({ type: 'close', code: e.closeCode, reason: clampReason(e.message) }).catch(noop);
+      this.wire.encodeClose(e.closeCode, clampReason(e.message), this.out);
+      this.writeChunks(this.out);
     }
     this.startCloseTimer();
     this.closeReadable(WebSocketError.internal(e.message, 1006, '', e));
@@ -572,20 +557,19 @@ export class Connection implements TimerTarget {
   private closeTransport(abrupt: boolean, reason?: unknown): void {
     if (abrupt) {
       this.transportClosing = true;
-      this.encWriter.abort(reason).catch(noop);
+      this.connWriter.abort(reason).catch(noop);
       this.connReader.cancel(reason).catch(noop);
-      this.decReader.cancel(reason).catch(noop);
       return;
     }
     if (this.transportClosing) return;
     this.transportClosing = true;
-    this.encWriter.close().catch(noop);
-    void this.pipeDone.then(() => this.connReader.cancel().catch(noop));
+    this.connWriter.close().catch(noop);
+    void this.writeDone.then(() => this.connReader.cancel().catch(noop));
   }
 
   /** Finishes once our queued frames are flushed and the write side closed (or the close timer gives up). */
   private finishAfterFlush(clean: boolean, cause?: unknown): void {
-    void this.pipeDone.then(() => this.finish(clean, cause));
+    void this.writeDone.then(() => this.finish(clean, cause));
   }
 
   private finish(clean: boolean, cause?: unknown): void {
@@ -679,10 +663,7 @@ export class Connection implements TimerTarget {
       return;
     }
     this.keepalivePingAt = now;
-    this.encWriter.write({ type: 'ping', data: new Uint8Array(0) }).catch(noop);
+    this.sendControl(OP_PING, new Uint8Array(0));
     timers.reschedule(entry, timeout);
   }
 }
-
-/** Bytes of a string's UTF-8 form; exported for the WebSocket class's bufferedAmount. */
-export { encodeUtf8 };

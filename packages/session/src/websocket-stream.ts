@@ -26,7 +26,7 @@ import { resolveOptions, type ResolvedOptions } from './options.js';
 import type { ByteDuplex } from './pipe.js';
 import { serverHandshake, abortConn, type AcceptOptions } from './server-handshake.js';
 import { clientHandshake, prepareRequest, type ConnectOptions } from './client-handshake.js';
-import { deflateAvailable, loadZlib, type DeflateAgreement } from '@streamsocket/codec';
+import { deflateAvailable, loadZlib, isValidCloseCode, type DeflateAgreement } from '@streamsocket/codec';
 
 export interface WebSocketOpenInfo {
   readable: ReadableStream<ReceiveData>;
@@ -141,6 +141,28 @@ export class WebSocketStream {
       return;
     }
     this.conn?.close(code, reason);
+  }
+
+  /**
+   * Closes with any code that is valid on the wire (RFC 6455 7.4: 1000-1003,
+   * 1007-1014, 3000-4999), bypassing the WHATWG restriction of close() to 1000
+   * and 3000-4999: for servers and adapters (1001 Going Away at shutdown, 1008
+   * Policy Violation, 1011 Internal Error ...). RangeError for other codes,
+   * SyntaxError for a reason over 123 UTF-8 bytes.
+   */
+  closeWithCode(code: number, reason = ''): void {
+    if (!Number.isInteger(code) || !isValidCloseCode(code)) throw new RangeError(`${code} is not a close code that may be sent`);
+    validateCloseArgs(1000, reason);
+    if (this.guard) {
+      this.guard.trip(new WebSocketError('The WebSocket was closed before the connection was established.'));
+      return;
+    }
+    this.conn?.close(code, reason);
+  }
+
+  /** Shorthand for closeWithCode(1001, reason): the endpoint is going away (server shutdown). */
+  goingAway(reason = ''): void {
+    this.closeWithCode(1001, reason);
   }
 
   /** Sends a ping and resolves when its pong arrives; rejects if the session closes first or is not open. */

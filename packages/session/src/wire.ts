@@ -1,0 +1,206 @@
+/**
+ * The session's use of the codec: its synchronous cores, not its TransformStreams.
+ *
+ * Why not WebSocketDecoderStream/WebSocketEncoderStream: each TransformStream
+ * costs ~8 KB of heap in Node's streams implementation (plus a pipeTo chain),
+ * which made an idle session ~35 KB; the cores cost a few hundred bytes.
+ * Driving the cores directly also gives the session what it needs anyway:
+ * one read loop that stops reading the socket when the user's readable is
+ * full (no intermediate queues to bound), and control frames written between
+ * any two messages through the single socket writer.
+ *
+ * Decoding: FrameDecoder -> MessageAssembler (both synchronous; every
+ * frame-level rule, the size limits and UTF-8 of uncompressed text are
+ * enforced there). Compressed messages come out as pending parts and are
+ * inflated here (the only asynchronous step), then UTF-8-checked.
+ *
+ * Encoding: a message becomes frames of at most `fragmentSize` payload bytes
+ * (compressed first when permessage-deflate is on and the message is over the
+ * threshold), each serialised by FrameEncoder (masking for clients).
+ */
+import {
+  CodecError,
+  FrameDecoder,
+  FrameEncoder,
+  MessageAssembler,
+  PerMessageDeflate,
+  encodeClosePayload,
+  type DeflateAgreement,
+  type Frame,
+  type Message,
+  type Role,
+} from '@streamsocket/codec';
+import type { ResolvedOptions } from './options.js';
+
+const utf8 = new TextEncoder();
+// ignoreBOM: a leading U+FEFF is message content, not a marker to strip.
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+const OP_TEXT = 1;
+const OP_BINARY = 2;
+export const OP_CLOSE = 8;
+export const OP_PING = 9;
+export const OP_PONG = 10;
+
+/** What MessageAssembler emits for a compressed message (not exported by the codec: matched structurally). */
+interface PendingInflate {
+  kind: 'text' | 'binary';
+  parts: Uint8Array[];
+}
+
+function isPending(m: unknown): m is PendingInflate {
+  return (m as { type?: unknown }).type === undefined && Array.isArray((m as { parts?: unknown }).parts);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  let n = 0;
+  for (const p of parts) n += p.byteLength;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.byteLength;
+  }
+  return out;
+}
+
+export class Wire {
+  private readonly dec: FrameDecoder;
+  private readonly asm: MessageAssembler;
+  private readonly enc: FrameEncoder;
+  private readonly fragmentSize: number;
+  private readonly agreement: DeflateAgreement | null;
+  /** Created on first use: a connection that negotiated deflate but never uses it holds no zlib state. */
+  private pmd: PerMessageDeflate | null = null;
+  private readonly maxMessageSize: number;
+  private readonly deflateOpts: ResolvedOptions['deflate'];
+  private readonly role: Role;
+
+  constructor(role: Role, o: ResolvedOptions, agreement: DeflateAgreement | null) {
+    this.role = role;
+    this.agreement = agreement;
+    this.maxMessageSize = o.maxMessageSize;
+    this.deflateOpts = o.deflate;
+    this.dec = new FrameDecoder({ role, deflate: agreement, maxFrameSize: o.maxFrameSize, maxMessageSize: o.maxMessageSize });
+    this.asm = new MessageAssembler({ maxMessageSize: o.maxMessageSize, deflate: agreement !== null, streamMessages: false, trusted: true });
+    this.enc = new FrameEncoder({ role });
+    this.fragmentSize = o.fragmentSize ?? Infinity;
+  }
+
+  /** True when no frame or message is partially received (a clean place for the byte stream to end). */
+  get idle(): boolean {
+    return this.dec.idle && this.asm.idle;
+  }
+
+  private deflate(): PerMessageDeflate {
+    if (this.pmd === null) {
+      const d = this.deflateOpts ?? {};
+      const opts: ConstructorParameters<typeof PerMessageDeflate>[2] = { maxMessageSize: this.maxMessageSize };
+      if (d.threshold !== undefined) opts.threshold = d.threshold;
+      if (d.level !== undefined) opts.level = d.level;
+      if (d.memLevel !== undefined) opts.memLevel = d.memLevel;
+      this.pmd = new PerMessageDeflate(this.agreement!, this.role, opts);
+    }
+    return this.pmd;
+  }
+
+  /**
+   * Decodes one chunk, calling `emit` for every message in order. Synchronous
+   * unless a compressed message has to be inflated. A CodecError is thrown
+   * (or rejected) only after the messages decoded before it were emitted.
+   */
+  decode(chunk: Uint8Array, emit: (m: Message) => void): void | Promise<void> {
+    let err: unknown;
+    try {
+      this.dec.decode(chunk, this.asm);
+    } catch (e) {
+      err = e;
+    }
+    const out = this.asm.out as unknown[];
+    for (let i = 0; i < out.length; i++) {
+      const m = out[i];
+      if (isPending(m)) return this.decodeAsync(out.splice(0, out.length), i, emit, err);
+      emit(m as Message);
+    }
+    out.length = 0;
+    if (err !== undefined) throw err;
+  }
+
+  private async decodeAsync(items: unknown[], from: number, emit: (m: Message) => void, err: unknown): Promise<void> {
+    for (let i = from; i < items.length; i++) {
+      const m = items[i];
+      if (!isPending(m)) {
+        emit(m as Message);
+        continue;
+      }
+      const inflated: Uint8Array[] = [];
+      await this.deflate().decompress(m.parts, inflated);
+      const data = concat(inflated);
+      if (m.kind === 'binary') {
+        emit({ type: 'binary', data });
+      } else {
+        let s: string;
+        try {
+          s = utf8Strict.decode(data);
+        } catch {
+          throw new CodecError(1007, 'INVALID_UTF8', 'text message is not valid UTF-8');
+        }
+        emit({ type: 'text', data: s });
+      }
+    }
+    if (err !== undefined) throw err;
+  }
+
+  /**
+   * Encodes a data message: synchronously into `out`, or, when compressing,
+   * into a fresh list the returned promise resolves to (so that `out` stays
+   * free for control frames meanwhile). `data` must not change until written.
+   */
+  encodeData(data: string | Uint8Array, out: Uint8Array[]): void | Promise<Uint8Array[]> {
+    const opcode = typeof data === 'string' ? OP_TEXT : OP_BINARY;
+    const bytes = typeof data === 'string' ? utf8.encode(data) : data;
+    if (this.agreement !== null) {
+      const d = this.deflate();
+      if (d.shouldCompress(bytes.byteLength)) {
+        return d.compress(bytes).then((c) => {
+          const own: Uint8Array[] = [];
+          this.fragments(opcode, c, true, own);
+          return own;
+        });
+      }
+    }
+    this.fragments(opcode, bytes, false, out);
+  }
+
+  private fragments(opcode: number, data: Uint8Array, rsv1: boolean, out: Uint8Array[]): void {
+    const n = data.byteLength;
+    const size = this.fragmentSize;
+    if (n <= size) {
+      this.enc.encode(frame(true, rsv1, opcode, data), out);
+      return;
+    }
+    for (let off = 0; off < n; off += size) {
+      const end = Math.min(off + size, n);
+      this.enc.encode(frame(end === n, off === 0 && rsv1, off === 0 ? opcode : 0, data.subarray(off, end)), out);
+    }
+  }
+
+  /** Encodes a ping/pong/close frame (payload at most 125 bytes). */
+  encodeControl(opcode: number, payload: Uint8Array, out: Uint8Array[]): void {
+    this.enc.encode(frame(true, false, opcode, payload), out);
+  }
+
+  encodeClose(code: number | null, reason: string, out: Uint8Array[]): void {
+    this.encodeControl(OP_CLOSE, code === null ? new Uint8Array(0) : encodeClosePayload(code, reason), out);
+  }
+
+  /** Releases zlib state (pending operations reject). */
+  dispose(): void {
+    this.pmd?.dispose();
+  }
+}
+
+function frame(fin: boolean, rsv1: boolean, opcode: number, payload: Uint8Array): Frame {
+  return { fin, rsv1, rsv2: false, rsv3: false, opcode, payload };
+}
