@@ -33,6 +33,12 @@ if (inBun) {
   });
   const certs = makeCerts();
   pairSuite({
+    name: "bun: Bun's WebSocket client (tls.ca) <-> our server over TLS (wss:, permessage-deflate)",
+    deflate: true,
+    server: async () => ourServer({ tls: await certs, deflate: true }),
+    client: async (url, protocols) => bunClient(url.replace('127.0.0.1', 'localhost'), protocols, { ca: (await certs).ca }),
+  });
+  pairSuite({
     name: 'bun: our client <-> Bun.serve over TLS (wss:, our ca option)',
     deflate: false,
     server: async () => bunServer({ deflate: false, tls: await certs }),
