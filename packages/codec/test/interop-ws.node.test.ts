@@ -68,7 +68,7 @@ function sendWithWs(mask: boolean, fragment: number): Uint8Array {
       frame(Buffer.from(m.data as Uint8Array), m.type === 'ping' ? 9 : 10, true);
       continue;
     }
-    const bytes = m.type === 'text' ? Buffer.from(m.data as string) : Buffer.from(m.data as Uint8Array);
+    const bytes = m.type === 'text' ? Buffer.from(m.data as string) : Buffer.from((m as { data: Uint8Array }).data);
     const opcode = m.type === 'text' ? 1 : 2;
     if (bytes.length <= fragment) frame(bytes, opcode, true);
     else for (let o = 0; o < bytes.length; o += fragment) frame(bytes.subarray(o, o + fragment), o === 0 ? opcode : 0, o + fragment >= bytes.length);
