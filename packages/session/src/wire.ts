@@ -23,33 +23,30 @@ import {
   FrameDecoder,
   FrameEncoder,
   MessageAssembler,
+  PendingInflate,
   PerMessageDeflate,
   encodeClosePayload,
+  encodeUtf8,
   type DeflateAgreement,
-  type Frame,
   type Message,
   type Role,
 } from '@streamsocket/codec';
 import type { ResolvedOptions } from './options.js';
 
-const utf8 = new TextEncoder();
 // ignoreBOM: a leading U+FEFF is message content, not a marker to strip.
 const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+// First header byte bits (RFC 6455 5.2), for FrameEncoder.write(b0, payload, out).
+const FIN = 0x80;
+const RSV1 = 0x40;
 const OP_TEXT = 1;
 const OP_BINARY = 2;
 export const OP_CLOSE = 8;
 export const OP_PING = 9;
 export const OP_PONG = 10;
 
-/** What MessageAssembler emits for a compressed message (not exported by the codec: matched structurally). */
-interface PendingInflate {
-  kind: 'text' | 'binary';
-  parts: Uint8Array[];
-}
-
 function isPending(m: unknown): m is PendingInflate {
-  return (m as { type?: unknown }).type === undefined && Array.isArray((m as { parts?: unknown }).parts);
+  return m instanceof PendingInflate;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -159,8 +156,9 @@ export class Wire {
    */
   encodeData(data: string | Uint8Array, out: Uint8Array[]): void | Promise<Uint8Array[]> {
     const opcode = typeof data === 'string' ? OP_TEXT : OP_BINARY;
-    const bytes = typeof data === 'string' ? utf8.encode(data) : data;
-    if (this.agreement !== null) {
+    const bytes = typeof data === 'string' ? encodeUtf8(data) : data;
+    // Empty messages are never worth compressing (and an empty deflate block is an edge case best not exercised).
+    if (this.agreement !== null && bytes.byteLength > 0) {
       const d = this.deflate();
       if (d.shouldCompress(bytes.byteLength)) {
         return d.compress(bytes).then((c) => {
@@ -176,19 +174,21 @@ export class Wire {
   private fragments(opcode: number, data: Uint8Array, rsv1: boolean, out: Uint8Array[]): void {
     const n = data.byteLength;
     const size = this.fragmentSize;
+    const rsv = rsv1 ? RSV1 : 0;
     if (n <= size) {
-      this.enc.encode(frame(true, rsv1, opcode, data), out);
+      this.enc.write(FIN | rsv | opcode, data, out);
       return;
     }
     for (let off = 0; off < n; off += size) {
       const end = Math.min(off + size, n);
-      this.enc.encode(frame(end === n, off === 0 && rsv1, off === 0 ? opcode : 0, data.subarray(off, end)), out);
+      const b0 = (end === n ? FIN : 0) | (off === 0 ? rsv | opcode : 0);
+      this.enc.write(b0, data.subarray(off, end), out);
     }
   }
 
   /** Encodes a ping/pong/close frame (payload at most 125 bytes). */
   encodeControl(opcode: number, payload: Uint8Array, out: Uint8Array[]): void {
-    this.enc.encode(frame(true, false, opcode, payload), out);
+    this.enc.write(FIN | opcode, payload, out);
   }
 
   encodeClose(code: number | null, reason: string, out: Uint8Array[]): void {
@@ -199,8 +199,4 @@ export class Wire {
   dispose(): void {
     this.pmd?.dispose();
   }
-}
-
-function frame(fin: boolean, rsv1: boolean, opcode: number, payload: Uint8Array): Frame {
-  return { fin, rsv1, rsv2: false, rsv3: false, opcode, payload };
 }

@@ -169,6 +169,32 @@ test('permessage-deflate: not offered by the client -> not used; offered but ser
   await within(Promise.all([a.server.closed, b.server.closed]));
 });
 
+test('permessage-deflate: threshold 0, empty messages, fragmented compressed messages, both directions', async () => {
+  const { server, client, so, co } = await openPair(
+    { deflate: { threshold: 0 }, fragmentSize: 100 },
+    { deflate: { threshold: 0 }, fragmentSize: 64 },
+  );
+  const msgs: (string | Uint8Array)[] = ['', 'a', new Uint8Array(0), 'x'.repeat(5000), new Uint8Array(3000).fill(1), '', 'end'];
+  const w = co.writable.getWriter();
+  for (const m of msgs) void w.write(m);
+  const r = so.readable.getReader();
+  for (const m of msgs) {
+    const got = (await within(r.read())).value!;
+    if (typeof m === 'string') assert.is(got, m);
+    else assert.equal(Array.from(got as Uint8Array), Array.from(m));
+  }
+  const sw = so.writable.getWriter();
+  for (const m of msgs) void sw.write(m);
+  const cr = co.readable.getReader();
+  for (const m of msgs) {
+    const got = (await within(cr.read())).value!;
+    if (typeof m === 'string') assert.is(got, m);
+    else assert.is((got as Uint8Array).byteLength, m.byteLength);
+  }
+  client.close();
+  await within(Promise.all([client.closed, server.closed]));
+});
+
 test('inflated size is bounded by maxMessageSize (zip bomb -> 1009)', async () => {
   if (!deflateAvailable) return;
   const { server, client, co } = await openPair({ deflate: true, maxMessageSize: 10_000 }, { deflate: true });
