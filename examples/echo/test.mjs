@@ -3,9 +3,9 @@
 //   node examples/echo/test.mjs
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@streamsocket/node';
 import { runtimeCommand, ensureTools } from '../../packages/devtools/runtimes.mjs';
@@ -68,6 +68,32 @@ for (const runtime of ['node', 'deno', 'bun']) {
       assert.equal(closed, { closeCode: 1000, reason: 'done' });
     } finally {
       await server.stop();
+    }
+  });
+}
+
+// docs/quickstart.md promises a working 20-line program per runtime: run each one as written.
+const quickstarts = {
+  node: { file: '.quickstart-node.mjs', expect: [/^hello$/m, /closeCode: 1000, reason: 'bye'/] },
+  deno: { file: '.quickstart-deno.ts', expect: [/^bytes$/m, /closeCode: 1000/] },
+  bun: { file: '.quickstart-bun.ts', expect: [/^SHOUT$/m] },
+};
+const doc = readFileSync(join(here, '..', '..', 'docs', 'quickstart.md'), 'utf8');
+for (const [runtime, q] of Object.entries(quickstarts)) {
+  test(`docs/quickstart.md: the ${runtime} quick start runs as written`, async () => {
+    const m = new RegExp(`<!-- quickstart:${runtime} -->\\s*\`\`\`\\w+\\n([\\s\\S]*?)\`\`\``).exec(doc);
+    assert.ok(m, `a quickstart:${runtime} block`);
+    const lines = m[1].trimEnd().split('\n');
+    assert.ok(lines.length <= 25, `short (${lines.length} lines)`);
+    const path = join(here, q.file);
+    writeFileSync(path, m[1]);
+    try {
+      const [cmd, args] = runtimeCommand(runtime);
+      const r = spawnSync(cmd, [...args, q.file], { cwd: here, encoding: 'utf8', timeout: 20_000, env: { ...process.env, NO_COLOR: '1' } });
+      assert.is(r.status, 0, `${runtime} exited ${r.status}: ${r.stdout}${r.stderr}`);
+      for (const re of q.expect) assert.match(r.stdout, re);
+    } finally {
+      rmSync(path, { force: true });
     }
   });
 }
