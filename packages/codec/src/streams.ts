@@ -213,7 +213,10 @@ export class MessageEncoderStream extends TransformStream<OutgoingMessage, Frame
         flush(): void {
           deflate?.dispose();
         },
-        ...onCancel(() => deflate?.dispose()),
+        ...onCancel(() => {
+          host.cancelled = true;
+          deflate?.dispose();
+        }),
       },
       strategy(messageSize, writableHwm(o)),
       strategy(frameSize, readableHwm(o)),
@@ -286,7 +289,10 @@ export class WebSocketEncoderStream extends TransformStream<OutgoingMessage, Uin
         flush(): void {
           deflate?.dispose();
         },
-        ...onCancel(() => deflate?.dispose()),
+        ...onCancel(() => {
+          host.cancelled = true;
+          deflate?.dispose();
+        }),
       },
       strategy(messageSize, writableHwm(o)),
       strategy(byteSize, readableHwm(o)),
@@ -311,22 +317,29 @@ class FrameObjectSink implements FrameSink {
  * the high-water mark plus one piece.
  */
 class ControllerHost implements FramerHost {
+  /** Set by the transformer's cancel hook: the readable was cancelled (or the writable aborted). */
+  cancelled = false;
+
   constructor(readonly flush: () => void, private readonly ctl: () => Ctl<unknown>) {}
 
   async ready(): Promise<void> {
     // The consumer usually reads within a few microtasks (pipeTo chains); try that before falling back to timers.
     for (let i = 0; i < 8; i++) {
-      const size = this.ctl().desiredSize;
-      if (size === null || size > 0) return;
+      if (this.wanted()) return;
       await undefined;
     }
     let delay = 1;
-    for (;;) {
-      const size = this.ctl().desiredSize;
-      if (size === null || size > 0) return;
+    while (!this.wanted()) {
       await sleep(delay);
       if (delay < 16) delay *= 2;
     }
+  }
+
+  private wanted(): boolean {
+    // A cancelled readable reports desiredSize 0 forever: stop (the streamed source is then cancelled too).
+    if (this.cancelled) throw new TypeError('the stream was cancelled while a streamed payload was being written');
+    const size = this.ctl().desiredSize;
+    return size === null || size > 0;
   }
 }
 

@@ -171,6 +171,33 @@ test('streamed payload errors: bad piece types and invalid UTF-8 reject; the sou
   assert.ok(cancelled);
 });
 
+test('cancelling the encoder readable mid-payload stops the writer and cancels the streamed source', async () => {
+  let cancelled = false;
+  let pulls = 0;
+  const src = new ReadableStream<Uint8Array>({
+    pull(c) {
+      pulls++;
+      c.enqueue(new Uint8Array(32 * 1024));
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+  const enc = new WebSocketEncoderStream({ role: 'server' });
+  const w = enc.writable.getWriter();
+  const written = w.write({ type: 'binary', data: src }).then(
+    () => 'resolved',
+    () => 'rejected',
+  );
+  const r = enc.readable.getReader();
+  await r.read();
+  await r.cancel('bye');
+  const outcome = await Promise.race([written, new Promise((res) => globalThis.setTimeout(() => res('hung'), 2000))]);
+  assert.is(outcome, 'rejected');
+  assert.ok(cancelled, 'source cancelled');
+  assert.ok(pulls < 20);
+});
+
 test('streamMessages with MessageDecoderStream over FrameDecoderStream (splitFrames)', async () => {
   const payload = new Uint8Array(100_000).fill(3);
   const wire = cframe({ opcode: 2, payload });
