@@ -141,7 +141,7 @@ class Delivery {
       }
     } catch (e) {
       this.dispose();
-      throw e;
+      return failAfterDrain(c, e, delivered, this.hwm);
     }
     if (err !== undefined) {
       this.dispose();
