@@ -118,6 +118,7 @@ export class Connection implements TimerTarget {
   /** Scratch list the encoder appends wire chunks to (reused: no array per frame). */
   private readonly out: Uint8Array[] = [];
   private readonly emit = (m: Message): void => this.onMessage(m);
+  private readonly room = (): void | Promise<void> => this.waitForDemand();
   private readCtrl!: ReadableStreamDefaultController<ReceiveData>;
   private writeCtrl!: WritableStreamDefaultController;
   private resolveClosed!: (v: CloseInfo) => void;
@@ -243,30 +244,41 @@ export class Connection implements TimerTarget {
   private async readLoop(rest: Uint8Array | null): Promise<void> {
     try {
       if (rest !== null && rest.byteLength > 0) {
-        const p = this.wire.decode(rest, this.emit);
+        const p = this.wire.decode(rest, this.emit, this.room);
         if (p) await p;
       }
       rest = null; // do not pin the handshake's last chunk
       for (;;) {
         if (this.readyState === CLOSED) return;
-        if (this.readyState === OPEN && !this.readableDone && (this.readCtrl.desiredSize ?? 0) <= 0 && !this.pullPending) {
-          // Woken by pull(): there is demand (possibly a pending read with a
-          // zero high-water mark, where desiredSize stays 0), so read now.
-          await new Promise<void>((resolve) => {
-            this.pullWaiter = resolve;
-          });
+        const wait = this.waitForDemand();
+        if (wait) {
+          await wait;
           if ((this.readyState as ReadyState) === CLOSED) return;
         }
-        this.pullPending = false;
         const { done, value } = await this.connReader.read();
         if (done) return this.onEof();
         if (this.trackTime) this.lastReceived = Date.now();
-        const p = this.wire.decode(value, this.emit);
+        const p = this.wire.decode(value, this.emit, this.room);
         if (p) await p;
       }
     } catch (e) {
       this.onReadError(e);
     }
+  }
+
+  /**
+   * Resolves when the user readable wants more (or at once while closing, when
+   * we read regardless). Returns undefined when there is demand already.
+   */
+  private waitForDemand(): void | Promise<void> {
+    if (this.readyState === OPEN && !this.readableDone && (this.readCtrl.desiredSize ?? 0) <= 0 && !this.pullPending) {
+      // Woken by pull(): there is demand (possibly a pending read with a zero
+      // high-water mark, where desiredSize stays 0), so the caller proceeds.
+      return new Promise<void>((resolve) => {
+        this.pullWaiter = resolve;
+      });
+    }
+    this.pullPending = false;
   }
 
   private onMessage(m: Message): void {

@@ -104,10 +104,11 @@ export class Wire {
 
   /**
    * Decodes one chunk, calling `emit` for every message in order. Synchronous
-   * unless a compressed message has to be inflated. A CodecError is thrown
-   * (or rejected) only after the messages decoded before it were emitted.
+   * unless a compressed message has to be inflated; before each inflation it
+   * awaits `room()` (the reader's demand). A CodecError is thrown (or
+   * rejected) only after the messages decoded before it were emitted.
    */
-  decode(chunk: Uint8Array, emit: (m: Message) => void): void | Promise<void> {
+  decode(chunk: Uint8Array, emit: (m: Message) => void, room: () => void | Promise<void>): void | Promise<void> {
     let err: unknown;
     try {
       this.dec.decode(chunk, this.asm);
@@ -117,20 +118,31 @@ export class Wire {
     const out = this.asm.out as unknown[];
     for (let i = 0; i < out.length; i++) {
       const m = out[i];
-      if (isPending(m)) return this.decodeAsync(out.splice(0, out.length), i, emit, err);
+      if (isPending(m)) return this.decodeAsync(out.splice(0, out.length), i, emit, room, err);
       emit(m as Message);
     }
     out.length = 0;
     if (err !== undefined) throw err;
   }
 
-  private async decodeAsync(items: unknown[], from: number, emit: (m: Message) => void, err: unknown): Promise<void> {
+  private async decodeAsync(
+    items: unknown[],
+    from: number,
+    emit: (m: Message) => void,
+    room: () => void | Promise<void>,
+    err: unknown,
+  ): Promise<void> {
     for (let i = from; i < items.length; i++) {
       const m = items[i];
       if (!isPending(m)) {
         emit(m as Message);
         continue;
       }
+      // One socket chunk can hold many small compressed messages that each
+      // inflate up to maxMessageSize: inflate the next one only when the
+      // reader has room, so amplification cannot outrun the read high-water mark.
+      const wait = room();
+      if (wait) await wait;
       const inflated: Uint8Array[] = [];
       await this.deflate().decompress(m.parts, inflated);
       const data = concat(inflated);
