@@ -50,8 +50,8 @@ export class FrameDecoderStream extends TransformStream<Uint8Array, Frame> {
           out.length = 0;
           if (err !== undefined) return failAfterDrain(c, err, delivered, hwm);
         },
-        flush(): void {
-          if (!dec.idle) throw truncated();
+        flush(c: Ctl<Frame>): void | Promise<void> {
+          if (!dec.idle) return failAfterDrain(c, truncated(), true, hwm);
         },
       },
       strategy(byteSize, writableHwm(o)),
@@ -173,9 +173,9 @@ export class MessageDecoderStream<M extends IncomingMessage = Message> extends T
           }
           return d.deliver(c as Ctl<IncomingMessage>, err);
         },
-        flush(): void {
+        flush(c: Ctl<M>): void | Promise<void> {
           d.dispose();
-          if (!asm.idle) throw truncated();
+          if (!asm.idle) return failAfterDrain(c, truncated(), true, readableHwm(o));
         },
         ...onCancel(() => d.dispose()),
       },
@@ -248,9 +248,9 @@ export class WebSocketDecoderStream<M extends IncomingMessage = Message> extends
           }
           return d.deliver(c as Ctl<IncomingMessage>, err);
         },
-        flush(): void {
+        flush(c: Ctl<M>): void | Promise<void> {
           d.dispose();
-          if (!dec.idle) throw truncated();
+          if (!dec.idle) return failAfterDrain(c, truncated(), true, readableHwm(o));
         },
         ...onCancel(() => d.dispose()),
       },
@@ -364,7 +364,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 /**
- * Raises a decoding error after the results decoded before it. Erroring a stream discards what is still queued, so
+ * Raises a decoding error (or TRUNCATED at the end of input) after the results decoded before it. Erroring a stream discards what is still queued, so
  * when this call delivered something, wait (bounded, about half a second) for the consumer to take it first: a peer
  * that sends a valid message and then a bad frame in one TCP segment still gets its message processed.
  */

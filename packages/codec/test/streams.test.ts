@@ -108,6 +108,29 @@ test('byte stream ending inside a frame or message errors with TRUNCATED (1006, 
   }
 });
 
+test('messages of the last chunk are delivered before the TRUNCATED error at the end of input', async () => {
+  for (const mk of [() => new WebSocketDecoderStream({ role: 'client' }), () => new FrameDecoderStream({ role: 'client' })]) {
+    const ts = mk() as TransformStream<Uint8Array, unknown>;
+    const w = ts.writable.getWriter();
+    void w.write(Uint8Array.of(0x89, 0x02, 0x68, 0x69, 0x8a, 0x00, 0x89, 0x00, 0x81)).catch(() => {});
+    void w.close().catch(() => {});
+    const r = ts.readable.getReader();
+    let n = 0;
+    let code = '';
+    try {
+      for (;;) {
+        const x = await r.read();
+        if (x.done) break;
+        n++;
+      }
+    } catch (e) {
+      code = (e as CodecError).code;
+    }
+    assert.is(code, 'TRUNCATED');
+    assert.is(n, 3);
+  }
+});
+
 test('backpressure is measured in bytes: a slow consumer stops the decoder after about one high-water mark', async () => {
   // 200 messages of 4 KiB each; nobody reads. The decoder must stop pulling input after ~64 KiB of queued payload
   // on its readable side plus ~64 KiB on its writable side.
