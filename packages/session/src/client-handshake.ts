@@ -27,6 +27,9 @@ export interface ConnectOptions extends CommonOptions {
   key?: string;
 }
 
+/** A refusal (non-101) rejects `opened` with this: the handshake error plus the response body. */
+export type RefusedError = HandshakeError & { readonly body: string };
+
 export interface ClientOpen {
   url: URL;
   protocol: string;
@@ -77,6 +80,16 @@ export async function clientHandshake(
           break;
         }
       }
+      if (response.status !== 101) {
+        // A refusal: keep its body (bounded) for the error, it usually says why.
+        const body = await readBody(reader, response, rest, o.maxHeadSize, guard);
+        try {
+          validateResponse(req, response);
+        } catch (e) {
+          if (e instanceof HandshakeError) Object.defineProperty(e, 'body', { value: body, enumerable: true });
+          throw e;
+        }
+      }
     } finally {
       reader.releaseLock();
     }
@@ -93,4 +106,49 @@ export async function clientHandshake(
     abortConn(conn, e);
     throw e;
   }
+}
+
+const latin1Safe = new TextDecoder();
+
+/**
+ * Reads a refusal's body: Content-Length bytes, or until EOF when absent (the
+ * server closes after an error response), never more than `limit` bytes and
+ * never past the handshake timeout. Returns it decoded as UTF-8 ('' if none).
+ */
+async function readBody(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  res: ResponseHead,
+  rest: Uint8Array,
+  limit: number,
+  guard: HandshakeGuard,
+): Promise<string> {
+  const cl = res.headers.get('content-length');
+  const declared = cl !== undefined && /^[0-9]+$/.test(cl) ? Number(cl) : -1;
+  const want = declared >= 0 ? Math.min(declared, limit) : limit;
+  const parts: Uint8Array[] = [];
+  let have = 0;
+  const take = (b: Uint8Array): void => {
+    const n = Math.min(b.byteLength, want - have);
+    if (n > 0) {
+      parts.push(b.subarray(0, n));
+      have += n;
+    }
+  };
+  take(rest);
+  try {
+    while (have < want) {
+      const { done, value } = await guard.read(reader);
+      if (done) break;
+      take(value);
+    }
+  } catch {
+    /* timeout or reset while reading the body: keep what arrived */
+  }
+  const all = new Uint8Array(have);
+  let o = 0;
+  for (const p of parts) {
+    all.set(p, o);
+    o += p.byteLength;
+  }
+  return latin1Safe.decode(all);
 }

@@ -2,6 +2,7 @@
 export { accept, connect, WebSocketStream } from './websocket-stream.js';
 export type { WebSocketOpenInfo, AcceptOptions, ConnectOptions } from './websocket-stream.js';
 export type { Refusal, Acceptance, RequestHook, HeaderInit } from './server-handshake.js';
+export type { RefusedError } from './client-handshake.js';
 export type { CloseInfo, SendData, ReceiveData, ReadyState } from './connection.js';
 
 // The WHATWG WebSocket class

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { accept, connect, createPipePair, WebSocketError } from '../src/index.js';
+import { accept, connect, createPipePair, WebSocketError, type RefusedError } from '../src/index.js';
 import { HandshakeError, parseRequestHead, HeadReader } from '@streamsocket/handshake';
 import { deflateAvailable } from '@streamsocket/codec';
 import { openPair, settle, within, sleep, readAll } from './helpers.js';
@@ -56,9 +56,10 @@ test('403: origin policy; the client gets a HandshakeError with the status', asy
   const client = connect(c, 'ws://h/', { origin: 'https://evil.example' });
   const co = await settle(client.opened);
   assert.not.ok(co.ok);
-  const e = (co as { error: HandshakeError }).error;
+  const e = (co as { error: RefusedError }).error;
   assert.instance(e, HandshakeError);
   assert.is(e.status, 403);
+  assert.match(e.body, /origin/i);
   const so = await settle(server.opened);
   assert.is((so as { error: HandshakeError }).error.code, 'FORBIDDEN_ORIGIN');
   const cc = await settle(client.closed);
@@ -92,7 +93,10 @@ test('onRequest refusal: status, headers and body reach the client', async () =>
   const [c, s] = createPipePair();
   accept(s, { onRequest: hook });
   const r = await settle(connect(c, 'ws://h/').opened);
-  assert.is((r as { error: HandshakeError }).error.status, 401);
+  const e = (r as { error: RefusedError }).error;
+  assert.instance(e, HandshakeError);
+  assert.is(e.status, 401);
+  assert.is(e.body, 'who are you?', 'the refusal body reaches the client');
 
   const ok = await openPair({ onRequest: hook }, { headers: { Authorization: 'Bearer ok' } });
   ok.client.close();
