@@ -17,7 +17,12 @@ export interface ConnectIo {
   stdout: WritableStream<Uint8Array>;
   /** One line of diagnostics (no trailing newline). */
   error(line: string): void;
+  /** Aborts on Ctrl-C: the connection is closed normally (1000) and the command exits with 130. */
+  interrupt?: AbortSignal;
 }
+
+/** Exit status after Ctrl-C, as shells report a process ended by SIGINT (128 + 2). */
+export const EXIT_INTERRUPTED = 130;
 
 export type Dialer = (o: ConnectOptions, signal: AbortSignal) => Promise<OpenSession>;
 
@@ -68,6 +73,14 @@ export async function runConnect(o: ConnectOptions, io: ConnectIo, dial: Dialer)
       if (!settled) session.close({ closeCode: 1000 });
     }, noteLocal);
 
+  let interrupted = false;
+  const onInterrupt = (): void => {
+    interrupted = true;
+    if (!settled) session.close({ closeCode: 1000, reason: 'interrupted' });
+  };
+  if (io.interrupt?.aborted) onInterrupt();
+  else io.interrupt?.addEventListener('abort', onInterrupt, { once: true });
+
   let info: CloseInfo | null = null;
   let broken: unknown = null;
   try {
@@ -76,8 +89,10 @@ export async function runConnect(o: ConnectOptions, io: ConnectIo, dial: Dialer)
     broken = e;
   }
   settled = true;
+  io.interrupt?.removeEventListener('abort', onInterrupt);
   stopStdin.abort();
   await Promise.all([outgoing, incoming]);
+  if (interrupted) return EXIT_INTERRUPTED;
   if (local) {
     io.error(describeError(local, o.url));
     return 1;

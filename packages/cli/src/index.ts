@@ -6,7 +6,7 @@ export { main } from './main.js';
 export { parseCommandLine, parseWsUrl, parseHeader, parseMs, UsageError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LINGER } from './args.js';
 export type { Command, ConnectOptions, ServeOptions, ServeMode } from './args.js';
 export { mainHelp, connectHelp, serveHelp } from './help.js';
-export { runConnect } from './connect.js';
+export { runConnect, EXIT_INTERRUPTED } from './connect.js';
 export type { ConnectIo, Dialer } from './connect.js';
 export { runServe, SLOW_CLIENT_BACKLOG, SHUTDOWN_GRACE_MS, EXEC_LINGER_MS } from './serve.js';
 export type { Listen, ServeIo, ServerHandle } from './serve.js';

@@ -32,11 +32,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'connect': {
       // stdout closed by the reader (`| head -1`) must end the command quietly, not crash it.
       process.stdout.on('error', () => {});
+      // The first Ctrl-C closes the connection properly; a second one (handler gone) ends the process at once.
+      const interrupt = new AbortController();
+      const onSignal = (): void => interrupt.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
       const code = await runConnect(cmd.options, {
         stdin: readableFromNode(process.stdin),
         stdout: writableFromNode(process.stdout, { end: false }),
         error: (line) => err(`streamsocket: ${line}`),
+        interrupt: interrupt.signal,
       }, dialSession);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       // stdin may still be open (the server closed first): nothing else is pending once the command returned.
       process.stdin.destroy();
       return code;

@@ -158,4 +158,27 @@ test('headers, origin and subprotocol reach the server; --exec sees the traffic'
   await stop();
 });
 
+test('Ctrl-C on connect closes with 1000 and exits 130', async () => {
+  const { url, server, stop } = await startServer(['--echo']);
+  const c = run(['connect', url]);
+  c.send('before ctrl-c\n');
+  await c.waitOut('before ctrl-c\n');
+  c.kill('SIGINT');
+  assert.is(await c.exited, 130);
+  assert.is(c.stderr(), '');
+  await server.waitErr(/\[#1\] closed 1000 \(normal closure\): interrupted/);
+  await stop();
+});
+
+test('--deflate on both sides negotiates permessage-deflate; --exec --binary passes raw bytes', async () => {
+  const { url, server, stop } = await startServer(['--exec', 'cat', '--binary', '--deflate']);
+  const c = run(['connect', url, '--deflate', '--binary', '-l', '200ms']);
+  const bytes = new Uint8Array([0, 1, 2, 10, 13, 0xfe, 0xff, ...new TextEncoder().encode('compressible '.repeat(2000))]);
+  c.end(bytes);
+  assert.is(await c.exited, 0, c.stderr());
+  assert.equal(c.stdoutBytes(), bytes, 'the bytes went through the process unchanged, newlines and all');
+  assert.match(server.stderr(), /\[#1\] open .*extensions permessage-deflate/);
+  await stop();
+});
+
 test.run();

@@ -33,19 +33,23 @@ function newest(dir: string): number {
 }
 
 /**
- * The command runs the built dist/ (as an installed package would). `npm test` builds first; when run alone
- * after an edit, rebuild what is stale (JavaScript only, the type check is the runner's job).
+ * The command runs the built dist/ (as an installed package would); `npm test` builds everything first. Run
+ * alone, this suite builds what is missing (with declarations, like the workspace build, so the type checks of
+ * other packages keep working) and rebuilds the cli's own JavaScript when its sources are newer. It never
+ * rebuilds another package just because it is stale: their owners' builds do that.
  */
 export function ensureBuilt(): void {
-  const chain = ['handshake', 'codec', 'session', 'node', 'cli'];
-  const stale = chain.filter((p) => {
-    const out = join(root, 'packages', p, 'dist', 'index.js');
-    return !existsSync(out) || newest(join(root, 'packages', p, 'src')) > statSync(out).mtimeMs;
-  });
-  if (stale.length === 0) return;
-  const script = `const m = await import(${JSON.stringify(join(root, 'packages', 'devtools', 'build.mjs'))}); await m.buildAll({ only: ${JSON.stringify(stale)}, types: false });`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`build of ${stale.join(', ')} failed:\n${r.stdout}\n${r.stderr}`);
+  const built = (p: string): string => join(root, 'packages', p, 'dist', 'index.js');
+  const missing = ['handshake', 'codec', 'session', 'node'].filter((p) => !existsSync(built(p)));
+  const cliStale = !existsSync(built('cli')) || newest(join(root, 'packages', 'cli', 'src')) > statSync(built('cli')).mtimeMs;
+  const jobs: Array<[string[], boolean]> = [];
+  if (missing.length) jobs.push([missing, true]);
+  if (cliStale) jobs.push([['cli'], false]);
+  for (const [only, types] of jobs) {
+    const script = `const m = await import(${JSON.stringify(join(root, 'packages', 'devtools', 'build.mjs'))}); await m.buildAll({ only: ${JSON.stringify(only)}, types: ${types} });`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`build of ${only.join(', ')} failed:\n${r.stdout}\n${r.stderr}`);
+  }
 }
 
 export interface Run {
