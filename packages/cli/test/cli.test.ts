@@ -15,16 +15,14 @@ function listen(server: Server): Promise<number> {
 }
 
 test('--help for the command and each subcommand; usage mistakes exit 2 with one line and a hint', async () => {
-  const main = run(['--help']);
+  // Independent processes: started together to keep the suite short.
+  const [main, c, s, bad] = [run(['--help']), run(['connect', '--help']), run(['help', 'serve']), run(['serve', '--port', '1', '--echo', '--broadcast'])];
   assert.is(await main.exited, 0);
   assert.match(main.stdout(), /Usage: streamsocket <command>/);
-  const c = run(['connect', '--help']);
   assert.is(await c.exited, 0);
   assert.match(c.stdout(), /Usage: streamsocket connect <url>/);
-  const s = run(['help', 'serve']);
   assert.is(await s.exited, 0);
   assert.match(s.stdout(), /Usage: streamsocket serve --port N/);
-  const bad = run(['serve', '--port', '1', '--echo', '--broadcast']);
   assert.is(await bad.exited, 2);
   assert.is(bad.stderr(), "streamsocket: --echo, --broadcast and --exec exclude one another\nRun 'streamsocket serve --help' for its options.\n");
 });
@@ -56,8 +54,8 @@ test('--binary: raw bytes out and back, unchanged', async () => {
 
 test('serve --broadcast: a message reaches every other client, not its sender', async () => {
   const { url, server, stop } = await startServer(['--broadcast', '--protocol', 'chat']);
-  const a = run(['connect', url, '--protocol', 'chat']);
-  const b = run(['connect', url, '--protocol', 'chat']);
+  const a = run(['connect', url, '--protocol', 'chat', '-l', '100ms']);
+  const b = run(['connect', url, '--protocol', 'chat', '-l', '100ms']);
   await server.waitErr(/\[#2\] open .*protocol chat/);
   a.send('from a\n');
   await b.waitOut('from a\n');
@@ -137,7 +135,7 @@ test('wss: with a self-signed certificate: refused by default, accepted with --i
   strict.end('x\n');
   assert.is(await strict.exited, 1);
   assert.match(strict.stderr(), /^streamsocket: .*(self-signed|SELF_SIGNED).*\n$/);
-  const c = run(['connect', url, '--insecure', '--ping-interval', '50ms']);
+  const c = run(['connect', url, '--insecure', '--ping-interval', '50ms', '-l', '100ms']);
   c.send('secure hello\n');
   await c.waitOut('secure hello\n');
   await new Promise((r) => setTimeout(r, 200)); // a few pings answered while idle
