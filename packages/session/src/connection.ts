@@ -117,17 +117,16 @@ export class Connection implements TimerTarget {
   private readonly wire: Wire;
   /** Scratch list the encoder appends wire chunks to (reused: no array per frame). */
   private readonly out: Uint8Array[] = [];
-  private readonly emit = (m: Message): void => this.onMessage(m);
-  private readonly room = (): void | Promise<void> => this.waitForDemand();
-  private readCtrl!: ReadableStreamDefaultController<ReceiveData>;
-  private writeCtrl!: WritableStreamDefaultController;
+  /** @internal set by Source.start */
+  readCtrl!: ReadableStreamDefaultController<ReceiveData>;
+  /** @internal set by Sink.start */
+  writeCtrl!: WritableStreamDefaultController;
   private resolveClosed!: (v: CloseInfo) => void;
   private rejectClosed!: (e: unknown) => void;
 
   /** Settles (never rejects) when the socket's write side is closed or failed. */
   private readonly writeDone: Promise<void>;
   private transportClosing = false;
-  private transportReadDone = false;
   private readableDone = false;
   private pullWaiter: (() => void) | null = null;
   private pullPending = false;
@@ -178,49 +177,19 @@ export class Connection implements TimerTarget {
       (e: unknown) => this.onWriteEnd(e ?? new Error('the connection was reset')),
     );
 
-    this.readable = new ReadableStream<ReceiveData>(
-      {
-        start: (c) => {
-          this.readCtrl = c;
-        },
-        pull: () => {
-          const w = this.pullWaiter;
-          if (w) {
-            this.pullWaiter = null;
-            w();
-          } else {
-            // pump() is mid-read: remember the demand, or it would be lost (the
-            // stream does not call pull() again until we enqueue).
-            this.pullPending = true;
-          }
-        },
-        cancel: (reason) => {
-          this.readableDone = true;
-          this.closeFromStream(reason, false);
-        },
+    // Underlying source/sink are tiny objects with prototype methods (no
+    // closures per connection); only the strategy's size() must be a closure.
+    this.readable = new ReadableStream<ReceiveData>(new Source(this), { highWaterMark: o.readHighWaterMark, size: receivedSize });
+    this.writable = new WritableStream<SendData>(new Sink(this), {
+      highWaterMark: o.writeHighWaterMark,
+      size: (chunk) => {
+        // Runs synchronously inside writer.write(): the ordering point for close().
+        this.writeSeq++;
+        const n = chunkSize(chunk);
+        this.bufferedAmount += n;
+        return n;
       },
-      { highWaterMark: o.readHighWaterMark, size: receivedSize },
-    );
-    this.writable = new WritableStream<SendData>(
-      {
-        start: (c) => {
-          this.writeCtrl = c;
-        },
-        write: (chunk) => this.sinkWrite(chunk),
-        close: () => this.closeFromStream(undefined, false),
-        abort: (reason) => this.closeFromStream(reason, true),
-      },
-      {
-        highWaterMark: o.writeHighWaterMark,
-        size: (chunk) => {
-          // Runs synchronously inside writer.write(): the ordering point for close().
-          this.writeSeq++;
-          const n = chunkSize(chunk);
-          this.bufferedAmount += n;
-          return n;
-        },
-      },
-    );
+    });
 
     this.trackTime = o.keepaliveInterval > 0 || o.idleTimeout > 0;
     if (this.trackTime) {
@@ -244,7 +213,7 @@ export class Connection implements TimerTarget {
   private async readLoop(rest: Uint8Array | null): Promise<void> {
     try {
       if (rest !== null && rest.byteLength > 0) {
-        const p = this.wire.decode(rest, this.emit, this.room);
+        const p = this.wire.decode(rest, this);
         if (p) await p;
       }
       rest = null; // do not pin the handshake's last chunk
@@ -258,7 +227,7 @@ export class Connection implements TimerTarget {
         const { done, value } = await this.connReader.read();
         if (done) return this.onEof();
         if (this.trackTime) this.lastReceived = Date.now();
-        const p = this.wire.decode(value, this.emit, this.room);
+        const p = this.wire.decode(value, this);
         if (p) await p;
       }
     } catch (e) {
@@ -270,7 +239,7 @@ export class Connection implements TimerTarget {
    * Resolves when the user readable wants more (or at once while closing, when
    * we read regardless). Returns undefined when there is demand already.
    */
-  private waitForDemand(): void | Promise<void> {
+  waitForDemand(): void | Promise<void> {
     if (this.readyState === OPEN && !this.readableDone && (this.readCtrl.desiredSize ?? 0) <= 0 && !this.pullPending) {
       // Woken by pull(): there is demand (possibly a pending read with a zero
       // high-water mark, where desiredSize stays 0), so the caller proceeds.
@@ -281,7 +250,8 @@ export class Connection implements TimerTarget {
     this.pullPending = false;
   }
 
-  private onMessage(m: Message): void {
+  /** @internal (MessageSink) */
+  onMessage(m: Message): void {
     switch (m.type) {
       case 'text':
       case 'binary':
@@ -307,7 +277,6 @@ export class Connection implements TimerTarget {
   private onEof(): void {
     this.eof = true;
     if (this.readyState === CLOSED) return;
-    this.transportReadDone = true;
     if (this.closeReceived) {
       // Peer closed TCP after its close frame: the normal end for a client, and
       // acceptable for a server whose echo is still flushing.
@@ -330,7 +299,27 @@ export class Connection implements TimerTarget {
 
   // ---------------------------------------------------------------- output
 
-  private async sinkWrite(chunk: SendData): Promise<void> {
+  /** @internal Source.pull: the reader wants more. */
+  onPull(): void {
+    const w = this.pullWaiter;
+    if (w) {
+      this.pullWaiter = null;
+      w();
+    } else {
+      // readLoop() is mid-read: remember the demand, or it would be lost (the
+      // stream does not call pull() again until we enqueue).
+      this.pullPending = true;
+    }
+  }
+
+  /** @internal Source.cancel */
+  onCancel(reason: unknown): void {
+    this.readableDone = true;
+    this.closeFromStream(reason, false);
+  }
+
+  /** @internal Sink.write */
+  async sinkWrite(chunk: SendData): Promise<void> {
     const seq = ++this.sinkSeq;
     const size = chunkSize(chunk);
     try {
@@ -458,7 +447,8 @@ export class Connection implements TimerTarget {
    * cancel. A WebSocketError reason carries the code and reason to send (as in
    * the WHATWG proposal); anything else closes without a code.
    */
-  private closeFromStream(reason: unknown, aborted: boolean): void {
+  /** @internal Sink.close / Sink.abort / Source.cancel */
+  closeFromStream(reason: unknown, aborted: boolean): void {
     // An abort discards the writes still queued in the writable: they never
     // reach the sink, so don't wait for them (no write is in flight during abort).
     if (aborted) this.writeSeq = this.doneSeq;
@@ -677,5 +667,36 @@ export class Connection implements TimerTarget {
     this.keepalivePingAt = now;
     this.sendControl(OP_PING, new Uint8Array(0));
     timers.reschedule(entry, timeout);
+  }
+}
+
+/** The user readable's underlying source. */
+class Source implements UnderlyingDefaultSource<ReceiveData> {
+  constructor(private readonly c: Connection) {}
+  start(ctrl: ReadableStreamDefaultController<ReceiveData>): void {
+    this.c.readCtrl = ctrl;
+  }
+  pull(): void {
+    this.c.onPull();
+  }
+  cancel(reason: unknown): void {
+    this.c.onCancel(reason);
+  }
+}
+
+/** The user writable's underlying sink. */
+class Sink implements UnderlyingSink<SendData> {
+  constructor(private readonly c: Connection) {}
+  start(ctrl: WritableStreamDefaultController): void {
+    this.c.writeCtrl = ctrl;
+  }
+  write(chunk: SendData): Promise<void> {
+    return this.c.sinkWrite(chunk);
+  }
+  close(): void {
+    this.c.closeFromStream(undefined, false);
+  }
+  abort(reason: unknown): void {
+    this.c.closeFromStream(reason, true);
   }
 }

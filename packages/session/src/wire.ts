@@ -62,6 +62,12 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** Where decoded messages go, and how decoding waits for the reader's demand. */
+export interface MessageSink {
+  onMessage(m: Message): void;
+  waitForDemand(): void | Promise<void>;
+}
+
 export class Wire {
   private readonly dec: FrameDecoder;
   private readonly asm: MessageAssembler;
@@ -103,12 +109,12 @@ export class Wire {
   }
 
   /**
-   * Decodes one chunk, calling `emit` for every message in order. Synchronous
+   * Decodes one chunk, handing every message to `sink` in order. Synchronous
    * unless a compressed message has to be inflated; before each inflation it
-   * awaits `room()` (the reader's demand). A CodecError is thrown (or
+   * awaits `sink.waitForDemand()` (the reader's demand). A CodecError is thrown (or
    * rejected) only after the messages decoded before it were emitted.
    */
-  decode(chunk: Uint8Array, emit: (m: Message) => void, room: () => void | Promise<void>): void | Promise<void> {
+  decode(chunk: Uint8Array, sink: MessageSink): void | Promise<void> {
     let err: unknown;
     try {
       this.dec.decode(chunk, this.asm);
@@ -118,8 +124,8 @@ export class Wire {
     const out = this.asm.out as unknown[];
     for (let i = 0; i < out.length; i++) {
       const m = out[i];
-      if (isPending(m)) return this.decodeAsync(out.splice(0, out.length), i, emit, room, err);
-      emit(m as Message);
+      if (isPending(m)) return this.decodeAsync(out.splice(0, out.length), i, sink, err);
+      sink.onMessage(m as Message);
     }
     out.length = 0;
     if (err !== undefined) throw err;
@@ -128,26 +134,25 @@ export class Wire {
   private async decodeAsync(
     items: unknown[],
     from: number,
-    emit: (m: Message) => void,
-    room: () => void | Promise<void>,
+    sink: MessageSink,
     err: unknown,
   ): Promise<void> {
     for (let i = from; i < items.length; i++) {
       const m = items[i];
       if (!isPending(m)) {
-        emit(m as Message);
+        sink.onMessage(m as Message);
         continue;
       }
       // One socket chunk can hold many small compressed messages that each
       // inflate up to maxMessageSize: inflate the next one only when the
       // reader has room, so amplification cannot outrun the read high-water mark.
-      const wait = room();
+      const wait = sink.waitForDemand();
       if (wait) await wait;
       const inflated: Uint8Array[] = [];
       await this.deflate().decompress(m.parts, inflated);
       const data = concat(inflated);
       if (m.kind === 'binary') {
-        emit({ type: 'binary', data });
+        sink.onMessage({ type: 'binary', data });
       } else {
         let s: string;
         try {
@@ -155,7 +160,7 @@ export class Wire {
         } catch {
           throw new CodecError(1007, 'INVALID_UTF8', 'text message is not valid UTF-8');
         }
-        emit({ type: 'text', data: s });
+        sink.onMessage({ type: 'text', data: s });
       }
     }
     if (err !== undefined) throw err;
