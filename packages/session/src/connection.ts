@@ -332,9 +332,21 @@ export class Connection implements TimerTarget {
       else if (chunk instanceof ArrayBuffer) data = new Uint8Array(chunk);
       else if (ArrayBuffer.isView(chunk)) data = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       else if (typeof Blob !== 'undefined' && chunk instanceof Blob) data = new Uint8Array(await chunk.arrayBuffer());
-      else throw new TypeError('WebSocket data must be a string, ArrayBuffer, ArrayBufferView or Blob');
-      const p = this.wire.encodeData(data, this.out);
-      const chunks = p ? await p : this.out;
+      else {
+        // A bad chunk errors the writable (streams semantics); with no way left
+        // to send, close the session too rather than leave it half-usable.
+        if (this.readyState === OPEN) queueMicrotask(() => this.close(null, ''));
+        throw new TypeError('WebSocket data must be a string, ArrayBuffer, ArrayBufferView or Blob');
+      }
+      let chunks: Uint8Array[];
+      try {
+        const p = this.wire.encodeData(data, this.out);
+        chunks = p ? await p : this.out;
+      } catch (e) {
+        // The encoder (compression) failed: our side is broken, say so.
+        if (this.readyState === OPEN) queueMicrotask(() => this.close(1011, 'internal error'));
+        throw e;
+      }
       if (this.closeQueued || (this.readyState as ReadyState) === CLOSED) {
         chunks.length = 0;
         throw new DOMException('The WebSocket is closing or closed.', 'InvalidStateError');
@@ -343,11 +355,6 @@ export class Connection implements TimerTarget {
       if (this.opts.idleTimeout > 0) this.lastActivity = Date.now();
       // Resolve (and let the user's writer.ready resolve) only while the socket keeps up.
       await this.connWriter.ready;
-    } catch (e) {
-      // A bad chunk errors the writable (streams semantics); with no way left to
-      // send, close the session too rather than leave it half-usable.
-      if (e instanceof TypeError && this.readyState === OPEN) queueMicrotask(() => this.close(null, ''));
-      throw e;
     } finally {
       this.bufferedAmount -= size;
       this.doneSeq = seq;
@@ -436,18 +443,17 @@ export class Connection implements TimerTarget {
     if (this.readyState !== OPEN) return;
     this.readyState = CLOSING;
     // While closing we read regardless of the user's demand (we must see the
-    // peer's close frame), so wake pump() if it is parked on backpressure.
-    this.wakePump();
+    // peer's close frame), so wake readLoop() if it is parked on backpressure.
+    this.wakeReader();
     this.startCloseTimer();
     this.queueClose(code, reason);
   }
 
   /**
-   * Closing triggered by the user's streams: writable close/abort, readable
-   * cancel. A WebSocketError reason carries the code and reason to send (as in
-   * the WHATWG proposal); anything else closes without a code.
+   * @internal Closing triggered by the user's streams: writable close/abort,
+   * readable cancel. A WebSocketError reason carries the code and reason to
+   * send (as in the WHATWG proposal); anything else closes without a code.
    */
-  /** @internal Sink.close / Sink.abort / Source.cancel */
   closeFromStream(reason: unknown, aborted: boolean): void {
     // An abort discards the writes still queued in the writable: they never
     // reach the sink, so don't wait for them (no write is in flight during abort).
@@ -526,7 +532,7 @@ export class Connection implements TimerTarget {
     this.finish(false, cause);
   }
 
-  private wakePump(): void {
+  private wakeReader(): void {
     const w = this.pullWaiter;
     this.pullWaiter = null;
     w?.();
@@ -581,9 +587,10 @@ export class Connection implements TimerTarget {
     timers.cancel(this.keepaliveTimer);
     timers.cancel(this.idleTimer);
     this.closeTimer = this.keepaliveTimer = this.idleTimer = null;
+    this.wire.dispose(); // frees zlib state, if any was created
     this.pendingClose = null;
     this.nextPong = null;
-    this.wakePump();
+    this.wakeReader();
 
     const info = this.closeReceived;
     let err: WebSocketError | null = null;
