@@ -72,6 +72,8 @@ export class WebSocket extends EventTarget {
   private writer: WritableStreamDefaultWriter<SendData> | null = null;
   private inFlight = 0;
   private discarded = 0;
+  /** close() was called while CONNECTING: the end is reported as a failure whatever happens. */
+  private failed = false;
   private handlers: Record<string, Handler> | null = null;
   private handlerHost: { handleEvent(e: Event): void } | null = null;
 
@@ -151,8 +153,10 @@ export class WebSocket extends EventTarget {
     const args = validateCloseArgs(code, reason);
     if (this.state === CLOSING || this.state === CLOSED) return;
     if (this.state === CONNECTING) {
+      // "Fail the WebSocket connection": error + close(1006) follow, never open.
       this.state = CLOSING;
-      this.session.close(); // aborts the handshake: error + close(1006) follow
+      this.failed = true;
+      this.session.close(); // aborts the handshake (or, if it just completed, closes at once)
       return;
     }
     if (this.session.readyState >= CLOSING) return;
@@ -223,8 +227,10 @@ export class WebSocket extends EventTarget {
   private onOpen(readable: ReadableStream<ReceiveData>, writable: WritableStream<SendData>): void {
     this.writer = writable.getWriter();
     this.writer.closed.catch(noop);
-    if (this.state === CONNECTING) this.state = OPEN;
-    this.dispatchEvent(new Event('open'));
+    if (this.state === CONNECTING) {
+      this.state = OPEN;
+      this.dispatchEvent(new Event('open'));
+    }
     void this.readLoop(readable.getReader());
   }
 
@@ -255,6 +261,11 @@ export class WebSocket extends EventTarget {
 
   private onClosed(clean: boolean, code: number, reason: string): void {
     if (this.state === CLOSED) return;
+    if (this.failed) {
+      clean = false;
+      code = 1006;
+      reason = '';
+    }
     this.state = CLOSED;
     this.writer = null;
     if (!clean) this.dispatchEvent(new Event('error'));
