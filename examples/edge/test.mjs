@@ -12,8 +12,9 @@ import { serve } from '@streamsocket/node';
 import { buildWorker } from './build.mjs';
 import { writeConfig } from './config.mjs';
 
-const require = createRequire(import.meta.url);
-const workerdBin = require.resolve('workerd/bin/workerd');
+// The platform binary itself (the package's default export), not its bin/ wrapper script: a signal sent to the
+// wrapper would not reach the workerd process it starts, which would outlive the test.
+const workerdBin = createRequire(import.meta.url)('workerd').default;
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -47,7 +48,7 @@ test.before(async () => {
   const bundle = await buildWorker();
   const port = await freePort();
   const config = writeConfig({ port, upstream: `ws://127.0.0.1:${upstream.port}/relay`, bundle });
-  const child = spawn(process.execPath, [workerdBin, 'serve', config], { cwd: dirname(config), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(workerdBin, ['serve', config], { cwd: dirname(config), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { out += d; });
@@ -97,7 +98,7 @@ test('an upstream that refuses the handshake gives a 502 with the reason', async
   const bundle = await buildWorker();
   const port = await freePort();
   const config = writeConfig({ port, upstream: `ws://127.0.0.1:${refusing.address().port}/`, bundle });
-  const child = spawn(process.execPath, [workerdBin, 'serve', config], { cwd: dirname(config), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(workerdBin, ['serve', config], { cwd: dirname(config), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stderr.on('data', (d) => { out += d; });
   const gone = new Promise((r) => child.once('exit', r));
