@@ -10,11 +10,13 @@
  * when both directions are finished.
  *
  * readable: pull-based (a read is issued only when the consumer wants bytes, plus one read ahead), so a
- *   consumer that stops reading leaves data in the kernel and TCP flow control slows the peer. Each read goes
- *   into a 64 KiB buffer. A read that filled at least half of it is handed on as a view (no copy) and a fresh
- *   buffer is allocated; a smaller read is copied out (`slice`) and the buffer reused. Why: the decoder may keep
- *   views of a chunk (payloads), and a 20-byte view must not pin 64 KiB; the copy of a small read costs less
- *   than the allocation it replaces. So retained memory is at most 2x the bytes actually held.
+ *   consumer that stops reading leaves data in the kernel and TCP flow control slows the peer. Deno's read
+ *   needs its buffer up front, so every connection pins one while it waits: the size adapts, from 4 KiB (idle
+ *   and interactive connections) doubling after each read that filled it up to 64 KiB (bulk transfers). A read
+ *   that filled at least half of its buffer is handed on as a view (no copy) and a fresh buffer is allocated; a
+ *   smaller read is copied out (`slice`) and the buffer reused. Why: the decoder may keep views of a chunk
+ *   (payloads), and a 20-byte view must not pin 64 KiB; the copy of a small read costs less than the allocation
+ *   it replaces. So retained memory is at most 2x the bytes actually held.
  * writable: writes are queued and a single flusher writes them; consecutive small chunks (frame headers,
  *   small messages) are coalesced into one `conn.write()` of up to 64 KiB (one syscall instead of many), large
  *   chunks go out as they are (no copy). `conn.write()` may write part of a buffer: the rest is retried. The
@@ -29,7 +31,10 @@
 export interface ConnStreamsOptions {
   /** Bytes that arrived before the connection was handed over; delivered first. */
   head?: Uint8Array | undefined;
-  /** Size of each read buffer. Default 64 KiB. */
+  /**
+   * Largest read buffer. Default 64 KiB. Reads start at 4 KiB and the buffer doubles after each read that
+   * filled it, and halves after a run of small reads, so idle connections pin 4 KiB, bulk transfers use 64 KiB.
+   */
   readBufferSize?: number;
   /** Bytes queued on the writable before its writer waits. Default 64 KiB. */
   writeHighWaterMark?: number;
@@ -55,6 +60,8 @@ export interface ConnLike {
 }
 
 const DEFAULT_READ_BUFFER = 64 * 1024;
+/** An idle connection keeps one read pending, and with it a buffer this small. */
+const MIN_READ_BUFFER = 4 * 1024;
 const DEFAULT_WRITE_HWM = 64 * 1024;
 const DEFAULT_LINGER_MS = 2000;
 /** Chunks smaller than this are coalesced with their neighbours into one write. */
@@ -81,6 +88,10 @@ export function connStreams(conn: ConnLike, opts: ConnStreamsOptions = {}): Conn
   let reading = false;
   let draining = false;
   let buf: Uint8Array | null = null;
+  const minSize = Math.min(MIN_READ_BUFFER, bufSize);
+  /** Size of the next read buffer: adapts between minSize and bufSize (see readOnce). */
+  let size = minSize;
+  let smallReads = 0;
   let lingerTimer: ReturnType<typeof setTimeout> | undefined;
 
   // ---- write side state
@@ -114,14 +125,24 @@ export function connStreams(conn: ConnLike, opts: ConnStreamsOptions = {}): Conn
   /** One read. Returns the chunk to deliver, or null at EOF. */
   const readOnce = async (): Promise<Uint8Array | null> => {
     for (;;) {
-      const b = (buf ??= new Uint8Array(bufSize));
+      const b = (buf ??= new Uint8Array(size));
       const n = await conn.read(b);
       if (n === null) return null;
       if (n === 0) continue;
+      // Adapt the buffer to the traffic: a full read means more is waiting (grow, up to readBufferSize);
+      // a run of small reads means an interactive or idle connection (shrink, down to MIN_READ_BUFFER).
+      if (n === b.byteLength) {
+        size = Math.min(size * 2, bufSize);
+        smallReads = 0;
+      } else if (n * 4 <= b.byteLength && ++smallReads >= 4) {
+        size = Math.max(size >> 1, minSize);
+        smallReads = 0;
+      }
       if (n * 2 >= b.byteLength) {
         buf = null; // handed on: the next read gets a fresh buffer
         return b.subarray(0, n);
       }
+      if (b.byteLength !== size) buf = null; // resized: reallocate for the next read
       return b.slice(0, n);
     }
   };

@@ -131,28 +131,31 @@ if (inDeno) {
     await writer;
   });
 
-  s('small reads are copied out of the read buffer, large ones handed on as views', async () => {
+  s('small reads are copied out of the read buffer, large ones handed on as views; the buffer adapts', async () => {
     const { server, client } = await pair();
     const a = connStreams(client, { readBufferSize: 64 * 1024 });
     const r = a.readable.getReader();
     await server.write(enc.encode('tiny'));
     const small = (await within(T, r.read(), 'small read')).value!;
     assert.is(dec.decode(small), 'tiny');
-    assert.is(small.buffer.byteLength, 4, 'a 4-byte read must not pin the 64 KiB buffer');
-    const big = new Uint8Array(1024 * 1024).fill(7);
-    const w = server.write(big);
-    let seenView = false;
+    assert.is(small.buffer.byteLength, 4, 'a 4-byte read must not pin the read buffer');
+    const big = new Uint8Array(4 * 1024 * 1024).fill(7);
+    const w = (async () => {
+      for (let o = 0; o < big.byteLength; ) o += await server.write(big.subarray(o));
+    })();
+    let largest = 0;
     let got = 0;
     while (got < big.byteLength) {
       const c = (await within(T, r.read(), 'big read')).value!;
-      if (c.byteLength * 2 >= 64 * 1024) {
-        seenView = true;
-        assert.is(c.buffer.byteLength, 64 * 1024, 'a large read is a view of its own 64 KiB buffer');
+      if (c.byteLength * 2 >= 4096) {
+        // Handed on: a view of a buffer it fills at least half of (no copy, little slack).
+        assert.ok(c.byteLength * 2 >= c.buffer.byteLength, `${c.byteLength} of ${c.buffer.byteLength}`);
+        largest = Math.max(largest, c.buffer.byteLength);
       }
       got += c.byteLength;
     }
     await w;
-    assert.ok(seenView, 'no large read observed');
+    assert.is(largest, 64 * 1024, 'the buffer grew to readBufferSize under bulk traffic');
     server.close();
     await r.cancel();
     a.destroy();
