@@ -103,6 +103,57 @@ test('round trip with streamMessages: chunks concatenate to the original message
   );
 });
 
+// A model-based check of the decoder that does not involve our encoder: random sequences of data messages split
+// into random fragments with control frames injected between fragments, built by the hand-written frame() helper.
+const fragmentedMessage = fc.record({
+  text: fc.boolean(),
+  pieces: fc.array(fc.uint8Array({ maxLength: 200 }), { minLength: 1, maxLength: 6 }),
+  textPieces: fc.array(fc.string({ unit: 'binary', maxLength: 40 }), { minLength: 1, maxLength: 6 }),
+  controls: fc.array(fc.option(fc.record({ ping: fc.boolean(), data: fc.uint8Array({ maxLength: 125 }) }), { nil: undefined }), { maxLength: 6 }),
+});
+
+test('model: fragmented messages with injected control frames decode exactly (hand-built frames, random chunking)', async () => {
+  const { frame, cframe } = await import('./_helpers.js');
+  const { FrameDecoder, MessageAssembler } = await import('../src/index.js');
+  fc.assert(
+    fc.property(fc.array(fragmentedMessage, { maxLength: 6 }), fc.array(fc.integer({ min: 1, max: 97 }), { minLength: 1, maxLength: 10 }), fc.boolean(), (msgs, cuts, toServer) => {
+      const build = toServer ? cframe : frame;
+      const wire: Uint8Array[] = [];
+      const want: IncomingMessage[] = [];
+      for (const m of msgs) {
+        // Text pieces are encoded separately, then cut at arbitrary byte positions (code points may be split).
+        const parts = m.text ? (() => {
+          const all = new TextEncoder().encode(m.textPieces.join(''));
+          const out: Uint8Array[] = [];
+          let o = 0;
+          for (const p of m.pieces) {
+            const n = Math.min(p.length % 17, all.length - o);
+            out.push(all.subarray(o, o + n));
+            o += n;
+          }
+          out.push(all.subarray(o));
+          return out;
+        })() : m.pieces;
+        parts.forEach((p, i) => {
+          wire.push(build({ opcode: i === 0 ? (m.text ? 1 : 2) : 0, fin: i === parts.length - 1, payload: p }));
+          const c = m.controls[i];
+          if (c && i < parts.length - 1) {
+            wire.push(build({ opcode: c.ping ? 9 : 10, payload: c.data }));
+            want.push({ type: c.ping ? 'ping' : 'pong', data: c.data });
+          }
+        });
+        want.push(m.text ? { type: 'text', data: m.textPieces.join('').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD') } : { type: 'binary', data: concatBytes(m.pieces) });
+      }
+      const all = concatBytes(wire);
+      const dec = new FrameDecoder({ role: toServer ? 'server' : 'client' });
+      const asm = new MessageAssembler({ maxMessageSize: 1 << 20, deflate: false, streamMessages: false, trusted: true });
+      for (const c of rechunk([all], cuts)) dec.decode(c, asm);
+      assert.equal(norm(asm.out as IncomingMessage[]), norm(want));
+    }),
+    { numRuns: 300 },
+  );
+});
+
 test('decoder never throws anything but CodecError on arbitrary bytes', async () => {
   const { FrameDecoder, CodecError } = await import('../src/index.js');
   fc.assert(
