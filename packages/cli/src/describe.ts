@@ -71,6 +71,9 @@ export function describeError(e: unknown, url?: URL): string {
     case 'ENETUNREACH': return `${where} is unreachable`;
     case 'EPIPE': return 'output closed (broken pipe)';
   }
+  // Certificate problems, whether reported directly or wrapped (TlsConnectError's cause): say what to do.
+  const tls = tlsProblem(err);
+  if (tls) return `TLS certificate of ${where} not accepted: ${oneLine(tls.message ?? '')} (${tls.code}); --insecure skips verification`;
   if (err.name === 'TimeoutError') return `timed out${where ? ` talking to ${where}` : ''}`;
   if (typeof err.closeCode === 'number' && err.closeCode !== 0) {
     const detail = err.message || err.reason;
@@ -79,6 +82,17 @@ export function describeError(e: unknown, url?: URL): string {
   // Wrapped causes (e.g. a WebSocketError around ECONNRESET) carry the useful part.
   if (err.cause && typeof err.cause === 'object' && (err.cause as ErrorLike).code) return describeError(err.cause, url);
   return oneLine(err.message || err.name || 'unknown error');
+}
+
+function tlsProblem(err: ErrorLike): ErrorLike | null {
+  for (let e: ErrorLike | undefined = err, depth = 0; e && depth < 4; e = e.cause as ErrorLike | undefined, depth++) {
+    if (typeof e.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(e.code)) {
+      // TlsConnectError repeats its cause's code: report the innermost error, whose message is the plain reason.
+      const inner = e.cause as ErrorLike | undefined;
+      return inner && inner.code === e.code ? inner : e;
+    }
+  }
+  return null;
 }
 
 function statusText(status: number): string {
