@@ -6,9 +6,24 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect, serve } from '../src/index.js';
 import { skipOutside, within } from './pair-suite.js';
+import { makeCerts } from './sides.js';
 import { denoClient, inDeno } from './sides.js';
 
 const T = 10_000;
+
+/** A raw TCP client: connect, write `text`, then give back a reader of the first bytes and a closer. */
+async function rawClient(port: number, text: string): Promise<{ read(): Promise<string>; close(): void }> {
+  const c = await Deno.connect({ hostname: '127.0.0.1', port });
+  await c.write(new TextEncoder().encode(text));
+  return {
+    read: async () => {
+      const b = new Uint8Array(4096);
+      const n = await c.read(b);
+      return n === null ? '' : new TextDecoder().decode(b.subarray(0, n));
+    },
+    close: () => c.close(),
+  };
+}
 
 /** A raw TCP connection that sends nothing (it holds a pending-handshake slot). */
 function RAW_HOLD(port: number): { stop(): Promise<void> } {
@@ -104,6 +119,44 @@ if (inDeno) {
       assert.is((e as { status?: number } | null)?.status, 503);
     } finally {
       await hold.stop();
+      await server.close();
+    }
+  });
+
+  s('a peer that vanishes without a close frame: closed rejects with 1006, the connection is released', async () => {
+    let serverSide: Promise<unknown> | undefined;
+    const server = serve({ hostname: '127.0.0.1', port: 0 }, (ws) => {
+      serverSide = ws.closed.then(
+        () => 'clean',
+        (e: { closeCode?: number }) => e.closeCode,
+      );
+    });
+    try {
+      const raw = await rawClient(
+        server.port,
+        'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      );
+      assert.match(await within(T, raw.read(), '101'), /^HTTP\/1\.1 101 /);
+      await within(T, (async () => { while (!serverSide) await new Promise((r) => setTimeout(r, 5)); })(), 'handler ran');
+      raw.close();
+      assert.is(await within(T, serverSide!, 'server side closed'), 1006);
+      await within(T, (async () => { while (server.connections > 0) await new Promise((r) => setTimeout(r, 5)); })(), 'released');
+    } finally {
+      await server.close();
+    }
+  });
+
+  s('a client speaking plain HTTP to a wss: server is reported to onError and released', async () => {
+    const errors: unknown[] = [];
+    const server = serve({ hostname: '127.0.0.1', port: 0, tls: await makeCerts(), onError: (e) => errors.push(e) }, () => {});
+    try {
+      const raw = await rawClient(server.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      await within(T, raw.read(), 'server answers or closes');
+      raw.close();
+      await within(T, (async () => { while (errors.length === 0) await new Promise((r) => setTimeout(r, 5)); })(), 'onError');
+      await within(T, (async () => { while (server.pendingHandshakes > 0) await new Promise((r) => setTimeout(r, 5)); })(), 'released');
+    } finally {
       await server.close();
     }
   });
