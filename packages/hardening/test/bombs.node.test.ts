@@ -1,0 +1,155 @@
+/**
+ * Decompression bombs against @streamsocket/node's serve() with permessage-deflate (issue 9): ~1 MiB on the wire
+ * that inflates to 1 GiB, as one frame and as one message spread over a thousand small frames (context
+ * takeover), refused with 1009 while RSS stays bounded; and 1 GiB spread over many messages that are each under
+ * the limit, read by a slow application: the socket stops being read and RSS stays bounded.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import zlib from 'node:zlib';
+import { serve, type WebSocketStream } from '@streamsocket/node';
+import { DEFAULTS } from '@streamsocket/session';
+import { RawPeer, sleep, until, within, clientFrame, cleanup, tracked, escaped, rss, gc, MiB, rssSampler } from './_net.js';
+
+const GiB = 1024 * MiB;
+
+/** Raw DEFLATE of `total` zero bytes in one sync-flushed message (trailer removed), optionally per message. */
+async function zeros(total: number, level: number, messageSize = total): Promise<Buffer[]> {
+  const d = zlib.createDeflateRaw({ level, memLevel: 9 });
+  const z = Buffer.alloc(Math.min(MiB, messageSize));
+  const msgs: Buffer[] = [];
+  let out: Buffer[] = [];
+  d.on('data', (c: Buffer) => out.push(c));
+  for (let done = 0; done < total; done += messageSize) {
+    for (let i = 0; i < messageSize; i += z.length) d.write(z);
+    await new Promise<void>((r) => d.flush(zlib.constants.Z_SYNC_FLUSH, () => r()));
+    const b = Buffer.concat(out);
+    out = [];
+    msgs.push(b.subarray(0, b.length - 4)); // RFC 7692 7.2.1: drop 00 00 ff ff
+  }
+  d.close();
+  return msgs;
+}
+
+let bomb: Buffer;
+test.before(async () => {
+  const t0 = Date.now();
+  [bomb] = (await zeros(GiB, 9)) as [Buffer];
+  console.log(`[bomb] 1 GiB of zeros deflates to ${bomb.length} bytes (${(GiB / bomb.length).toFixed(0)}:1), built in ${Date.now() - t0} ms`);
+});
+
+async function deflateServer(opts: Record<string, unknown> = {}, readDelayMs = 0) {
+  const seen: Array<{ messages: number; bytes: number; closed: Promise<unknown> }> = [];
+  const server = tracked(serve({ hostname: '127.0.0.1', port: 0, deflate: true, ...opts }, async (ws: WebSocketStream) => {
+    const s = { messages: 0, bytes: 0, closed: ws.closed.then((c) => c, (e: unknown) => e) };
+    seen.push(s);
+    try {
+      const { readable } = await ws.opened;
+      const r = readable.getReader();
+      for (;;) {
+        const m = await r.read();
+        if (m.done) break;
+        s.messages++;
+        s.bytes += typeof m.value === 'string' ? m.value.length : m.value.byteLength;
+        if (readDelayMs) await sleep(readDelayMs);
+      }
+    } catch {
+      /* failed */
+    }
+  }));
+  await server.ready;
+  return { port: server.port, seen };
+}
+
+async function deflatePeer(port: number): Promise<RawPeer> {
+  const p = new RawPeer(port);
+  await p.upgrade(port, 'Sec-WebSocket-Extensions: permessage-deflate\r\n');
+  return p;
+}
+
+async function sendAll(p: RawPeer, bytes: Uint8Array): Promise<void> {
+  for (let o = 0; o < bytes.length && !p.socket.destroyed; o += 64 * 1024) {
+    if (!p.write(bytes.subarray(o, o + 64 * 1024))) {
+      await Promise.race([new Promise((r) => p.socket.once('drain', r)), sleep(3000)]);
+    }
+  }
+}
+
+const BOUND_MIB = 64; // maxMessageSize (16 MiB default) + zlib state + slack
+
+test('a ~1 MiB frame inflating to 1 GiB: 1009, RSS bounded', async () => {
+  assert.is(DEFAULTS.maxMessageSize, 16 * MiB);
+  const { port, seen } = await deflateServer();
+  const p = await deflatePeer(port);
+  const wire = clientFrame(2, bomb, true, true);
+  gc();
+  const before = rss();
+  const sampler = rssSampler(5);
+  const t0 = Date.now();
+  await sendAll(p, wire);
+  await until(() => p.closeCode() !== null, 10_000, 'close frame');
+  const ms = Date.now() - t0;
+  await p.waitClosed(5000);
+  const growth = (sampler.stop() - before) / MiB;
+  console.log(`[bomb frame] ${wire.length} B frame (1 GiB inflated): close ${p.closeCode()} after ${ms} ms; peak RSS growth ${growth.toFixed(1)} MiB (bound ${BOUND_MIB} MiB)`);
+  assert.is(p.closeCode(), 1009);
+  assert.ok(growth < BOUND_MIB, `RSS growth ${growth.toFixed(1)} MiB`);
+  const c = (await within(seen[0]!.closed, 3000, 'server closed')) as { closeCode?: number };
+  assert.is(c.closeCode, 1006);
+});
+
+test('the same bomb as one message over 1000 small frames with context takeover: 1009, RSS bounded', async () => {
+  const { port } = await deflateServer();
+  const p = await deflatePeer(port);
+  // Prime the shared window with a normal compressed message first (context takeover in use).
+  const [prime] = await zeros(4096, 6);
+  p.write(clientFrame(2, prime!, true, true));
+  const n = 1000;
+  const step = Math.ceil(bomb.length / n);
+  const frames: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) frames.push(clientFrame(i === 0 ? 2 : 0, bomb.subarray(i * step, (i + 1) * step), i === n - 1, i === 0));
+  const wire = Buffer.concat(frames);
+  gc();
+  const before = rss();
+  const sampler = rssSampler(5);
+  const t0 = Date.now();
+  await sendAll(p, wire);
+  await until(() => p.closeCode() !== null, 10_000, 'close frame');
+  const ms = Date.now() - t0;
+  await p.waitClosed(5000);
+  const growth = (sampler.stop() - before) / MiB;
+  console.log(`[bomb fragments] ${n} frames of ~${step} B (1 GiB inflated, takeover): close ${p.closeCode()} after ${ms} ms; peak RSS growth ${growth.toFixed(1)} MiB (bound ${BOUND_MIB} MiB)`);
+  assert.is(p.closeCode(), 1009);
+  assert.ok(growth < BOUND_MIB);
+});
+
+test('1 GiB spread over 128 messages of 8 MiB (each under the limit), slow reader: socket paused, RSS bounded, all delivered', async () => {
+  const COUNT = 128;
+  const SIZE = 8 * MiB;
+  const msgs = await zeros(COUNT * SIZE, 1, SIZE);
+  const { port, seen } = await deflateServer({}, 5);
+  const p = await deflatePeer(port);
+  const wire = Buffer.concat(msgs.map((m) => clientFrame(2, m, true, true)));
+  gc();
+  const before = rss();
+  const sampler = rssSampler(5);
+  const t0 = Date.now();
+  await sendAll(p, wire);
+  // The app reads one message per 5 ms + inflate time; the server must never hold more than a few messages.
+  await until(() => seen[0]!.messages === COUNT, 60_000, 'all messages read');
+  const ms = Date.now() - t0;
+  const growth = (sampler.stop() - before) / MiB;
+  console.log(`[bomb spread] ${COUNT} x ${SIZE / MiB} MiB inflated from ${(wire.length / 1024).toFixed(0)} KiB, slow reader: all ${seen[0]!.messages} delivered (${(seen[0]!.bytes / GiB).toFixed(2)} GiB) in ${ms} ms; peak RSS growth ${growth.toFixed(1)} MiB (bound ${BOUND_MIB} MiB)`);
+  assert.is(seen[0]!.bytes, COUNT * SIZE);
+  assert.ok(growth < BOUND_MIB);
+  p.write(clientFrame(8, new Uint8Array([3, 232])));
+  await p.waitClosed(5000);
+});
+
+test.after.each(cleanup);
+
+test('nothing escaped', () => {
+  assert.equal(escaped.map(String), []);
+});
+
+test.run();
