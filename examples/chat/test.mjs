@@ -1,10 +1,13 @@
 // Runs the chat example for real: the server on a free loopback port, two tabs of headless Chromium (Debian's,
 // driven by playwright-core from .tools/) that type into the page and read each other's messages, plus the
 // server's refusals (foreign Origin, wrong path) checked with @streamsocket/node's client.
+// Also runs `npm start`'s entry (packages/devtools/demo.mjs) as a process: URL printed, page served, Ctrl-C.
 //   node examples/chat/test.mjs
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { connect } from '@streamsocket/node';
@@ -96,6 +99,32 @@ test('refusals: a foreign page (Origin), another path; the page and its headers'
     assert.is((await fetch(chat.url + 'nope')).status, 404);
   } finally {
     await chat.close();
+  }
+});
+
+test("npm start's demo (packages/devtools/demo.mjs): prints the URL and what to do, serves it, stops on Ctrl-C", async () => {
+  const demo = fileURLToPath(new URL('../../packages/devtools/demo.mjs', import.meta.url));
+  const child = spawn(process.execPath, ['--input-type=module', '-e', `const { main } = await import(${JSON.stringify(demo)}); await main();`], {
+    env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  try {
+    const deadline = Date.now() + 15_000;
+    while (!/Ctrl-C stops the server/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const url = /Open (http:\/\/127\.0\.0\.1:\d+\/) in two browser tabs/.exec(out)?.[1];
+    assert.ok(url, out);
+    assert.match(out, /connect ws:\/\/127\.0\.0\.1:\d+\/chat --protocol chat\.v1/);
+    assert.match(await (await fetch(url)).text(), /<title>streamsocket chat<\/title>/);
+    child.kill('SIGINT');
+    assert.equal(await exited, { code: 0, signal: null });
+    assert.match(out, /stopping: closing 0 connection\(s\) with 1001/);
+  } finally {
+    clearTimeout(kill);
+    child.kill('SIGKILL');
   }
 });
 
