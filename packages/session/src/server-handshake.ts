@@ -66,6 +66,8 @@ export interface AcceptOptions extends CommonOptions {
   rest?: Uint8Array;
   /** Aborts the handshake (the connection is closed, `opened` rejects with the reason). */
   signal?: AbortSignal;
+  /** The connection is TLS: `url` is reported as wss: instead of ws:. */
+  secure?: boolean;
 }
 
 export interface ServerOpen {

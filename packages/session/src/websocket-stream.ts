@@ -191,7 +191,7 @@ export function accept(conn: ByteDuplex, options: AcceptOptions = {}): WebSocket
       deflate: s.deflate,
       protocol: s.handshake.protocol,
       extensions: s.handshake.extensions,
-      url: `ws://${host}${s.handshake.path}`,
+      url: `${options.secure ? 'wss' : 'ws'}://${host}${s.handshake.path}`,
       request: s.handshake.request,
     };
   });

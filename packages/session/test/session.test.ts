@@ -177,6 +177,13 @@ test('connect: bad URL throws synchronously and closes the conn', () => {
   assert.throws(() => connect(Promise.resolve(c3), 'ws://h/', { protocols: ['a', 'a'] }), (e: Error) => e.name === 'SyntaxError');
 });
 
+test('server url: wss: when the connection is TLS (secure option)', async () => {
+  const { client, server } = await openPair({ secure: true }, {}, 'wss://example.com/s');
+  assert.is(server.url, 'wss://example.com/s');
+  client.close();
+  await within(Promise.all([client.closed, server.closed]));
+});
+
 test('http: URLs are accepted as ws:', async () => {
   const { client, server } = await openPair({}, {}, 'http://example.com/x');
   assert.is(client.url, 'ws://example.com/x');
