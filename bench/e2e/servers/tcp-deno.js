@@ -5,7 +5,7 @@ console.log(`PORT ${listener.addr.port}`);
 for await (const conn of listener) {
   conn.setNoDelay(true);
   (async () => {
-    const buf = new Uint8Array(256 * 1024);
+    const buf = new Uint8Array(64 * 1024);
     try {
       for (;;) {
         const n = await conn.read(buf);
