@@ -7,7 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SocketBinding, socketHandlers, type SocketStreamsOptions } from '../src/index.js';
 import { bytes, sameBytes, skipOutside, within } from './pair-suite.js';
-import { inBun } from './sides.js';
+import { inBun, makeCerts, type TestCerts } from './sides.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -15,13 +15,14 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const T = 10_000;
 
 /** A client binding and the server binding of the same TCP connection. */
-async function pair(aOpts: SocketStreamsOptions = {}, bOpts: SocketStreamsOptions = {}): Promise<{ a: SocketBinding; b: SocketBinding }> {
+async function pair(aOpts: SocketStreamsOptions = {}, bOpts: SocketStreamsOptions = {}, tls?: TestCerts): Promise<{ a: SocketBinding; b: SocketBinding }> {
   let gotB!: (b: SocketBinding) => void;
   const bP = new Promise<SocketBinding>((r) => (gotB = r));
   const l = Bun.listen<SocketBinding>({
     hostname: '127.0.0.1',
     port: 0,
     allowHalfOpen: true,
+    ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
     socket: {
       ...socketHandlers,
       open(s) {
@@ -32,13 +33,17 @@ async function pair(aOpts: SocketStreamsOptions = {}, bOpts: SocketStreamsOption
     },
   });
   const a = new SocketBinding(aOpts);
+  let verified!: () => void;
+  const handshake = new Promise<void>((r) => (verified = r));
   const sock = await Bun.connect<SocketBinding>({
-    hostname: '127.0.0.1',
+    hostname: tls ? 'localhost' : '127.0.0.1',
     port: l.port,
     allowHalfOpen: true,
     data: a,
-    socket: { ...socketHandlers, open: (s) => a.attach(s) },
+    ...(tls ? { tls: { ca: tls.ca } } : {}),
+    socket: { ...socketHandlers, open: (s) => a.attach(s), handshake: () => verified() },
   });
+  if (tls) await handshake;
   a.attach(sock);
   const b = await bP;
   l.stop(false);
@@ -74,8 +79,8 @@ if (inBun) {
     await within(T, Promise.all([a.closed, b.closed]), 'both sockets closed');
   });
 
-  s('data chunks are not reused by Bun: retained chunks keep their bytes (so no copy is made)', async () => {
-    const { a, b } = await pair();
+  const noReuse = (tls: boolean) => async () => {
+    const { a, b } = await pair({}, {}, tls ? await makeCerts() : undefined);
     const data = bytes(8 * 1024 * 1024, 11);
     const w = b.writable.getWriter();
     const writing = (async () => {
@@ -90,7 +95,9 @@ if (inBun) {
     assert.is(new Set(chunks.map((c) => c.buffer)).size, chunks.length, 'two chunks share an ArrayBuffer');
     await a.writable.close();
     await within(T, Promise.all([a.closed, b.closed]), 'closed');
-  });
+  };
+  s('data chunks are not reused by Bun: retained chunks keep their bytes (so no copy is made)', noReuse(false));
+  s('... over TLS too', noReuse(true));
 
   s('backpressure: a reader that stops pauses the socket and the peer writer waits', async () => {
     const { a, b } = await pair({}, { readHighWaterMark: 64 * 1024 });
