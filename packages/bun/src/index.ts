@@ -7,7 +7,7 @@ export { connect, createWebSocket, WebSocket, dialStreams, dialTarget } from './
 export type { ConnectOptions, WebSocketOptions } from './client.js';
 export { serve, DEFAULT_MAX_PENDING_HANDSHAKES } from './server.js';
 export type {
-  ServeOptions, TlsServerOptions, WebSocketServer, ConnectionInfo, FailedConnectionInfo, StreamHandler, WebSocketHandler, Handler,
+  ServeOptions, TlsServerOptions, WebSocketServer, ConnectionInfo, FailedConnectionInfo, StreamHandler, WebSocketHandler,
   CloseOptions, ServerAddress,
 } from './server.js';
 export { goingAway } from './going-away.js';

@@ -66,8 +66,6 @@ export interface FailedConnectionInfo extends Omit<ConnectionInfo, 'request'> {
 
 export type StreamHandler = (ws: WebSocketStream, info: ConnectionInfo) => unknown;
 export type WebSocketHandler = (ws: WebSocket, info: ConnectionInfo) => unknown;
-/** @deprecated name kept for the first release: same as StreamHandler. */
-export type Handler = StreamHandler;
 
 export interface CloseOptions {
   /** Close reason sent with the 1001. Default 'server shutting down'. */
