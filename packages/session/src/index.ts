@@ -6,8 +6,8 @@ export type { RefusedError } from './client-handshake.js';
 export type { CloseInfo, SendData, ReceiveData, ReadyState } from './connection.js';
 
 // The WHATWG WebSocket class
-export { WebSocket, createWebSocketClass, wrapWebSocket } from './websocket.js';
-export type { BinaryType, Dialer, DialOptions, WebSocketConstructor } from './websocket.js';
+export { WebSocket, createWebSocketClass, createWebSocketStreamClass, wrapWebSocket } from './websocket.js';
+export type { BinaryType, Dialer, DialOptions, WebSocketConstructor, WebSocketStreamConstructor, WebSocketStreamOptions } from './websocket.js';
 export { CloseEvent, MessageEvent } from './events.js';
 export type { CloseEventInit, MessageEventLike } from './events.js';
 

@@ -327,8 +327,9 @@ function startWithDialer(
   o: ReturnType<typeof resolveOptions>,
   protocols: string[],
   rebuild: () => ReturnType<typeof prepareRequest>,
+  signal?: AbortSignal,
 ): WebSocketStream {
-  const guard = new HandshakeGuard(o.handshakeTimeout, undefined, 0);
+  const guard = new HandshakeGuard(o.handshakeTimeout, signal, 0);
   const controller = new AbortController();
   guard.controller = controller;
   let dialed: ReturnType<Dialer>;
@@ -347,4 +348,35 @@ function startWithDialer(
     return d;
   });
   return startClient(conn, req, o, guard, rebuild);
+}
+
+/** Options of a dialer-bound WebSocketStream constructor (WHATWG proposal's WebSocketStreamOptions). */
+export interface WebSocketStreamOptions {
+  protocols?: string[];
+  signal?: AbortSignal;
+}
+
+export interface WebSocketStreamConstructor {
+  new (url: string | URL, options?: WebSocketStreamOptions): WebSocketStream;
+  readonly prototype: WebSocketStream;
+}
+
+/**
+ * A `WebSocketStream` constructor bound to a dialer, with the WHATWG proposal's
+ * shape: `new WebSocketStream(url, { protocols, signal })`. Instances are
+ * WebSocketStream objects (`instanceof` both). `options` apply to every one.
+ */
+export function createWebSocketStreamClass(dial: Dialer, options: Omit<ConnectOptions, 'protocols' | 'signal'> = {}): WebSocketStreamConstructor {
+  const o = resolveOptions(options);
+  function BoundWebSocketStream(this: unknown, url: string | URL, init: WebSocketStreamOptions = {}): WebSocketStream {
+    if (new.target === undefined) throw new TypeError("Failed to construct 'WebSocketStream': use 'new'");
+    const list = Array.from(init.protocols ?? [], String);
+    const connectOpts = { ...options, protocols: list };
+    // Throws SyntaxError synchronously for a bad URL or protocol list.
+    const req = prepareRequest(url, o, connectOpts);
+    // Returning an object from a constructor makes it the result of `new`.
+    return startWithDialer(dial, req, o, list, () => prepareRequest(url, o, connectOpts), init.signal);
+  }
+  BoundWebSocketStream.prototype = WebSocketStream.prototype;
+  return BoundWebSocketStream as unknown as WebSocketStreamConstructor;
 }

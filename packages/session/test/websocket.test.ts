@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { accept, createPipePair, createWebSocketClass, wrapWebSocket, WebSocket, CloseEvent, type AcceptOptions, type WebSocketStream } from '../src/index.js';
+import { accept, createPipePair, createWebSocketClass, createWebSocketStreamClass, wrapWebSocket, WebSocket, WebSocketStream as WSS, CloseEvent, type AcceptOptions, type WebSocketStream } from '../src/index.js';
 import { within, sleep, settle } from './helpers.js';
 
 /** A WebSocket class whose dialer connects to an in-memory echo-ish server. */
@@ -332,6 +332,39 @@ test('options given to the factory apply (protocol negotiation, limits)', async 
   assert.is(dials[0]!.protocol, 'wss:');
   ws.close();
   await waitFor(ws, 'close');
+});
+
+test('createWebSocketStreamClass: new WebSocketStream(url, { protocols, signal })', async () => {
+  const WebSocketStream = createWebSocketStreamClass(() => {
+    const [c, s] = createPipePair();
+    void echo(accept(s, { protocols: ['p2'] }));
+    return Promise.resolve(c);
+  });
+  const wss = new WebSocketStream('ws://h/x', { protocols: ['p1', 'p2'] });
+  assert.instance(wss, WebSocketStream);
+  assert.instance(wss, WSS);
+  const { readable, writable, protocol } = await within(wss.opened);
+  assert.is(protocol, 'p2');
+  const w = writable.getWriter();
+  await w.write('echo me');
+  const r = readable.getReader();
+  assert.is((await within(r.read())).value, 'echo me');
+  wss.close({ closeCode: 1000, reason: 'ok' });
+  assert.equal(await within(wss.closed), { closeCode: 1000, reason: 'ok' });
+  assert.throws(() => new WebSocketStream('ftp://h/'), (e: Error) => e.name === 'SyntaxError');
+  assert.throws(() => (WebSocketStream as unknown as (u: string) => unknown)('ws://h/'), TypeError);
+  // The signal aborts the dial/handshake.
+  let dialSignal: AbortSignal | undefined;
+  const Slow = createWebSocketStreamClass((_url, { signal }) => {
+    dialSignal = signal;
+    return new Promise(() => {});
+  });
+  const ac = new AbortController();
+  const slow = new Slow('ws://h/', { signal: ac.signal });
+  ac.abort();
+  const o = await settle(slow.opened);
+  assert.is((o as { error: DOMException }).error.name, 'AbortError');
+  assert.ok(dialSignal!.aborted, 'the dialer was told to stop');
 });
 
 test.run();
