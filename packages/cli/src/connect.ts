@@ -29,7 +29,8 @@ export type Dialer = (o: ConnectOptions, signal: AbortSignal) => Promise<OpenSes
 /** Runs the command; resolves with the exit status. Never rejects. */
 export async function runConnect(o: ConnectOptions, io: ConnectIo, dial: Dialer): Promise<number> {
   let session: OpenSession;
-  const timeout = AbortSignal.timeout(o.timeout);
+  // --timeout 0: no limit (an AbortSignal.timeout(0) would fire at once).
+  const timeout = o.timeout > 0 ? AbortSignal.timeout(o.timeout) : new AbortController().signal;
   try {
     session = await dial(o, timeout);
   } catch (e) {

@@ -31,7 +31,8 @@ Options:
   -k, --insecure          wss: accept a certificate that does not verify (self-signed)
       --ping-interval T   send a ping every T (e.g. 30s) while nothing is received
   -b, --binary            send stdin as raw binary chunks; write received payloads raw
-  -t, --timeout T         limit for connecting and the opening handshake (default 10s)
+  -t, --timeout T         limit for connecting and the opening handshake (default 10s,
+                          0 for none)
       --deflate           offer permessage-deflate compression
   -l, --linger T          after the end of stdin, close once nothing was received for T
                           (default 500ms; 0 closes at once)
