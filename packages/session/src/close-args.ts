@@ -3,8 +3,6 @@
  * `WebSocketStream.close({closeCode, reason})` and `new WebSocketError()`.
  * Shared so all three entry points reject exactly the same inputs.
  */
-const utf8 = new TextEncoder();
-
 /** Max reason size: a control frame payload is at most 125 bytes, 2 of them the code. */
 export const MAX_REASON_BYTES = 123;
 
@@ -21,10 +19,6 @@ export function utf8Length(s: string): number {
     } else n += 3; // BMP char, or a lone surrogate (encoded as U+FFFD, 3 bytes)
   }
   return n;
-}
-
-export function encodeUtf8(s: string): Uint8Array {
-  return utf8.encode(s);
 }
 
 /**
