@@ -68,7 +68,7 @@ export interface Run {
   kill(signal?: NodeJS.Signals): void;
 }
 
-export function run(args: string[], { timeoutMs = 10_000 } = {}): Run {
+export function run(args: string[], { timeoutMs = 30_000 } = {}): Run {
   const child = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   let err = '';
@@ -100,8 +100,8 @@ export function run(args: string[], { timeoutMs = 10_000 } = {}): Run {
     stdoutBytes,
     stderr: () => err,
     exited,
-    waitErr: (re, ms = 5000) => waitFor(() => re.exec(err), `stderr ${re}`, ms),
-    waitOut: (text, ms = 5000) => waitFor(() => (Buffer.concat(out).toString('utf8').includes(text) ? true : null), `stdout '${text}'`, ms).then(() => {}),
+    waitErr: (re, ms = 15_000) => waitFor(() => re.exec(err), `stderr ${re}`, ms),
+    waitOut: (text, ms = 15_000) => waitFor(() => (Buffer.concat(out).toString('utf8').includes(text) ? true : null), `stdout '${text}'`, ms).then(() => {}),
     send: (text) => { child.stdin.write(text); },
     end: (data) => { if (data !== undefined) child.stdin.end(data); else child.stdin.end(); },
     kill: (signal = 'SIGTERM') => { child.kill(signal); },
@@ -110,7 +110,7 @@ export function run(args: string[], { timeoutMs = 10_000 } = {}): Run {
 
 /** Starts `streamsocket serve ...` and resolves with its URL once it listens. */
 export async function startServer(args: string[]): Promise<{ url: string; server: Run; stop(): Promise<number> }> {
-  const server = run(['serve', '--port', '0', ...args], { timeoutMs: 15_000 });
+  const server = run(['serve', '--port', '0', ...args], { timeoutMs: 60_000 });
   const m = await server.waitErr(/listening on (\S+)/);
   return {
     url: m[1]!,
