@@ -151,7 +151,7 @@ export function finishInflated(
     for (let i = 0; i < n; i++) emit({ type: 'chunk', kind, data: inflated[i]!, first: i === 0, last: i === n - 1 });
     return;
   }
-  const data = inflated.length === 1 ? inflated[0]! : concat(inflated, -1);
+  const data = inflated.length === 1 ? inflated[0]! : concat(inflated);
   if (kind === 'text') emit({ type: 'text', data: decodeUtf8(data) });
   else emit({ type: 'binary', data });
 }
@@ -175,12 +175,10 @@ function invalidText(): CodecError {
   return new CodecError(1007, 'INVALID_UTF8', 'text message is not valid UTF-8');
 }
 
-/** Joins parts into one new buffer (`total` < 0: compute it). */
-export function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (total < 0) {
-    total = 0;
-    for (const p of parts) total += p.length;
-  }
+/** Joins parts into one new buffer. */
+function concat(parts: Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const p of parts) total += p.length;
   const out = new Uint8Array(total);
   let o = 0;
   for (const p of parts) {
