@@ -1,6 +1,6 @@
-/** Our client <-> our server, over TCP (with and without permessage-deflate) and TLS. */
+/** Our client <-> our server over TCP, with and without permessage-deflate. */
 import { pairSuite, skipOutside } from './pair-suite.js';
-import { inDeno, makeCerts, ourClient, ourServer } from './sides.js';
+import { inDeno, ourClient, ourServer } from './sides.js';
 
 if (inDeno) {
   pairSuite({
@@ -14,16 +14,6 @@ if (inDeno) {
     deflate: true,
     server: () => ourServer({ deflate: true }),
     client: (url, protocols) => ourClient(url, protocols, { deflate: true }),
-  });
-  const certs = makeCerts();
-  pairSuite({
-    name: 'deno: our client <-> our server (wss:, IPv6 literal)',
-    deflate: false,
-    server: async () => {
-      const s = await ourServer({ hostname: '::1', tls: await certs });
-      return s;
-    },
-    client: async (url, protocols) => ourClient(url, protocols, { ca: (await certs).ca }),
   });
 } else {
   skipOutside('Deno', 'ours.test.ts');
