@@ -89,9 +89,13 @@ for (const [runtime, q] of Object.entries(quickstarts)) {
     writeFileSync(path, m[1]);
     try {
       const [cmd, args] = runtimeCommand(runtime);
-      const r = spawnSync(cmd, [...args, q.file], { cwd: here, encoding: 'utf8', timeout: 20_000, env: { ...process.env, NO_COLOR: '1' } });
+      // Plain output: Deno colours console.log when FORCE_COLOR is set at all (the test runner sets it to 0).
+      const env = { ...process.env, NO_COLOR: '1' };
+      delete env.FORCE_COLOR;
+      const r = spawnSync(cmd, [...args, q.file], { cwd: here, encoding: 'utf8', timeout: 20_000, env });
       assert.is(r.status, 0, `${runtime} exited ${r.status}: ${r.stdout}${r.stderr}`);
-      for (const re of q.expect) assert.match(r.stdout, re);
+      const stdout = r.stdout.replace(/\x1b\[[0-9;]*m/g, '');
+      for (const re of q.expect) assert.match(stdout, re, stdout);
     } finally {
       rmSync(path, { force: true });
     }
