@@ -45,15 +45,83 @@ export function testFiles(pkg, { portableOnly = false, filter } = {}) {
     .map((f) => join(dir, f));
 }
 
-export async function bundleTest(file, outfile, platform = 'node') {
+/**
+ * Coverage needs each source module to be its own script with its own source map: V8's block ranges inside one big
+ * bundle do not survive the remap to many sources (c8 then reports untouched code as covered). So for coverage
+ * runs every workspace package's src/ is transpiled module by module into packages/<pkg>/.test-build/cov-src/
+ * (imports between packages rewritten to those copies, so there is one copy of each class), and the test bundle
+ * leaves all of them external.
+ */
+export async function transpileForCoverage() {
+  const pkgs = listPackages();
+  const outDir = (name) => join(root, 'packages', name, '.test-build', 'cov-src');
+  const webStd = sourceAliases()['@web-std/stream'];
+  for (const pkg of pkgs) {
+    rmSync(outDir(pkg.name), { recursive: true, force: true });
+    await build({
+      entryPoints: walkTs(join(pkg.dir, 'src')),
+      outdir: outDir(pkg.name),
+      outbase: join(pkg.dir, 'src'),
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'es2022',
+      sourcemap: 'linked',
+      logLevel: 'error',
+      plugins: [{
+        name: 'externalize-all',
+        setup(b) {
+          b.onResolve({ filter: /.*/ }, (args) => {
+            if (args.kind === 'entry-point') return undefined;
+            if (args.path.startsWith('.')) return { path: args.path.replace(/\.ts$/, '.js'), external: true };
+            const m = /^@streamsocket\/([^/]+)$/.exec(args.path);
+            if (m && pkgs.some((p) => p.name === m[1])) return { path: join(outDir(m[1]), 'index.js'), external: true };
+            if (args.path === '@web-std/stream') return { path: webStd, external: true };
+            return { path: args.path, external: true };
+          });
+        },
+      }],
+    });
+  }
+  return outDir;
+}
+
+function walkTs(dir, out = []) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) walkTs(p, out);
+    else if (p.endsWith('.ts') && !p.endsWith('.d.ts')) out.push(p);
+  }
+  return out;
+}
+
+/** esbuild plugin for coverage runs: imports that land in some packages/<pkg>/src/ go to the cov-src copies. */
+function useCoverageCopies(outDir) {
+  const srcRe = new RegExp(`^${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/packages/([^/]+)/src/(.*)\\.ts$`);
+  return {
+    name: 'use-coverage-copies',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.kind === 'entry-point' || args.pluginData?.inner) return undefined;
+        const r = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, importer: args.importer, pluginData: { inner: true } });
+        const m = srcRe.exec(r.path ?? '');
+        if (!m) return r.errors.length ? undefined : r;
+        return { path: join(outDir(m[1]), `${m[2]}.js`), external: true };
+      });
+    },
+  };
+}
+
+export async function bundleTest(file, outfile, platform = 'node', coverageOutDir) {
   await build({
+    plugins: coverageOutDir ? [useCoverageCopies(coverageOutDir)] : [],
     entryPoints: [file],
     outfile,
     bundle: true,
     format: 'esm',
     platform,
     target: 'es2022',
-    sourcemap: 'inline',
+    sourcemap: platform === 'node' ? 'linked' : 'inline',
     // Keep every function of every imported module, so that coverage counts code no test reaches.
     treeShaking: false,
     alias: sourceAliases(),
@@ -91,12 +159,13 @@ export async function testPackage(pkg, { runtime = 'node', coverage = runtime ==
   mkdirSync(buildDir, { recursive: true });
   if (coverage) { rmSync(covDir, { recursive: true, force: true }); mkdirSync(covDir, { recursive: true }); }
   const [cmd, baseArgs] = runtimeCommand(runtime);
+  const covOut = coverage ? await transpileForCoverage() : undefined;
   for (const file of files) {
     const rel = relative(root, file);
     const out = join(buildDir, basename(file).replace(/\.ts$/, '.mjs'));
     const t0 = Date.now();
     try {
-      await bundleTest(file, out, 'node');
+      await bundleTest(file, out, 'node', covOut);
     } catch (e) {
       totals.failed++;
       console.log(`  ✗ ${rel} [${runtime}]: bundle failed\n${e.message}`);
@@ -125,12 +194,11 @@ export async function testPackage(pkg, { runtime = 'node', coverage = runtime ==
     const common = ['--temp-directory', covDir, '--all', '--src', `packages/${pkg.name}/src`, '--extension', '.ts', '--exclude-after-remap', '--include', `packages/${pkg.name}/src/**`, '--exclude', '**/*.test.ts', '--exclude', '**/test/**'];
     try {
       const report = execFileSync(process.execPath, [c8, 'report', '--reporter', 'text-summary', ...common], { cwd: root, encoding: 'utf8' });
-      // Only statements and lines are shown: V8's block ranges do not survive the bundle-to-source remap as branches.
       const lines = /Lines\s*:\s*([\d.]+)%/.exec(report);
       const pct = lines ? Number(lines[1]) : 0;
       const floor = coverageThresholds[pkg.name];
       const verdict = floor === undefined ? '' : pct >= floor ? ` (floor ${floor}%: ok)` : ` (floor ${floor}%: FAILED)`;
-      console.log(`  coverage @streamsocket/${pkg.name}: ${report.trim().split('\n').filter((l) => /^(Statements|Lines)\s*:/.test(l.trim())).map((l) => l.trim()).join(' | ')}${verdict}`);
+      console.log(`  coverage @streamsocket/${pkg.name}: ${report.trim().split('\n').filter((l) => /^(Statements|Branches|Functions|Lines)\s*:/.test(l.trim())).map((l) => l.trim()).join(' | ')}${verdict}`);
       if (floor !== undefined) { if (pct >= floor) totals.passed++; else totals.failed++; }
     } catch (e) {
       totals.failed++;
