@@ -24,7 +24,7 @@ export async function zlibHere(): Promise<boolean> {
 }
 
 export function messageCount(size: number): number {
-  return Math.min(200, Math.max(8, Math.floor((256 * 1024) / size)));
+  return Math.min(100, Math.max(8, Math.floor((256 * 1024) / size)));
 }
 
 /** Splits every chunk into pieces of cycling odd sizes (a stand-in for TCP segmentation). */

@@ -31,6 +31,10 @@ export interface ZlibStream {
   on(event: 'error', listener: (err: Error) => void): unknown;
   destroy(): unknown;
   close?(): unknown;
+  /** True once destroyed (by an error or by us). */
+  readonly destroyed?: boolean;
+  /** The error that destroyed the stream, if any (Node >= 18). */
+  readonly errored?: Error | null;
   /** Input bytes zlib has consumed so far (Node >= 10, Bun); used to notice a finished DEFLATE stream. */
   readonly bytesWritten?: number;
 }

@@ -30,7 +30,10 @@ export class ZPipe {
         if (this.reject !== reject) return; // already settled through fail()/abort()
         this.sink = null;
         this.reject = null;
-        if (err) { this.failure ??= err; reject(err); } else resolve();
+        // Deno's node:zlib reports a data error by destroying the stream and calling this callback *without* the
+        // error ('error' follows on the next tick), so a destroyed stream counts as failed here too.
+        const failed = err ?? (this.stream.destroyed ? this.stream.errored ?? new Error('zlib stream destroyed') : null);
+        if (failed) { this.failure ??= failed; reject(failed); } else resolve();
       });
     });
   }
