@@ -1,0 +1,362 @@
+/**
+ * Soak (issue 9): 10,000 concurrent connections to one @streamsocket/node server process, from 4 client processes
+ * speaking raw RFC 6455 over net sockets (a deliberately small client: ~2 KiB per connection, so the 2-core
+ * machine spends its time in the server under test). After the ramp every connection sends sequence-numbered
+ * messages that the server echoes, with random clean closes, abrupt disconnects and reconnects, for a bounded
+ * time. Checked: zero messages lost, duplicated or reordered on connections that closed cleanly (and no duplicate
+ * or reorder on any connection); server RSS per connection reported; server CPU and heap back to baseline after
+ * all close.
+ *
+ * The processes are this same bundle re-executed with STREAMSOCKET_SOAK_ROLE=server|client, under
+ * `sh -c 'ulimit -n ...'` to raise the descriptor limit (this machine's hard limit is what we can reach).
+ * Knobs: STREAMSOCKET_SOAK_CONNECTIONS (default 10000), STREAMSOCKET_SOAK_SECONDS (default 20), seed
+ * STREAMSOCKET_FUZZ_SEED.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import net from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { serve, type WebSocketStream } from '@streamsocket/node';
+import { Rng, seedFromEnv } from '../src/index.js';
+
+const ROLE = process.env.STREAMSOCKET_SOAK_ROLE;
+const CONNECTIONS = Number(process.env.STREAMSOCKET_SOAK_CONNECTIONS ?? 10_000);
+const SECONDS = Number(process.env.STREAMSOCKET_SOAK_SECONDS ?? 20);
+const CLIENT_PROCS = 4;
+const MiB = 1024 * 1024;
+
+const say = (o: Record<string, unknown>): void => void process.stdout.write(`SOAK ${JSON.stringify(o)}\n`);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Server process
+
+async function runServer(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+  const server = serve({ hostname: '127.0.0.1', port: 0, maxPendingHandshakes: 2048, backlog: 4096 }, async (ws: WebSocketStream) => {
+    try {
+      const { readable, writable } = await ws.opened;
+      await readable.pipeTo(writable);
+    } catch {
+      /* abrupt disconnects end here */
+    }
+  });
+  await server.ready;
+  let last = process.cpuUsage();
+  let lastT = Date.now();
+  const stat = (extra: Record<string, unknown> = {}): void => {
+    const now = process.cpuUsage();
+    const t = Date.now();
+    const cpu = (now.user - last.user + now.system - last.system) / 1000 / Math.max(1, t - lastT); // cores busy
+    last = now;
+    lastT = t;
+    const m = process.memoryUsage();
+    say({ type: 'stat', conns: server.connections, pending: server.pendingHandshakes, rss: m.rss, heap: m.heapUsed, cpu, ...extra });
+  };
+  gc();
+  say({ type: 'listening', port: server.port, rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed });
+  const iv = setInterval(stat, 500);
+  createInterface({ input: process.stdin }).on('line', (l) => {
+    if (l === 'gc') {
+      gc();
+      gc();
+      stat({ afterGc: true });
+    } else if (l === 'exit') {
+      clearInterval(iv);
+      void server.close().then(() => process.exit(0));
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Client process: raw RFC 6455 client connections
+
+const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+const MASK = Buffer.from([0x37, 0xfa, 0x21, 0x3d]);
+
+function masked(opcode: number, payload: Buffer): Buffer {
+  const n = payload.length; // < 126 here
+  const out = Buffer.allocUnsafe(6 + n);
+  out[0] = 0x80 | opcode;
+  out[1] = 0x80 | n;
+  MASK.copy(out, 2);
+  for (let i = 0; i < n; i++) out[6 + i] = payload[i]! ^ MASK[i & 3]!;
+  return out;
+}
+
+interface Totals { opened: number; refused: number; failed: number; clean: number; abrupt: number; sent: number; echoed: number; lost: number; dup: number; reordered: number; lostOnClean: number }
+
+async function runClient(): Promise<void> {
+  const port = Number(process.env.STREAMSOCKET_SOAK_PORT);
+  const count = Number(process.env.STREAMSOCKET_SOAK_COUNT);
+  const rng = new Rng(Number(process.env.STREAMSOCKET_SOAK_SEED));
+  const t: Totals = { opened: 0, refused: 0, failed: 0, clean: 0, abrupt: 0, sent: 0, echoed: 0, lost: 0, dup: 0, reordered: 0, lostOnClean: 0 };
+  let running = false;
+  let stopping = false;
+  const live = new Set<Conn>();
+
+  class Conn {
+    s: net.Socket;
+    buf: Buffer = Buffer.alloc(0);
+    upgraded = false;
+    next = 0; // next seq to send
+    expect = 0; // next seq expected back
+    closing = false;
+    done: Promise<'clean' | 'abrupt' | 'refused'>;
+    private finish!: (r: 'clean' | 'abrupt' | 'refused') => void;
+    timer: ReturnType<typeof setTimeout> | null = null;
+    opened: Promise<boolean>;
+    private openResolve!: (ok: boolean) => void;
+    gotClose = false;
+
+    constructor() {
+      this.done = new Promise((r) => (this.finish = r));
+      this.opened = new Promise((r) => (this.openResolve = r));
+      this.s = net.connect(port, '127.0.0.1');
+      this.s.setNoDelay(true);
+      this.s.on('connect', () => this.s.write(`GET /soak HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`));
+      this.s.on('data', (d: Buffer) => this.onData(d));
+      this.s.on('error', () => {});
+      this.s.on('close', () => {
+        if (this.timer) clearTimeout(this.timer);
+        live.delete(this);
+        if (!this.upgraded) {
+          this.openResolve(false);
+          this.finish('refused');
+        } else this.finish(this.closing && this.gotClose ? 'clean' : 'abrupt');
+      });
+    }
+
+    onData(d: Buffer): void {
+      this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+      if (!this.upgraded) {
+        const i = this.buf.indexOf('\r\n\r\n');
+        if (i < 0) return;
+        const ok = this.buf.subarray(0, 12).toString('latin1') === 'HTTP/1.1 101';
+        this.buf = this.buf.subarray(i + 4);
+        if (!ok) {
+          this.s.destroy();
+          return;
+        }
+        this.upgraded = true;
+        live.add(this);
+        this.openResolve(true);
+      }
+      // Server frames: unmasked, payload < 126 bytes in this test.
+      while (this.buf.length >= 2) {
+        const n = this.buf[1]! & 127;
+        if (this.buf.length < 2 + n) break;
+        const op = this.buf[0]! & 15;
+        const payload = this.buf.subarray(2, 2 + n);
+        this.buf = this.buf.subarray(2 + n);
+        if (op === 1) {
+          const seq = Number(payload.toString('latin1'));
+          t.echoed++;
+          if (seq === this.expect) this.expect++;
+          else if (seq < this.expect) t.dup++;
+          else t.reordered++;
+        } else if (op === 8) {
+          this.gotClose = true;
+          // Everything we sent before our close must have come back before the server's close frame.
+          if (this.closing) t.lostOnClean += this.next - this.expect;
+          if (!this.closing) {
+            this.closing = true;
+            this.s.write(masked(8, payload.subarray(0, 2)));
+          }
+          this.s.end();
+        }
+      }
+    }
+
+    send(): void {
+      if (this.closing || !this.upgraded) return;
+      this.s.write(masked(1, Buffer.from(String(this.next++), 'latin1')));
+      t.sent++;
+    }
+
+    /** Clean close: stop sending, wait (bounded) for the echoes, then the close handshake. */
+    async close(): Promise<void> {
+      if (this.closing) return;
+      this.closing = true;
+      // Give the echoes a moment (the close frame would also do: the server must echo what came before it), then
+      // start the closing handshake; the loss count is taken when the server's close frame arrives.
+      const end = Date.now() + 2000;
+      while (this.expect < this.next && Date.now() < end && !this.s.destroyed) await new Promise((r) => setTimeout(r, 20));
+      this.s.write(masked(8, Buffer.from([0x03, 0xe8])));
+      this.timer = setTimeout(() => this.s.destroy(), 15_000);
+    }
+  }
+
+  const open = async (): Promise<Conn | null> => {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const c = new Conn();
+      if (await c.opened) {
+        t.opened++;
+        return c;
+      }
+      t.refused++; // 503 over the pending cap, or reset: back off and retry
+      await new Promise((r) => setTimeout(r, 50 + rng.int(200)));
+    }
+    t.failed++;
+    return null;
+  };
+
+  /** One slot: a connection, replaced after a random lifetime by clean close or abrupt disconnect. */
+  const slot = async (): Promise<void> => {
+    while (!stopping) {
+      const c = await open();
+      if (!c) return;
+      while (!running && !stopping) await new Promise((r) => setTimeout(r, 100));
+      const lifetime = Date.now() + 3000 + rng.int(SECONDS * 1000);
+      while (!stopping && Date.now() < lifetime && !c.s.destroyed) {
+        c.send();
+        await new Promise((r) => setTimeout(r, 2000 + rng.int(2000))); // ~1 message per 3 s per connection
+      }
+      if (stopping || rng.bool(0.7)) {
+        await c.close();
+        const how = await c.done;
+        if (how === 'clean') t.clean++;
+        else t.abrupt++;
+      } else {
+        t.lost += 0; // abrupt: what was in flight may be lost by design; duplicates/reorders still count
+        c.s.destroy();
+        await c.done;
+        t.abrupt++;
+      }
+      if (stopping) return;
+    }
+  };
+
+  const slots: Array<Promise<void>> = [];
+  // Ramp in waves so the server's pending-handshake cap is rarely hit.
+  for (let i = 0; i < count; i++) {
+    slots.push(slot());
+    if (i % 100 === 99) await new Promise((r) => setTimeout(r, 30));
+  }
+  const rampEnd = Date.now() + 60_000;
+  while (live.size < count && Date.now() < rampEnd) await new Promise((r) => setTimeout(r, 50));
+  say({ type: 'ready', live: live.size });
+  createInterface({ input: process.stdin }).on('line', (l) => {
+    if (l === 'go') running = true;
+    if (l === 'stop') stopping = true;
+  });
+  while (!stopping) await new Promise((r) => setTimeout(r, 50));
+  await Promise.all(slots);
+  say({ type: 'done', ...t });
+  process.exit(0);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The test (parent process)
+
+function spawnRole(role: string, env: Record<string, string>): ChildProcess {
+  const script = process.argv[1]!;
+  const flags = role === 'server' ? '--expose-gc --max-semi-space-size=16' : '';
+  // Raise the descriptor limit as far as the hard limit allows (65536 if permitted).
+  const cmd = `ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec "${process.execPath}" ${flags} "${script}"`;
+  const child = spawn('sh', ['-c', cmd], { env: { ...process.env, ...env, STREAMSOCKET_SOAK_ROLE: role, NODE_V8_COVERAGE: '' }, stdio: ['pipe', 'pipe', 'inherit'] });
+  return child;
+}
+
+function lines(child: ChildProcess, on: (o: Record<string, unknown>) => void): void {
+  createInterface({ input: child.stdout! }).on('line', (l) => {
+    if (l.startsWith('SOAK ')) on(JSON.parse(l.slice(5)) as Record<string, unknown>);
+  });
+}
+
+async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`${what} not reached within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+if (!ROLE) {
+  test(`soak: ${CONNECTIONS} concurrent connections, ${SECONDS} s of echo with random disconnects`, async () => {
+    const seed = seedFromEnv('soak');
+    const procs: ChildProcess[] = [];
+    try {
+      const server = spawnRole('server', {});
+      procs.push(server);
+      let listening: Record<string, number> | null = null;
+      const stats: Array<Record<string, number>> = [];
+      let afterGc: Record<string, number> | null = null;
+      lines(server, (o) => {
+        if (o.type === 'listening') listening = o as Record<string, number>;
+        else if (o.type === 'stat') {
+          stats.push(o as Record<string, number>);
+          if (o.afterGc) afterGc = o as Record<string, number>;
+        }
+      });
+      await waitFor(() => listening !== null, 10_000, 'server listening');
+      const base = listening! as Record<string, number>;
+      const port = base.port!;
+      // Idle baseline CPU: a couple of samples before any client.
+      await new Promise((r) => setTimeout(r, 1100));
+      const idleCpu = Math.max(...stats.slice(-2).map((s) => s.cpu!));
+      const per = Math.ceil(CONNECTIONS / CLIENT_PROCS);
+      const ready: number[] = [];
+      const done: Array<Record<string, number>> = [];
+      const t0 = Date.now();
+      for (let i = 0; i < CLIENT_PROCS; i++) {
+        const c = spawnRole('client', { STREAMSOCKET_SOAK_PORT: String(port), STREAMSOCKET_SOAK_COUNT: String(per), STREAMSOCKET_SOAK_SEED: String((seed + i) >>> 0) });
+        procs.push(c);
+        lines(c, (o) => {
+          if (o.type === 'ready') ready.push(o.live as number);
+          if (o.type === 'done') done.push(o as Record<string, number>);
+        });
+      }
+      await waitFor(() => ready.length === CLIENT_PROCS, 90_000, 'clients ready');
+      await waitFor(() => (stats.at(-1)?.conns ?? 0) >= CONNECTIONS || Date.now() - t0 > 95_000, 5_000, 'server sees all').catch(() => {});
+      const rampMs = Date.now() - t0;
+      await new Promise((r) => setTimeout(r, 600));
+      const atPeak = stats.at(-1)!;
+      for (const c of procs.slice(1)) c.stdin!.write('go\n');
+      const tGo = Date.now();
+      await new Promise((r) => setTimeout(r, SECONDS * 1000));
+      const during = stats.filter((s) => !s.afterGc);
+      const maxConns = Math.max(...during.map((s) => s.conns!));
+      const peakRss = Math.max(...during.map((s) => s.rss!));
+      const busyCpu = during.slice(-Math.floor((SECONDS * 1000) / 500)).map((s) => s.cpu!);
+      for (const c of procs.slice(1)) c.stdin!.write('stop\n');
+      await waitFor(() => done.length === CLIENT_PROCS, 30_000, 'clients done');
+      const runMs = Date.now() - tGo;
+      // After all close: wait for idle, then GC and read memory.
+      await waitFor(() => (stats.at(-1)?.conns ?? 1) === 0 && (stats.at(-1)?.pending ?? 1) === 0, 15_000, 'server drained');
+      await new Promise((r) => setTimeout(r, 1500));
+      const idleAfter = Math.max(...stats.slice(-2).map((s) => s.cpu!));
+      server.stdin!.write('gc\n');
+      await waitFor(() => afterGc !== null, 5000, 'gc stat');
+      const sum = (k: string): number => done.reduce((a, d) => a + (d[k] ?? 0), 0);
+      const totals = Object.fromEntries(['opened', 'refused', 'failed', 'clean', 'abrupt', 'sent', 'echoed', 'dup', 'reordered', 'lostOnClean'].map((k) => [k, sum(k)]));
+      const perConn = (atPeak.rss! - base.rss!) / Math.max(1, atPeak.conns!);
+      const heapPerConn = (atPeak.heap! - base.heap!) / Math.max(1, atPeak.conns!);
+      const g = afterGc! as Record<string, number>;
+      console.log(`[soak] seed ${seed}; ${CONNECTIONS} connections from ${CLIENT_PROCS} processes: ramp ${rampMs} ms, server saw ${atPeak.conns} open at once (max ${maxConns}); ${(runMs / 1000).toFixed(1)} s of traffic`);
+      console.log(`[soak] totals ${JSON.stringify(totals)}`);
+      console.log(`[soak] server RSS: idle ${(base.rss! / MiB).toFixed(0)} MiB, with ${atPeak.conns} connections ${(atPeak.rss! / MiB).toFixed(0)} MiB (${(perConn / 1024).toFixed(1)} KiB RSS, ${(heapPerConn / 1024).toFixed(1)} KiB heap per connection), peak ${(peakRss / MiB).toFixed(0)} MiB; ` +
+        `after all closed + GC: RSS ${(g.rss! / MiB).toFixed(0)} MiB, heap ${(g.heap! / MiB).toFixed(1)} MiB (idle heap ${(base.heap! / MiB).toFixed(1)} MiB)`);
+      console.log(`[soak] server CPU (cores busy): idle ${idleCpu.toFixed(2)}, under load median ${busyCpu.sort((a, b) => a - b)[Math.floor(busyCpu.length / 2)]?.toFixed(2)}, after all closed ${idleAfter.toFixed(2)}`);
+      assert.ok(atPeak.conns! >= CONNECTIONS, `${atPeak.conns} concurrent connections reached`);
+      assert.is(totals.failed, 0, 'every slot connected');
+      assert.is(totals.dup, 0, 'no duplicate');
+      assert.is(totals.reordered, 0, 'no reorder');
+      assert.is(totals.lostOnClean, 0, 'nothing lost on clean closes');
+      assert.ok(totals.clean! >= CONNECTIONS * 0.5, 'most connections closed cleanly');
+      assert.ok(totals.echoed! > 0 && totals.sent! - totals.echoed! <= totals.abrupt! * 2, 'only messages in flight on abrupt disconnects may be missing');
+      assert.ok(idleAfter < 0.1, `server CPU back to idle (${idleAfter})`);
+      assert.ok(g.heap! < base.heap! + 16 * MiB, `heap back to baseline (+${((g.heap! - base.heap!) / MiB).toFixed(1)} MiB)`);
+    } finally {
+      for (const p of procs) {
+        p.stdin?.write('exit\n');
+        setTimeout(() => p.kill('SIGKILL'), 3000).unref();
+      }
+    }
+  });
+  test.run();
+} else if (ROLE === 'server') {
+  void runServer();
+} else {
+  void runClient();
+}
