@@ -3,7 +3,7 @@
  * Nothing protocol-specific lives here: the handshake, framing and close logic come from @streamsocket/session,
  * @streamsocket/handshake and @streamsocket/codec.
  */
-export { socketStreams, DEFAULT_READ_HIGH_WATER_MARK } from './socket-streams.js';
+export { socketStreams, DEFAULT_READ_HIGH_WATER_MARK, DEFAULT_WRITE_HIGH_WATER_MARK } from './socket-streams.js';
 export type { SocketStreams, SocketStreamsOptions } from './socket-streams.js';
 export { connect, createWebSocket, WebSocket, dialTarget } from './client.js';
 export type { ConnectOptions } from './client.js';

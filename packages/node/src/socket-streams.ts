@@ -1,19 +1,26 @@
 /**
  * Binds a connected `net.Socket` (or `tls.TLSSocket`) to the `{ readable, writable }` byte pair the session
- * consumes. This is the only place where Node's stream model meets WHATWG streams, so it is where copies and
- * lost backpressure would hide; both are avoided deliberately:
+ * consumes. This is the only place where Node's stream model meets WHATWG streams, so it is where copies, lost
+ * backpressure and per-chunk costs would hide; all three are avoided deliberately:
  *
  * - readable: pull-based. Every 'data' Buffer is enqueued as a plain `Uint8Array` *view* of the same memory (no
  *   copy; a view rather than the Buffer itself so consumers get standard `slice()` copy semantics, not Buffer's
  *   aliasing one). The queue counts bytes; once it holds `readHighWaterMark` bytes the socket is paused, so the
  *   kernel's receive window closes and the peer is slowed down. `pull()` (the consumer wants more) resumes it.
- * - writable: `write()` hands the chunk to `socket.write()` (Node wraps a Uint8Array without copying). When that
- *   returns false (Node's buffer is above its high-water mark) the write's promise waits for 'drain', which is
- *   what makes the session's writer wait too. Writes that fit resolve synchronously: no callback, no promise.
+ * - writable: `write()` hands the chunk to `socket.write()` (Node wraps a Uint8Array without copying). The first
+ *   write of a turn corks the socket and a `process.nextTick` uncorks it, so everything written in one pass of the
+ *   event loop (typically the echoes of every message of one socket read, a frame header and its payload) leaves
+ *   in ONE writev() syscall instead of one write() per chunk. Writes resolve synchronously (no callback, no
+ *   promise) while Node's buffer holds less than `writeHighWaterMark` bytes; beyond it the write's promise waits
+ *   for 'drain', which is what makes the session's writer wait too.
  * - close() → `socket.end()` (FIN after everything queued was flushed), abort() → `socket.destroy()` (RST-like).
  * - a socket error, or the socket closing before a clean EOF, errors both streams, so the session reports 1006.
  *
  * The socket is destroyed once both directions are finished, so a file descriptor never outlives its streams.
+ *
+ * Memory: one `SocketBinding` object per socket holds the whole state; the underlying source and sink are tiny
+ * prototype-method objects and the socket listeners are module-level functions that find the binding through a
+ * symbol on the socket, so a connection allocates no closures here (an idle server holds thousands of these).
  *
  * Measured against `stream.Duplex.toWeb(socket)`: see packages/node/README.md and bench/node-binding.
  */
@@ -27,6 +34,12 @@ export interface SocketStreamsOptions {
    * ~128 KiB (this queue plus the kernel buffer) per connection.
    */
   readHighWaterMark?: number;
+  /**
+   * Bytes Node's socket buffer may hold (written, not yet accepted by the kernel) before a write waits for
+   * 'drain'. Default 64 KiB. Node's own 16 KiB mark is below a single 16 KiB frame, so honouring it would cost
+   * an event-loop turn per frame on bulk traffic; this bound keeps the buffer just as finite.
+   */
+  writeHighWaterMark?: number;
   /**
    * Bytes that arrived before the socket was handed over (e.g. the `head` of Node's 'upgrade' event, or what
    * followed a response head). They are delivered first, before anything read from the socket.
@@ -48,13 +61,10 @@ export interface SocketStreams {
 
 /** Default readable high-water mark, in bytes. */
 export const DEFAULT_READ_HIGH_WATER_MARK = 64 * 1024;
+/** Default bound on Node's socket write buffer before a write waits for 'drain', in bytes. */
+export const DEFAULT_WRITE_HIGH_WATER_MARK = 64 * 1024;
 
 const byteLength = (chunk: Uint8Array): number => chunk.byteLength;
-
-/** A view of a Buffer's memory typed as a plain Uint8Array (no copy). */
-function view(buf: Uint8Array): Uint8Array {
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-}
 
 function closedError(): Error {
   const e = new Error('socket closed before the stream ended') as Error & { code: string };
@@ -62,142 +72,226 @@ function closedError(): Error {
   return e;
 }
 
+/** Where a socket's listeners find their binding (a symbol: invisible to user code walking the socket). */
+const kBinding = Symbol('streamsocket.binding');
+type BoundSocket = Socket & { [kBinding]?: SocketBinding };
+
+// Listeners shared by every socket: EventEmitter calls them with `this` = the socket.
+function onData(this: BoundSocket, chunk: Buffer): void {
+  this[kBinding]!.onData(chunk);
+}
+function onEnd(this: BoundSocket): void {
+  this[kBinding]!.onEnd();
+}
+function onError(this: BoundSocket, err: Error): void {
+  this[kBinding]!.fail(err);
+}
+function onClose(this: BoundSocket): void {
+  this[kBinding]!.onClose();
+}
+function onDrain(this: BoundSocket): void {
+  this[kBinding]!.onDrain();
+}
+function destroySocket(socket: Socket): void {
+  socket.destroy();
+}
+function uncork(b: SocketBinding): void {
+  b.corked = false;
+  b.socket.uncork();
+}
+
+class SocketBinding {
+  readCtrl: ReadableStreamDefaultController<Uint8Array> | undefined;
+  writeCtrl: WritableStreamDefaultController | undefined;
+  readDone = false;
+  writeDone = false;
+  /** True between the first write of a turn and the nextTick that uncorks. */
+  corked = false;
+  lingering = false;
+  failure: unknown = undefined;
+  /** Pending write waiting for 'drain' (at most one: WritableStream serialises writes). */
+  drainResolve: (() => void) | undefined = undefined;
+  drainReject: ((e: unknown) => void) | undefined = undefined;
+  lingerTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+
+  constructor(
+    readonly socket: BoundSocket,
+    readonly writeHwm: number,
+    readonly lingerMs: number,
+    public head: Uint8Array | Uint8Array[] | undefined,
+  ) {}
+
+  /** Both directions finished: release the descriptor (after draining unread input, see `lingerMs`). */
+  maybeDestroy(): void {
+    if (this.readDone && this.writeDone && !this.socket.destroyed) this.linger();
+  }
+
+  linger(): void {
+    const s = this.socket;
+    if (this.lingering || s.destroyed) return;
+    this.lingering = true;
+    if (s.readableEnded) return void s.destroy();
+    this.lingerTimer = setTimeout(destroySocket, this.lingerMs, s);
+    this.lingerTimer.unref();
+  }
+
+  onData(chunk: Buffer): void {
+    const c = this.readCtrl;
+    if (this.readDone || !c) return; // cancelled: discard (we keep reading only so the peer's FIN is seen)
+    c.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    if ((c.desiredSize ?? 0) <= 0) this.socket.pause();
+  }
+
+  onEnd(): void {
+    if (!this.readDone) {
+      this.readDone = true;
+      try { this.readCtrl?.close(); } catch { /* already closed */ }
+    }
+    this.maybeDestroy();
+  }
+
+  fail(err: unknown): void {
+    this.failure ??= err;
+    if (!this.readDone) {
+      this.readDone = true;
+      try { this.readCtrl?.error(this.failure); } catch { /* already closed */ }
+    }
+    if (!this.writeDone) {
+      this.writeDone = true;
+      try { this.writeCtrl?.error(this.failure); } catch { /* already closed */ }
+    }
+    const reject = this.drainReject;
+    this.drainResolve = this.drainReject = undefined;
+    reject?.(this.failure);
+  }
+
+  onClose(): void {
+    // 'close' after 'end' and 'finish' is the normal end; anything still open was cut off.
+    if (!this.readDone || !this.writeDone) this.fail(this.failure ?? closedError());
+    const s = this.socket;
+    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
+    s.off('data', onData);
+    s.off('end', onEnd);
+    s.off('drain', onDrain);
+  }
+
+  onDrain(): void {
+    const resolve = this.drainResolve;
+    this.drainResolve = this.drainReject = undefined;
+    resolve?.();
+  }
+
+  // ---- readable source
+
+  start(c: ReadableStreamDefaultController<Uint8Array>): void {
+    this.readCtrl = c;
+    const head = this.head;
+    this.head = undefined;
+    if (head !== undefined) {
+      if (Array.isArray(head)) { for (const h of head) if (h.byteLength > 0) c.enqueue(h); }
+      else if (head.byteLength > 0) c.enqueue(head);
+    }
+    const s = this.socket;
+    if (s.destroyed) {
+      // Already gone before we were handed the socket: deliver what we have, then 1006.
+      queueMicrotask(() => this.fail(closedError()));
+      return;
+    }
+    s[kBinding] = this;
+    s.on('data', onData);
+    s.on('end', onEnd);
+    s.on('error', onError);
+    s.on('close', onClose);
+    s.on('drain', onDrain);
+    if ((c.desiredSize ?? 0) <= 0) s.pause();
+  }
+
+  pull(): void {
+    if (this.socket.isPaused()) this.socket.resume();
+  }
+
+  cancel(): void {
+    this.readDone = true;
+    // Keep draining (and discarding) so the peer's FIN still ends the socket: a paused socket would never see
+    // it. See `lingerMs` for why we do not simply destroy here.
+    this.socket.resume();
+    if (this.writeDone) this.linger();
+  }
+
+  // ---- writable sink
+
+  write(chunk: Uint8Array): void | Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    if (!(chunk instanceof Uint8Array)) throw new TypeError('socket writable accepts Uint8Array chunks only');
+    if (chunk.byteLength === 0) return undefined;
+    const s = this.socket;
+    if (!this.corked) {
+      this.corked = true;
+      s.cork();
+      process.nextTick(uncork, this);
+    }
+    // Node returns false above its own 16 KiB mark; we wait for 'drain' only beyond ours (see writeHighWaterMark).
+    // Node emits 'drain' once its buffer empties after any write that returned false, so the wait always ends.
+    if (s.write(chunk) || s.writableLength < this.writeHwm) return undefined;
+    return new Promise<void>((resolve, reject) => {
+      this.drainResolve = resolve;
+      this.drainReject = reject;
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.failure !== undefined) return reject(this.failure);
+      const s = this.socket;
+      const finish = (): void => {
+        this.writeDone = true;
+        resolve();
+        this.maybeDestroy();
+      };
+      if (s.writableFinished || s.destroyed) return finish();
+      if (s.writableEnded) {
+        s.once('finish', finish);
+        return;
+      }
+      s.end((err?: Error | null) => (err ? reject(err) : finish()));
+    });
+  }
+
+  abort(reason: unknown): void {
+    this.writeDone = true;
+    this.failure ??= reason ?? new Error('aborted');
+    if (!this.readDone) {
+      this.readDone = true;
+      try { this.readCtrl?.error(this.failure); } catch { /* already closed */ }
+    }
+    this.socket.destroy();
+  }
+}
+
+/** The readable's underlying source: forwards to the binding (prototype methods, no closures). */
+class Source implements UnderlyingDefaultSource<Uint8Array> {
+  constructor(private readonly b: SocketBinding) {}
+  start(c: ReadableStreamDefaultController<Uint8Array>): void { this.b.start(c); }
+  pull(): void { this.b.pull(); }
+  cancel(): void { this.b.cancel(); }
+}
+
+/** The writable's underlying sink. */
+class Sink implements UnderlyingSink<Uint8Array> {
+  constructor(private readonly b: SocketBinding) {}
+  start(c: WritableStreamDefaultController): void { this.b.writeCtrl = c; }
+  write(chunk: Uint8Array): void | Promise<void> { return this.b.write(chunk); }
+  close(): Promise<void> { return this.b.close(); }
+  abort(reason: unknown): void { this.b.abort(reason); }
+}
+
 export function socketStreams(socket: Socket, opts: SocketStreamsOptions = {}): SocketStreams {
   const hwm = opts.readHighWaterMark ?? DEFAULT_READ_HIGH_WATER_MARK;
   if (!(hwm >= 0)) throw new RangeError('readHighWaterMark must be >= 0');
-
-  let readCtrl: ReadableStreamDefaultController<Uint8Array> | undefined;
-  let writeCtrl: WritableStreamDefaultController | undefined;
-  let readDone = false;
-  let writeDone = false;
-  /** Pending write waiting for 'drain' (at most one: WritableStream serialises writes). */
-  let drainWait: { resolve: () => void; reject: (e: unknown) => void } | undefined;
-  let failure: unknown;
-
-  const lingerMs = opts.lingerMs ?? 2000;
-  let lingering = false;
-  const linger = (): void => {
-    if (lingering || socket.destroyed) return;
-    lingering = true;
-    if (socket.readableEnded) return void socket.destroy();
-    const t = setTimeout(() => socket.destroy(), lingerMs);
-    t.unref();
-    socket.once('close', () => clearTimeout(t));
-  };
-  /** Both directions finished: release the descriptor (after draining unread input, see `lingerMs`). */
-  const maybeDestroy = (): void => {
-    if (readDone && writeDone && !socket.destroyed) linger();
-  };
-
-  const onData = (chunk: Buffer): void => {
-    if (readDone || !readCtrl) return; // cancelled: discard (we keep reading only so the peer's FIN is seen)
-    readCtrl.enqueue(view(chunk));
-    if ((readCtrl.desiredSize ?? 0) <= 0) socket.pause();
-  };
-  const onEnd = (): void => {
-    if (!readDone) {
-      readDone = true;
-      try { readCtrl?.close(); } catch { /* already closed */ }
-    }
-    maybeDestroy();
-  };
-  const fail = (err: unknown): void => {
-    failure ??= err;
-    if (!readDone) {
-      readDone = true;
-      try { readCtrl?.error(failure); } catch { /* already closed */ }
-    }
-    if (!writeDone) {
-      writeDone = true;
-      try { writeCtrl?.error(failure); } catch { /* already closed */ }
-    }
-    if (drainWait) { drainWait.reject(failure); drainWait = undefined; }
-  };
-  const onError = (err: Error): void => fail(err);
-  const onClose = (): void => {
-    // 'close' after 'end' and 'finish' is the normal end; anything still open was cut off.
-    if (!readDone || !writeDone) fail(failure ?? closedError());
-    socket.off('data', onData);
-    socket.off('end', onEnd);
-    socket.off('drain', onDrain);
-  };
-  const onDrain = (): void => {
-    const w = drainWait;
-    drainWait = undefined;
-    w?.resolve();
-  };
-
-  const readable = new ReadableStream<Uint8Array>(
-    {
-      start(c) {
-        readCtrl = c;
-        const head = opts.head === undefined ? [] : Array.isArray(opts.head) ? opts.head : [opts.head];
-        for (const h of head) if (h.byteLength > 0) c.enqueue(h);
-        if (socket.destroyed) {
-          // Already gone before we were handed the socket: deliver what we have, then 1006.
-          queueMicrotask(() => fail(closedError()));
-          return;
-        }
-        socket.on('data', onData);
-        socket.on('end', onEnd);
-        socket.on('error', onError);
-        socket.on('close', onClose);
-        socket.on('drain', onDrain);
-        if ((c.desiredSize ?? 0) <= 0) socket.pause();
-      },
-      pull() {
-        if (socket.isPaused()) socket.resume();
-      },
-      cancel() {
-        readDone = true;
-        // Keep draining (and discarding) so the peer's FIN still ends the socket: a paused socket would never see
-        // it. See `lingerMs` for why we do not simply destroy here.
-        socket.resume();
-        if (writeDone) linger();
-      },
-    },
-    { highWaterMark: hwm, size: byteLength },
-  );
-
-  const writable = new WritableStream<Uint8Array>({
-    start(c) {
-      writeCtrl = c;
-    },
-    write(chunk) {
-      if (failure !== undefined) throw failure;
-      if (!(chunk instanceof Uint8Array)) throw new TypeError('socket writable accepts Uint8Array chunks only');
-      if (chunk.byteLength === 0) return undefined;
-      if (socket.write(chunk)) return undefined;
-      return new Promise<void>((resolve, reject) => {
-        drainWait = { resolve, reject };
-      });
-    },
-    close() {
-      return new Promise<void>((resolve, reject) => {
-        if (failure !== undefined) return reject(failure);
-        const finish = (): void => {
-          writeDone = true;
-          resolve();
-          maybeDestroy();
-        };
-        if (socket.writableFinished || socket.destroyed) return finish();
-        if (socket.writableEnded) {
-          socket.once('finish', finish);
-          return;
-        }
-        socket.end((err?: Error | null) => (err ? reject(err) : finish()));
-      });
-    },
-    abort(reason) {
-      writeDone = true;
-      failure ??= reason ?? new Error('aborted');
-      if (!readDone) {
-        readDone = true;
-        try { readCtrl?.error(failure); } catch { /* already closed */ }
-      }
-      socket.destroy();
-    },
-  });
-
+  const whwm = opts.writeHighWaterMark ?? DEFAULT_WRITE_HIGH_WATER_MARK;
+  if (!(whwm >= 0)) throw new RangeError('writeHighWaterMark must be >= 0');
+  const b = new SocketBinding(socket, whwm, opts.lingerMs ?? 2000, opts.head);
+  const readable = new ReadableStream<Uint8Array>(new Source(b), { highWaterMark: hwm, size: byteLength });
+  const writable = new WritableStream<Uint8Array>(new Sink(b));
   return { readable, writable };
 }
