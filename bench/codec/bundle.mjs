@@ -35,7 +35,7 @@ export async function bundleCodec() {
   const entry = join(dir, 'entry.ts');
   writeFileSync(entry, [
     `export * from ${JSON.stringify(join(root, 'packages/codec/src/index.ts'))};`,
-    `export { mask as jsMask } from ${JSON.stringify(join(root, 'packages/codec/src/mask.ts'))};`,
+    `export { maskScalar as jsMask } from ${JSON.stringify(join(root, "packages/codec/src/mask.ts"))};`,
     `export { createWasmMasker } from ${JSON.stringify(join(root, 'packages/codec/src/mask-wasm.ts'))};`,
   ].join('\n'));
   const outfile = join(dir, 'codec.mjs');
