@@ -44,7 +44,7 @@ test('defaults: handshake timeout 10 s, 256 pending handshakes, 16 KiB head, 100
 
 test('slowloris: byte-a-tick heads and silent sockets are closed at the handshake timeout; others are served meanwhile', async () => {
   const base = baseline();
-  const TIMEOUT = 1000;
+  const TIMEOUT = 1500;
   const server = tracked(serve({ hostname: '127.0.0.1', port: 0, handshakeTimeout: TIMEOUT, maxPendingHandshakes: 64 }, (ws) => void echo(ws)));
   await server.ready;
   const port = server.port;
@@ -55,10 +55,14 @@ test('slowloris: byte-a-tick heads and silent sockets are closed at the handshak
   for (let i = 0; i < 20; i++) silent.push(new RawPeer(port));
   await Promise.all([...dribblers, ...silent].map((p) => p.ready()));
   const t0 = Date.now();
-  // A byte every 100 ms (the head would need ~15 s): 10 bytes per second per socket.
+  // Half of them send a byte a second (the classic slowloris), half a byte every 100 ms: either way the head
+  // would need 15-150 s.
   let i = 0;
   const drip = setInterval(() => {
-    for (const p of dribblers) if (!p.closed) p.write(head[i % head.length]!);
+    for (let k = 0; k < dribblers.length; k++) {
+      const p = dribblers[k]!;
+      if (!p.closed && (k % 2 === 0 || i % 10 === 0)) p.write(head[(k % 2 === 0 ? i : i / 10) % head.length]!);
+    }
     i++;
   }, 100);
   // Others are served meanwhile.
@@ -69,7 +73,7 @@ test('slowloris: byte-a-tick heads and silent sockets are closed at the handshak
   const closeTimes = [...dribblers, ...silent].map((p) => p.closedAt - t0);
   const latest = Math.max(...closeTimes);
   const earliest = Math.min(...closeTimes);
-  console.log(`[slowloris] 20 dribbling + 20 silent sockets closed ${earliest}-${latest} ms after connect (timeout ${TIMEOUT} ms); ` +
+  console.log(`[slowloris] 20 dribbling (10 at 1 B/s, 10 at 10 B/s) + 20 silent sockets closed ${earliest}-${latest} ms after connect (timeout ${TIMEOUT} ms); ` +
     `${rtts.length} other clients served meanwhile, round trip max ${Math.max(...rtts)} ms`);
   assert.ok(earliest >= TIMEOUT - 100, `not closed before the timeout (${earliest} ms)`);
   assert.ok(latest <= TIMEOUT + 1000, `closed within timeout + 1 s (${latest} ms)`);
