@@ -72,15 +72,15 @@ for (const runtime of ['node', 'deno', 'bun']) {
   });
 }
 
-// docs/quickstart.md promises a working 20-line program per runtime: run each one as written.
+// README.md promises a working 20-line program per runtime: run each one as written.
 const quickstarts = {
   node: { file: '.quickstart-node.mjs', expect: [/^hello$/m, /closeCode: 1000, reason: 'bye'/] },
   deno: { file: '.quickstart-deno.ts', expect: [/^bytes$/m, /closeCode: 1000/] },
   bun: { file: '.quickstart-bun.ts', expect: [/^SHOUT$/m] },
 };
-const doc = readFileSync(join(here, '..', '..', 'docs', 'quickstart.md'), 'utf8');
+const doc = readFileSync(join(here, '..', '..', 'README.md'), 'utf8');
 for (const [runtime, q] of Object.entries(quickstarts)) {
-  test(`docs/quickstart.md: the ${runtime} quick start runs as written`, async () => {
+  test(`README.md: the ${runtime} quick start runs as written`, async () => {
     const m = new RegExp(`<!-- quickstart:${runtime} -->\\s*\`\`\`\\w+\\n([\\s\\S]*?)\`\`\``).exec(doc);
     assert.ok(m, `a quickstart:${runtime} block`);
     const lines = m[1].trimEnd().split('\n');
