@@ -110,6 +110,21 @@ test('encoder: server coalesces small frames, passes large payloads through with
   assert.is(out[1], big);
 });
 
+test('encoder: small output chunks share slabs but are never overwritten (across slab rollovers)', () => {
+  for (const role of ['server', 'client'] as const) {
+    const enc = new FrameEncoder({ role });
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < 3000; i++) enc.encode({ fin: true, rsv1: false, rsv2: false, rsv3: false, opcode: 2, payload: new Uint8Array(100 + (i % 50)).fill(i & 0xff) }, out);
+    const dec = new FrameDecoder({ role: role === 'server' ? 'client' : 'server' });
+    const frames: Frame[] = [];
+    for (const c of out) dec.push(c.slice(), frames);
+    assert.is(frames.length, 3000);
+    frames.forEach((f, i) => {
+      if (f.payload.length !== 100 + (i % 50) || !f.payload.every((b) => b === (i & 0xff))) assert.unreachable(`frame ${i}`);
+    });
+  }
+});
+
 test('encoder: coalesceLimit moves the copy/zero-copy boundary', () => {
   const enc = new FrameEncoder({ role: 'server', coalesceLimit: 0 });
   const payload = Uint8Array.of(1, 2, 3);
