@@ -4,7 +4,7 @@
  * @streamsocket/handshake and @streamsocket/codec.
  */
 export { socketStreams, DEFAULT_READ_HIGH_WATER_MARK, DEFAULT_WRITE_HIGH_WATER_MARK } from './socket-streams.js';
-export type { SocketStreams, SocketStreamsOptions } from './socket-streams.js';
+export type { SocketStreams, SocketStreamsOptions, DirectWriter } from './socket-streams.js';
 export { connect, createWebSocket, WebSocket, dialTarget } from './client.js';
 export type { ConnectOptions } from './client.js';
 export { TlsConnectError } from './dial.js';

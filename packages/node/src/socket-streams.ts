@@ -57,6 +57,27 @@ export interface SocketStreamsOptions {
 export interface SocketStreams {
   readable: ReadableStream<Uint8Array>;
   writable: WritableStream<Uint8Array>;
+  /**
+   * The same write side without the WritableStream in between, for a consumer that writes many small chunks
+   * per turn (the session writes every frame through it when present): a direct write reaches the socket within
+   * the call, so it is ordered after every `writable` write that already reached the sink (a write made once the
+   * stream started while no earlier write was pending: after `await writer.write(...)` or `await writer.ready`), and
+   * before any that has not (don't mix the two for data without awaiting). Close and abort go through `writable`, and so do errors (`writer.closed` rejects).
+   */
+  direct: DirectWriter;
+}
+
+/** A synchronous write path to a transport (see `SocketStreams.direct`). */
+export interface DirectWriter {
+  /**
+   * Writes `chunk` now (it must not be mutated afterwards). Returns false once the transport buffers at least its
+   * high-water mark: write no more data until `drained()` resolves. Never throws; after a failure it discards.
+   */
+  write(chunk: Uint8Array): boolean;
+  /** True while the buffer is at or above its high-water mark. */
+  readonly congested: boolean;
+  /** Resolves once the buffer drained below its mark (at once if it is), or when the transport failed/closed. */
+  drained(): Promise<void>;
 }
 
 /** Default readable high-water mark, in bytes. */
@@ -109,7 +130,8 @@ class SocketBinding {
   corked = false;
   lingering = false;
   failure: unknown = undefined;
-  /** Pending write waiting for 'drain' (at most one: WritableStream serialises writes). */
+  /** Settles at the next 'drain' (resolves) or failure (rejects); shared by every waiter, created on demand. */
+  drainWait: Promise<void> | undefined = undefined;
   drainResolve: (() => void) | undefined = undefined;
   drainReject: ((e: unknown) => void) | undefined = undefined;
   lingerTimer: ReturnType<typeof setTimeout> | undefined = undefined;
@@ -161,7 +183,7 @@ class SocketBinding {
       try { this.writeCtrl?.error(this.failure); } catch { /* already closed */ }
     }
     const reject = this.drainReject;
-    this.drainResolve = this.drainReject = undefined;
+    this.drainWait = this.drainResolve = this.drainReject = undefined;
     reject?.(this.failure);
   }
 
@@ -177,8 +199,32 @@ class SocketBinding {
 
   onDrain(): void {
     const resolve = this.drainResolve;
-    this.drainResolve = this.drainReject = undefined;
+    this.drainWait = this.drainResolve = this.drainReject = undefined;
     resolve?.();
+  }
+
+  waitDrain(): Promise<void> {
+    return (this.drainWait ??= new Promise<void>((resolve, reject) => {
+      this.drainResolve = resolve;
+      this.drainReject = reject;
+    }));
+  }
+
+  get congested(): boolean {
+    return this.socket.writableLength >= this.writeHwm;
+  }
+
+  /** Shared by the sink and `direct`: cork for this turn, write; true while below our high-water mark. */
+  send(chunk: Uint8Array): boolean {
+    const s = this.socket;
+    if (!this.corked) {
+      this.corked = true;
+      s.cork();
+      process.nextTick(uncork, this);
+    }
+    // Node returns false above its own 16 KiB mark; we wait for 'drain' only beyond ours (see writeHighWaterMark).
+    // Node emits 'drain' once its buffer empties after any write that returned false, so the wait always ends.
+    return s.write(chunk) || s.writableLength < this.writeHwm;
   }
 
   // ---- readable source
@@ -224,19 +270,7 @@ class SocketBinding {
     if (this.failure !== undefined) throw this.failure;
     if (!(chunk instanceof Uint8Array)) throw new TypeError('socket writable accepts Uint8Array chunks only');
     if (chunk.byteLength === 0) return undefined;
-    const s = this.socket;
-    if (!this.corked) {
-      this.corked = true;
-      s.cork();
-      process.nextTick(uncork, this);
-    }
-    // Node returns false above its own 16 KiB mark; we wait for 'drain' only beyond ours (see writeHighWaterMark).
-    // Node emits 'drain' once its buffer empties after any write that returned false, so the wait always ends.
-    if (s.write(chunk) || s.writableLength < this.writeHwm) return undefined;
-    return new Promise<void>((resolve, reject) => {
-      this.drainResolve = resolve;
-      this.drainReject = reject;
-    });
+    return this.send(chunk) ? undefined : this.waitDrain();
   }
 
   close(): Promise<void> {
@@ -268,6 +302,27 @@ class SocketBinding {
   }
 }
 
+const noop = (): void => {};
+
+/** `SocketStreams.direct`. */
+class Direct implements DirectWriter {
+  constructor(private readonly b: SocketBinding) {}
+  write(chunk: Uint8Array): boolean {
+    const b = this.b;
+    if (b.failure !== undefined || b.writeDone || b.socket.writableEnded) return false;
+    if (chunk.byteLength === 0) return true;
+    return b.send(chunk);
+  }
+  get congested(): boolean {
+    return this.b.congested;
+  }
+  drained(): Promise<void> {
+    const b = this.b;
+    if (!b.congested || b.failure !== undefined || b.socket.destroyed) return Promise.resolve();
+    return b.waitDrain().catch(noop);
+  }
+}
+
 /** The readable's underlying source: forwards to the binding (prototype methods, no closures). */
 class Source implements UnderlyingDefaultSource<Uint8Array> {
   constructor(private readonly b: SocketBinding) {}
@@ -293,5 +348,5 @@ export function socketStreams(socket: Socket, opts: SocketStreamsOptions = {}): 
   const b = new SocketBinding(socket, whwm, opts.lingerMs ?? 2000, opts.head);
   const readable = new ReadableStream<Uint8Array>(new Source(b), { highWaterMark: hwm, size: byteLength });
   const writable = new WritableStream<Uint8Array>(new Sink(b));
-  return { readable, writable };
+  return { readable, writable, direct: new Direct(b) };
 }

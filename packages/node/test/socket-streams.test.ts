@@ -157,4 +157,59 @@ test('cancel keeps draining so the peer FIN still releases the socket', async ()
   } finally { done(); }
 });
 
+test('writes of one turn leave in one writev; direct and writable writes keep their order', async () => {
+  const [a, b, done] = await pair();
+  try {
+    const A = socketStreams(a);
+    const B = socketStreams(b);
+    const w = A.writable.getWriter();
+    let writes = 0;
+    const orig = (a as unknown as { _writev: (...x: unknown[]) => unknown })._writev;
+    const origOne = (a as unknown as { _write: (...x: unknown[]) => unknown })._write;
+    (a as unknown as { _writev: unknown })._writev = function (this: unknown, ...x: unknown[]) { writes++; return orig.apply(this, x); };
+    (a as unknown as { _write: unknown })._write = function (this: unknown, ...x: unknown[]) { writes++; return origOne.apply(this, x); };
+    await w.ready; // started: from now on a writable write reaches the socket within write()
+    // One turn: a writable write (reaches the sink at once) and direct writes after it.
+    const first = w.write(new Uint8Array([1]));
+    assert.ok(A.direct.write(new Uint8Array([2])));
+    assert.ok(A.direct.write(new Uint8Array(0)));
+    assert.ok(A.direct.write(new Uint8Array([3])));
+    assert.is(A.direct.congested, false);
+    await first;
+    await A.direct.drained();
+    await new Promise((r) => setImmediate(r));
+    assert.is(writes, 1, 'one syscall-level write for the whole turn');
+    // Later turns: order is call order once each writable write settled.
+    await w.write(new Uint8Array([4]));
+    A.direct.write(new Uint8Array([5]));
+    await w.close();
+    const got = concat(await within(readAll(B.readable)));
+    assert.equal([...got], [1, 2, 3, 4, 5]);
+    assert.is(A.direct.write(new Uint8Array([6])), false, 'discards after close');
+  } finally { done(); }
+});
+
+test('direct: congested above writeHighWaterMark, drained() resolves once the peer reads', async () => {
+  const [a, b, done] = await pair();
+  try {
+    b.pause();
+    const A = socketStreams(a, { writeHighWaterMark: 64 * 1024 });
+    const chunk = new Uint8Array(32 * 1024);
+    // Each turn's writes are flushed at its end; keep going until the kernel buffers are full too.
+    for (let turn = 0; turn < 2000 && !A.direct.congested; turn++) {
+      while (A.direct.write(chunk)) { /* until the mark */ }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.ok(A.direct.congested, 'congested once the mark is reached and the kernel does not take more');
+    let drained = false;
+    const p = A.direct.drained().then(() => { drained = true; });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.is(drained, false, 'still waiting while the peer does not read');
+    b.resume();
+    await within(p, 5000, 'drained');
+    assert.is(A.direct.congested, false);
+    await A.writable.abort();
+  } finally { done(); }
+});
+
 test.run();
