@@ -20,7 +20,8 @@ import {
   DEFAULT_LEVEL, DEFAULT_MEM_LEVEL, DEFAULT_THRESHOLD, MAX_WINDOW_BITS, MIN_WINDOW_BITS,
   type DeflateAgreement, type PerMessageDeflateOptions,
 } from './types.js';
-import { getZlib, type ZlibModule } from './zlib.js';
+import { NativeSync, nativeSyncWorks } from './native-sync.js';
+import { getZlib, type ZlibModule, type ZlibStream } from './zlib.js';
 import { ZPipe } from './zpipe.js';
 
 /** Appended to every compressed message before inflating, removed after deflating (RFC 7692 7.2.1, 7.2.2). */
@@ -29,6 +30,19 @@ const TRAILER = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
 export const SYNC_LIMIT = 64 * 1024;
 /** Output chunk size of the zlib streams: the granularity of the inflate cap, and each stream's output buffer. */
 export const CHUNK_SIZE = 16 * 1024;
+/**
+ * With context takeover, compressed messages up to this size are inflated synchronously on the persistent stream
+ * (see native-sync.ts). DEFLATE expands at most ~1032:1, so one such call produces at most ~1 MiB (and never more
+ * than maxMessageSize): a bounded, short block of the event loop, in exchange for no threadpool round trip.
+ */
+export const SYNC_INFLATE_INPUT = 1024;
+
+/** A persistent zlib stream: its async wrapper, and its synchronous access where that works. */
+interface Persistent { pipe: ZPipe; native: NativeSync | null }
+
+function persistent(z: ZlibModule, stream: ZlibStream): Persistent {
+  return { pipe: new ZPipe(stream), native: nativeSyncWorks(z) ? NativeSync.of(stream, CHUNK_SIZE) : null };
+}
 
 /** The parameters of one direction, from our point of view. */
 interface Direction { windowBits: number; takeover: boolean }
@@ -95,11 +109,15 @@ const disposed = (): CodecError =>
 
 /** Inflates the peer's messages. */
 class Inflater {
-  private pipe: ZPipe | null = null; // persistent only with context takeover
+  private ctx: Persistent | null = null; // only with context takeover
   private readonly sync: boolean;
 
   constructor(private readonly z: ZlibModule, private readonly dir: Direction, private readonly max: number) {
     this.sync = !dir.takeover && canInflateSync(z);
+  }
+
+  private stream(): ZlibStream {
+    return this.z.createInflateRaw({ windowBits: this.dir.windowBits, chunkSize: CHUNK_SIZE, flush: this.z.constants.Z_SYNC_FLUSH });
   }
 
   async inflate(chunks: readonly Uint8Array[], out: Uint8Array[]): Promise<void> {
@@ -117,40 +135,68 @@ class Inflater {
         // Larger than the synchronous path takes: start over on a stream (no context, so nothing is lost).
       }
     }
-    const pipe = this.pipe ?? new ZPipe(z.createInflateRaw({
-      windowBits: this.dir.windowBits, chunkSize: CHUNK_SIZE, flush: z.constants.Z_SYNC_FLUSH,
-    }));
-    if (this.dir.takeover) this.pipe = pipe;
+    let ctx: Persistent;
+    if (this.dir.takeover) {
+      ctx = this.ctx ??= persistent(z, this.stream());
+    } else {
+      ctx = { pipe: new ZPipe(this.stream()), native: null };
+    }
+    const { pipe, native } = ctx;
     const got: Uint8Array[] = [];
     let total = 0;
-    try {
-      await pipe.write(input, (chunk) => {
-        total += chunk.length;
-        if (total > this.max) pipe.abort(tooBig(this.max));
-        else got.push(chunk);
-      });
-    } catch (e) {
-      throw e instanceof CodecError ? e : corrupt();
-    } finally {
-      if (!this.dir.takeover) pipe.close(disposed());
+    let ended: boolean;
+    if (native && input.length <= SYNC_INFLATE_INPUT) {
+      if (pipe.failure !== null) throw pipe.failure instanceof CodecError ? pipe.failure : corrupt();
+      let left: number;
+      try {
+        left = native.run(input, z.constants.Z_SYNC_FLUSH, (piece) => {
+          total += piece.length;
+          if (total > this.max) return false;
+          got.push(piece);
+          return true;
+        });
+      } catch {
+        const e = corrupt();
+        pipe.abort(e);
+        throw e;
+      }
+      if (total > this.max) {
+        const e = tooBig(this.max);
+        pipe.abort(e);
+        throw e;
+      }
+      ended = left > 0;
+    } else {
+      try {
+        await pipe.write(input, (chunk) => {
+          total += chunk.length;
+          if (total > this.max) pipe.abort(tooBig(this.max));
+          else got.push(chunk);
+        });
+      } catch (e) {
+        throw e instanceof CodecError ? e : corrupt();
+      } finally {
+        if (!this.dir.takeover) pipe.close(disposed());
+      }
+      ended = pipe.ended;
     }
     // The peer ended its DEFLATE stream with a BFINAL block (RFC 7692 7.2.3.4): its next message starts a new one,
     // so ours must too (zlib would otherwise silently ignore all further input).
-    if (this.dir.takeover && pipe.ended) {
+    if (this.dir.takeover && ended) {
       pipe.close(disposed());
-      this.pipe = null;
+      this.ctx = null;
     }
     for (const c of got) out.push(c);
   }
 
   dispose(): void {
-    this.pipe?.close(disposed());
+    this.ctx?.pipe.close(disposed());
   }
 }
 
 /** Deflates our messages. */
 class Deflater {
-  private pipe: ZPipe | null = null; // persistent only with context takeover
+  private ctx: Persistent | null = null; // only with context takeover
   private readonly windowBits: number;
 
   constructor(private readonly z: ZlibModule, private readonly dir: Direction, private readonly level: number, private readonly memLevel: number) {
@@ -166,20 +212,30 @@ class Deflater {
       const r = z.deflateRawSync(data, { ...opts, finishFlush: z.constants.Z_SYNC_FLUSH });
       return r.subarray(0, r.length - TRAILER.length);
     }
-    const pipe = this.pipe ?? new ZPipe(z.createDeflateRaw({ ...opts, chunkSize: CHUNK_SIZE, flush: z.constants.Z_SYNC_FLUSH }));
-    if (this.dir.takeover) this.pipe = pipe;
+    const stream = (): ZlibStream => z.createDeflateRaw({ ...opts, chunkSize: CHUNK_SIZE, flush: z.constants.Z_SYNC_FLUSH });
+    const { pipe, native } = this.dir.takeover ? (this.ctx ??= persistent(z, stream())) : { pipe: new ZPipe(stream()), native: null };
     const got: Uint8Array[] = [];
-    try {
-      await pipe.write(data, (chunk) => { got.push(chunk); });
-    } finally {
-      if (!this.dir.takeover) pipe.close(disposed());
+    if (native && data.length <= SYNC_LIMIT) {
+      if (pipe.failure !== null) throw pipe.failure;
+      try {
+        native.run(data, z.constants.Z_SYNC_FLUSH, (piece) => { got.push(piece); return true; });
+      } catch (e) {
+        pipe.abort(e);
+        throw e;
+      }
+    } else {
+      try {
+        await pipe.write(data, (chunk) => { got.push(chunk); });
+      } finally {
+        if (!this.dir.takeover) pipe.close(disposed());
+      }
     }
     // A sync flush always ends with the empty stored block 00 00 ff ff, which RFC 7692 7.2.1 says to remove.
     return got.length === 1 ? got[0]!.subarray(0, got[0]!.length - TRAILER.length) : concat(got, null, TRAILER.length);
   }
 
   dispose(): void {
-    this.pipe?.close(disposed());
+    this.ctx?.pipe.close(disposed());
   }
 }
 
