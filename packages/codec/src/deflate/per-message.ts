@@ -37,11 +37,14 @@ export const CHUNK_SIZE = 16 * 1024;
  */
 export const SYNC_INFLATE_INPUT = 1024;
 
+/** Output buffer of the synchronous calls, per persistent stream: small messages fit, bigger ones loop. */
+const NATIVE_CHUNK_SIZE = 4096;
+
 /** A persistent zlib stream: its async wrapper, and its synchronous access where that works. */
 interface Persistent { pipe: ZPipe; native: NativeSync | null }
 
 function persistent(z: ZlibModule, stream: ZlibStream): Persistent {
-  return { pipe: new ZPipe(stream), native: nativeSyncWorks(z) ? NativeSync.of(stream, CHUNK_SIZE) : null };
+  return { pipe: new ZPipe(stream), native: nativeSyncWorks(z) ? NativeSync.of(stream, NATIVE_CHUNK_SIZE) : null };
 }
 
 /** The parameters of one direction, from our point of view. */
