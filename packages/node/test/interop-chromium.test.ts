@@ -306,7 +306,6 @@ interface Page {
 interface Browser {
   newPage(): Promise<Page>;
   close(): Promise<void>;
-  version(): string;
 }
 
 interface Env {
@@ -394,7 +393,7 @@ async function setup(): Promise<Env> {
   }
   // The flags the lead's browser runner uses (sandbox-less, offline machine); imported, not copied, to stay in step.
   const browserMjs = pathToFileURL(join(root, 'packages', 'devtools', 'browser.mjs')).href;
-  const { chromiumArgs } = (await import(/* @vite-ignore */ browserMjs)) as { chromiumArgs: string[] };
+  const { chromiumArgs } = (await import(browserMjs)) as { chromiumArgs: string[] };
   const req = createRequire(join(root, '.tools', 'package.json'));
   const { chromium } = req('playwright-core') as {
     chromium: { launch(o: { executablePath: string; headless: boolean; args: string[]; timeout: number }): Promise<Browser> };
@@ -417,13 +416,13 @@ async function setup(): Promise<Env> {
   const origin = `http://127.0.0.1:${(web.address() as net.AddressInfo).port}`;
 
   const records = new Map<string, ConnRecord>();
-  const env = state;
-  Object.assign(env, { web, origin, records, console: [], refusingHandlerCalls: 0, refusingWrites: [] });
+  const st = state;
+  Object.assign(st, { origin, records, console: [], refusingHandlerCalls: 0, refusingWrites: [] });
   const common = { hostname: '127.0.0.1', port: 0, origins: [origin], protocols: ['mqtt', 'chat'] };
   const plain = serve({ ...common, deflate: false }, recordingHandler(records));
   const deflate = serve({ ...common, deflate: true }, recordingHandler(records));
   const refusing = serve({ hostname: '127.0.0.1', port: 0, origins: ['http://other.example'] }, () => {
-    env.refusingHandlerCalls!++;
+    st.refusingHandlerCalls!++;
   });
   // Spy on what the refusing server answers: the first bytes written to each accepted socket.
   refusing.server.on('connection', (s: net.Socket) => {
@@ -432,22 +431,22 @@ async function setup(): Promise<Env> {
     s.write = function (this: net.Socket, chunk: unknown, ...rest: unknown[]) {
       if (first && chunk instanceof Uint8Array) {
         first = false;
-        env.refusingWrites!.push(Buffer.from(chunk).toString('latin1'));
+        st.refusingWrites!.push(Buffer.from(chunk).toString('latin1'));
       }
       return (orig as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
     } as typeof s.write;
   });
-  env.servers = { plain, deflate, refusing };
+  st.servers = { plain, deflate, refusing };
   await Promise.all([plain.ready, deflate.ready, refusing.ready]);
 
   const browser = await within(chromium.launch({ executablePath: CHROMIUM, headless: true, args: chromiumArgs, timeout: 20_000 }), 25_000, 'chromium launch');
-  env.browser = browser;
+  st.browser = browser;
   const page = await browser.newPage();
-  page.on('console', (m) => env.console!.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => env.console!.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => st.console!.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => st.console!.push(`pageerror: ${e.message}`));
   await within(page.goto(`${origin}/`), 10_000, 'page load');
-  env.page = page;
-  return env as Env;
+  st.page = page;
+  return st as Env;
 }
 
 /** Filled as setup goes, so teardown closes whatever was started even when a later step failed. */
@@ -505,7 +504,7 @@ t('Chromium is there and ships WebSocketStream', 10_000, async (e) => {
 
 const apis = ['WebSocket', 'WebSocketStream'];
 
-/** Every scenario of this file runs against these two servers (our server declining / accepting deflate). */
+/** Test names say which API and whether our server accepted permessage-deflate (Chromium always offers it). */
 const tagOf = (api: string, deflate: boolean): string => `${api} → our server, permessage-deflate ${deflate ? 'accepted' : 'declined'}`;
 
 // The protocol checks first, the heavy ones (16 MiB, 10,000 messages) last: on a slow machine the file budget
@@ -515,7 +514,7 @@ for (const api of apis) {
     const tag = tagOf(api, deflate);
     const srv = (e: Env): WebSocketServer => (deflate ? e.servers.deflate : e.servers.plain);
 
-    t(`${tag}: non-ASCII text, binary (Uint8Array, ArrayBuffer), empty text and binary`, 10_000, async (e) => {
+    t(`${tag}: non-ASCII text (short and ~1 MiB), binary (Uint8Array, ArrayBuffer), empty text and binary`, 10_000, async (e) => {
       interface Got { kind: string; text: string | null; bytes: number[] | null }
       const { r, rec } = await run<{ protocol: string; extensions: string; got: Got[]; long: unknown; closed: CloseResult }>(e, srv(e), 'messages', api);
       if (deflate) assert.match(r.extensions, /permessage-deflate/);
