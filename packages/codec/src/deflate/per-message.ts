@@ -233,7 +233,10 @@ class Deflater {
         if (!this.dir.takeover) pipe.close(disposed());
       }
     }
-    // A sync flush always ends with the empty stored block 00 00 ff ff, which RFC 7692 7.2.1 says to remove.
+    // Nothing pending and nothing new (an empty message right after another flush): zlib emits no bytes at all. The
+    // peer still needs a block header before the 00 00 ff ff it appends: send the RFC 7692 7.2.3.6 form, 0x00.
+    if (got.every((c) => c.length === 0)) return Uint8Array.of(0x00);
+    // Otherwise a sync flush ends with the empty stored block's 00 00 ff ff, which RFC 7692 7.2.1 says to remove.
     return got.length === 1 ? got[0]!.subarray(0, got[0]!.length - TRAILER.length) : concat(got, null, TRAILER.length);
   }
 
