@@ -29,7 +29,7 @@ import { ReadableStream, WritableStream } from '@web-std/stream';
 import { WebSocketError } from './errors.js';
 import { timers, type TimerEntry, type TimerTarget } from './timers.js';
 import { utf8Length } from './close-args.js';
-import type { ByteDuplex } from './pipe.js';
+import type { ByteDuplex, DirectWriter } from './pipe.js';
 import type { ResolvedOptions } from './options.js';
 import { Wire, OP_PING, OP_PONG } from './wire.js';
 
@@ -115,6 +115,12 @@ export class Connection implements TimerTarget {
   private readonly connReader: ReadableStreamDefaultReader<Uint8Array>;
   private readonly connWriter: WritableStreamDefaultWriter<Uint8Array>;
   private readonly wire: Wire;
+  /**
+   * The transport's synchronous write path, when it offers one (ByteDuplex.direct): frames go
+   * straight to the socket instead of through a WritableStream write (promises, queue, a
+   * microtask) each. Close, abort and errors still use connWriter.
+   */
+  private readonly direct: DirectWriter | null;
   /** Scratch list the encoder appends wire chunks to (reused: no array per frame). */
   private readonly out: Uint8Array[] = [];
   /** @internal set by Source.start */
@@ -169,6 +175,7 @@ export class Connection implements TimerTarget {
     });
     this.closed.catch(noop);
 
+    this.direct = init.conn.direct ?? null;
     this.wire = new Wire(init.role, o, init.deflate);
     this.connReader = init.conn.readable.getReader();
     this.connWriter = init.conn.writable.getWriter();
@@ -354,7 +361,9 @@ export class Connection implements TimerTarget {
       this.writeChunks(chunks);
       if (this.opts.idleTimeout > 0) this.lastActivity = Date.now();
       // Resolve (and let the user's writer.ready resolve) only while the socket keeps up.
-      await this.connWriter.ready;
+      const d = this.direct;
+      if (d === null) await this.connWriter.ready;
+      else if (d.congested) await d.drained();
     } finally {
       this.bufferedAmount -= size;
       this.doneSeq = seq;
@@ -364,6 +373,12 @@ export class Connection implements TimerTarget {
 
   /** Writes encoded chunks to the socket (in order; errors surface through writer.closed). */
   private writeChunks(chunks: Uint8Array[]): void {
+    const d = this.direct;
+    if (d !== null && !this.transportClosing) {
+      for (let i = 0; i < chunks.length; i++) d.write(chunks[i]!);
+      chunks.length = 0;
+      return;
+    }
     const w = this.connWriter;
     for (let i = 0; i < chunks.length; i++) w.write(chunks[i]!).catch(noop);
     chunks.length = 0;
@@ -375,14 +390,15 @@ export class Connection implements TimerTarget {
   }
 
   private sendPong(data: Uint8Array): void {
+    const d = this.direct;
     const size = this.connWriter.desiredSize;
-    if (size !== null && size <= 0) {
+    if (d !== null ? d.congested : size !== null && size <= 0) {
       // Congested: keep only the latest payload (RFC 6455 5.5.3) and answer
       // once the socket drains, so pongs never queue without bound.
       const waiting = this.nextPong !== null;
       this.nextPong = data;
       if (!waiting) {
-        this.connWriter.ready.then(() => {
+        (d !== null ? d.drained() : this.connWriter.ready).then(() => {
           const next = this.nextPong;
           this.nextPong = null;
           if (next && !this.closeQueued && this.readyState !== CLOSED) this.sendControl(OP_PONG, next);

@@ -18,6 +18,22 @@ import { TransformStream } from '@web-std/stream';
 export interface ByteDuplex {
   readable: ReadableStream<Uint8Array>;
   writable: WritableStream<Uint8Array>;
+  /**
+   * Optional synchronous write path to the same transport (e.g. @streamsocket/node's socket
+   * binding). When present, the session writes its frames through it once the handshake is done;
+   * close, abort and errors still go through `writable`.
+   */
+  direct?: DirectWriter | undefined;
+}
+
+/** A synchronous write path beside a WritableStream (see ByteDuplex.direct). */
+export interface DirectWriter {
+  /** Writes now, in order; false once the transport's buffer is at its high-water mark. Never throws. */
+  write(chunk: Uint8Array): boolean;
+  /** True while the buffer is at or above its high-water mark. */
+  readonly congested: boolean;
+  /** Resolves once no longer congested (at once if not), or when the transport failed or closed. */
+  drained(): Promise<void>;
 }
 
 export interface PipeEnd extends ByteDuplex {
