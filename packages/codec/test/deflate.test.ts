@@ -131,6 +131,10 @@ rfc('an empty message round-trips', async () => {
       assert.is((await inflate(server, e)).length, 0);
     }
     assert.is(dec.decode(await inflate(server, await client.compress(enc.encode('after')))), 'after');
+    // A peer's empty payload (no block header at all) is an empty message and leaves the context intact.
+    assert.is((await inflate(server)).length, 0);
+    assert.is((await inflate(server, new Uint8Array(0), new Uint8Array(0))).length, 0);
+    assert.is(dec.decode(await inflate(server, await client.compress(enc.encode('after')))), 'after');
     client.dispose(); server.dispose();
   }
 });

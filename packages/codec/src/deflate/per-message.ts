@@ -124,6 +124,10 @@ class Inflater {
   }
 
   async inflate(chunks: readonly Uint8Array[], out: Uint8Array[]): Promise<void> {
+    // An empty compressed payload carries no block header, so the trailer alone would leave zlib in the middle of
+    // a stored block and silently swallow the next message. Senders use 0x00 for an empty message (RFC 7692
+    // 7.2.3.6); we take an empty payload to mean the same and leave zlib alone.
+    if (chunks.every((c) => c.length === 0)) return;
     const input = concat(chunks, TRAILER);
     const z = this.z;
     if (this.sync) {
