@@ -1,0 +1,207 @@
+/**
+ * The hostile-peer attacks against the Deno and Bun adapters (issue 9, "where the runtime allows"): the server is
+ * test/fixtures/runtime-server.mjs bundled for each runtime and run in it; the attackers are this Node process
+ * over loopback. Server memory is read from /proc/<pid>/status (VmHWM, the peak RSS). A runtime whose binary is
+ * missing (.tools/ not installed) is skipped with a message.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join } from 'node:path';
+import zlib from 'node:zlib';
+import { connect } from '@streamsocket/node';
+import { RawPeer, sleep, until, within, clientFrame, closePayload, upgradeRequest, cleanup, escaped, MiB } from './_net.js';
+
+const root = process.cwd(); // the runner starts test processes in the repository root
+const RUNTIMES = {
+  deno: { bin: join(root, '.tools/node_modules/@deno/linux-x64-glibc/deno'), args: ['run', '-A', '--no-prompt', '--quiet'] },
+  bun: { bin: join(root, '.tools/node_modules/@oven/bun-linux-x64/bin/bun'), args: ['run'] },
+} as const;
+
+const TIMEOUT = 1500;
+const CAP = 40;
+
+function aliases(adapter: 'deno' | 'bun'): Record<string, string> {
+  const a: Record<string, string> = {};
+  for (const name of readdirSync(join(root, 'packages'))) {
+    if (existsSync(join(root, 'packages', name, 'src', 'index.ts'))) a[`@streamsocket/${name}`] = join(root, 'packages', name, 'src', 'index.ts');
+  }
+  a['@streamsocket/deno'] = join(root, 'packages', adapter, 'src', 'index.ts');
+  // As the devtools runner does: @web-std/stream's browser entry reads the runtime's own stream classes.
+  const pnpm = join(root, 'node_modules', '.pnpm');
+  const dir = readdirSync(pnpm).find((d) => d.startsWith('@web-std+stream@'))!;
+  a['@web-std/stream'] = join(pnpm, dir, 'node_modules', '@web-std', 'stream', 'src', 'lib.js');
+  return a;
+}
+
+async function bundle(adapter: 'deno' | 'bun'): Promise<string> {
+  const esbuild = createRequire(join(root, 'package.json'))('esbuild') as typeof import('esbuild');
+  const dir = join(root, 'packages', 'hardening', '.test-build', 'runtimes');
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, `${adapter}-server.mjs`);
+  await esbuild.build({
+    entryPoints: [join(root, 'packages', 'hardening', 'test', 'fixtures', 'runtime-server.mjs')],
+    outfile: out, bundle: true, format: 'esm', platform: 'node', target: 'es2022', logLevel: 'error',
+    alias: aliases(adapter), external: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)],
+  });
+  return out;
+}
+
+interface Server { proc: ChildProcess; port: number; stop(): void }
+async function start(runtime: 'deno' | 'bun', opts: Record<string, unknown>): Promise<Server> {
+  const script = await bundle(runtime);
+  const r = RUNTIMES[runtime];
+  const proc = spawn(r.bin, [...r.args, script, JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await within(new Promise<number>((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /READY (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    proc.once('exit', (c) => reject(new Error(`${runtime} server exited ${c}`)));
+  }), 20_000, `${runtime} server start`);
+  return { proc, port, stop: () => void proc.kill('SIGKILL') };
+}
+
+function vm(pid: number, key: 'VmRSS' | 'VmHWM'): number {
+  const m = new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+let bomb: Buffer | null = null;
+async function theBomb(): Promise<Buffer> {
+  if (bomb) return bomb;
+  const d = zlib.createDeflateRaw({ level: 9, memLevel: 9 });
+  const out: Buffer[] = [];
+  d.on('data', (c: Buffer) => out.push(c));
+  const z = Buffer.alloc(MiB);
+  for (let i = 0; i < 1024; i++) d.write(z);
+  await new Promise<void>((r) => d.flush(zlib.constants.Z_SYNC_FLUSH, () => r()));
+  d.close();
+  const b = Buffer.concat(out);
+  return (bomb = b.subarray(0, b.length - 4));
+}
+
+for (const runtime of ['deno', 'bun'] as const) {
+  const available = existsSync(RUNTIMES[runtime].bin);
+  test(`${runtime}: slowloris, pending cap, oversize head, too many headers, impossible lengths, bomb, ping flood`, async () => {
+    if (!available) {
+      console.log(`[${runtime}] SKIPPED: ${RUNTIMES[runtime].bin} missing (run npm test once to install the runtimes)`);
+      return;
+    }
+    const s = await start(runtime, { handshakeTimeout: TIMEOUT, maxPendingHandshakes: CAP, deflate: true });
+    const lines: string[] = [];
+    try {
+      const port = s.port;
+      const url = `ws://127.0.0.1:${port}/`;
+      // Slowloris: 10 silent, 10 at a byte every 100 ms; a real client is served meanwhile.
+      const head = upgradeRequest(port);
+      const slow = Array.from({ length: 20 }, () => new RawPeer(port));
+      await Promise.all(slow.map((p) => p.ready()));
+      const t0 = Date.now();
+      let i = 0;
+      const drip = setInterval(() => {
+        for (let k = 0; k < 10; k++) if (!slow[k]!.closed) slow[k]!.write(head[i % head.length]!);
+        i++;
+      }, 100);
+      const ws = connect(url);
+      const { readable, writable } = await within(ws.opened, 3000, 'client during slowloris');
+      await writable.getWriter().write('hi');
+      assert.is((await within(readable.getReader().read(), 3000, 'echo')).value, 'hi');
+      ws.close();
+      await until(() => slow.every((p) => p.closed), TIMEOUT + 3000, 'slow sockets closed');
+      clearInterval(drip);
+      const times = slow.map((p) => p.closedAt - t0);
+      lines.push(`slowloris: 20 slow sockets closed ${Math.min(...times)}-${Math.max(...times)} ms after connect (handshakeTimeout ${TIMEOUT}); a client was served meanwhile`);
+      assert.ok(Math.min(...times) >= TIMEOUT - 150 && Math.max(...times) <= TIMEOUT + 1500, JSON.stringify(times));
+      // Pending cap.
+      const idle = Array.from({ length: CAP }, () => new RawPeer(port));
+      await Promise.all(idle.map((p) => p.ready()));
+      await sleep(200);
+      const extra = Array.from({ length: 5 }, () => new RawPeer(port));
+      const statuses = await Promise.all(extra.map(async (p) => (await p.responseHead(3000)).status));
+      lines.push(`pending cap ${CAP}: 5 more connections answered ${statuses.join(',')}`);
+      assert.equal(statuses, [503, 503, 503, 503, 503]);
+      for (const p of [...idle, ...extra]) p.destroy();
+      await sleep(300);
+      // Oversize head and too many headers.
+      const big = new RawPeer(port);
+      await big.ready();
+      const start16 = 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ';
+      big.write(start16 + 'a'.repeat(16 * 1024 + 1 - start16.length));
+      const rb = await big.responseHead(3000);
+      const many = new RawPeer(port);
+      await many.ready();
+      let h = 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n';
+      for (let k = 0; k < 100; k++) h += `X-${k}: y\r\n`;
+      many.write(h + '\r\n');
+      const rm = await many.responseHead(3000);
+      lines.push(`oversize head (16,385 B unterminated): ${rb.status}; 101 header lines: ${rm.status}`);
+      assert.is(rb.status, 431);
+      assert.is(rm.status, 431);
+      // Impossible lengths.
+      for (const [hdr, code] of [[[0x82, 0xff, 0, 0, 0, 0, 0x40, 0, 0, 0, 1, 2, 3, 4], 1009], [[0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 5, 1, 2, 3, 4], 1002]] as const) {
+        const p = new RawPeer(port);
+        await p.upgrade(port);
+        const t = Date.now();
+        p.write(new Uint8Array(hdr));
+        await until(() => p.closeCode() !== null, 3000, 'close frame');
+        await p.waitClosed(3000);
+        lines.push(`${code === 1009 ? '1 GiB declared frame' : 'top-bit 64-bit length'}: close ${p.closeCode()} after ${Date.now() - t} ms, TCP closed`);
+        assert.is(p.closeCode(), code);
+      }
+      // Decompression bomb: server peak RSS (VmHWM) growth.
+      const b = await theBomb();
+      const bp = new RawPeer(port);
+      await bp.upgrade(port, 'Sec-WebSocket-Extensions: permessage-deflate\r\n');
+      const hwm0 = vm(s.proc.pid!, 'VmHWM');
+      const rss0 = vm(s.proc.pid!, 'VmRSS');
+      const wire = clientFrame(2, b, true, true);
+      for (let o = 0; o < wire.length && !bp.socket.destroyed; o += 64 * 1024) {
+        if (!bp.write(wire.subarray(o, o + 64 * 1024))) await Promise.race([new Promise((r) => bp.socket.once('drain', r)), sleep(2000)]);
+      }
+      await until(() => bp.closeCode() !== null, 15_000, 'bomb close frame');
+      const hwm1 = vm(s.proc.pid!, 'VmHWM');
+      const bombGrowth = (hwm1 - Math.max(hwm0, rss0)) / MiB;
+      lines.push(`bomb (${wire.length} B -> 1 GiB): close ${bp.closeCode()}; server peak RSS ${(Math.max(hwm0, rss0) / MiB).toFixed(0)} -> ${(hwm1 / MiB).toFixed(0)} MiB (+${Math.max(0, bombGrowth).toFixed(1)} MiB, bound 96 MiB)`);
+      assert.is(bp.closeCode(), 1009); // (without permessage-deflate negotiated, RSV1 would be 1002)
+      assert.ok(bombGrowth < 96, `server RSS growth ${bombGrowth.toFixed(1)} MiB`);
+      // Ping flood with a client that never reads.
+      const pf = new RawPeer(port);
+      await pf.upgrade(port);
+      pf.socket.pause();
+      const h0 = vm(s.proc.pid!, 'VmHWM');
+      const batch = Buffer.concat(new Array(1000).fill(Buffer.from(clientFrame(9, 'p'))));
+      let sent = 0;
+      for (; sent < 200_000; sent += 1000) {
+        if (!pf.write(batch)) {
+          const drained = await Promise.race([new Promise<boolean>((r) => pf.socket.once('drain', () => r(true))), sleep(1500).then(() => false)]);
+          if (!drained) break;
+        }
+      }
+      await sleep(500);
+      const pingGrowth = (vm(s.proc.pid!, 'VmHWM') - h0) / MiB;
+      pf.socket.resume();
+      pf.write(clientFrame(8, closePayload(1000)));
+      await pf.waitClosed(10_000);
+      lines.push(`ping flood (${sent} pings, client not reading): server peak RSS +${pingGrowth.toFixed(1)} MiB (bound 48 MiB); clean close ${pf.closeCode()}`);
+      assert.ok(pingGrowth < 48);
+      assert.is(pf.closeCode(), 1000);
+    } finally {
+      for (const l of lines) console.log(`[${runtime}] ${l}`);
+      s.stop();
+    }
+  });
+}
+
+test.after.each(cleanup);
+
+test('nothing escaped', () => {
+  assert.equal(escaped.map(String), []);
+});
+
+test.run();
