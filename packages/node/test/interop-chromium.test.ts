@@ -9,8 +9,11 @@
  * the assertions live here, next to what our server recorded for the same connection (each connection asks for
  * its own path `/c/<id>`, the handler keys its record by the request target).
  *
- * Chromium always offers permessage-deflate, so "without deflate" means our server declines it (deflate: false),
- * "with" that it accepts (deflate: true). Echo server protocol: every message goes back as it came, except the
+ * Chromium always offers permessage-deflate (`permessage-deflate; client_max_window_bits`), so the server variants
+ * (VARIANTS) decide: declined, accepted with our defaults (messages under 1 KiB go uncompressed), accepted with
+ * every message compressed (threshold 0, context takeover: the long-lived compression state both ways), and
+ * accepted with the parameters turned the other way (no context takeover both ways, 10-bit windows both ways,
+ * which Chromium's offer allows the server to impose). Echo server protocol: every message goes back as it came, except the
  * text commands `__ping` (the server pings and answers `ping ok`) and `__close <code> <reason>`.
  *
  * playwright-core and Chromium are provided by the lead's runner (packages/devtools/runtimes.mjs ensureTools());
@@ -24,13 +27,43 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { serve, type WebSocketStream, type WebSocketServer, type ConnectionInfo } from '../src/index.js';
+import { serve, type WebSocketStream, type WebSocketServer, type ConnectionInfo, type ServeOptions } from '../src/index.js';
 import { within } from './helpers.js';
 import { closeCommand } from './checklist.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const BIG = 16 * 1024 * 1024; // the default maxMessageSize: the largest message our server takes by default
 const MANY = 10_000;
+
+interface Variant {
+  name: string;
+  deflate: NonNullable<ServeOptions['deflate']>;
+  /** What the 101's Sec-WebSocket-Extensions must say (as Chromium reports it), or '' when declined. */
+  extensions: RegExp[] | '';
+  /** Which bulk tests run against it (each costs seconds: the 16 MiB only where compression differs much). */
+  big: boolean;
+  many: boolean;
+}
+const VARIANTS: Variant[] = [
+  { name: 'permessage-deflate declined', deflate: false, extensions: '', big: true, many: true },
+  // Chromium compresses every message it sends once deflate is agreed, so the 10,000 of the next variant (where
+  // our server compresses every echo too) cover this one's.
+  { name: 'permessage-deflate accepted', deflate: true, extensions: [/^permessage-deflate/], big: true, many: false },
+  {
+    name: 'permessage-deflate accepted, every message compressed',
+    deflate: { threshold: 0 },
+    extensions: [/^permessage-deflate/],
+    big: false,
+    many: true,
+  },
+  {
+    name: 'permessage-deflate accepted, no context takeover, 10-bit windows',
+    deflate: { threshold: 0, serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 10, clientMaxWindowBits: 10 },
+    extensions: [/^permessage-deflate/, /server_no_context_takeover/, /client_no_context_takeover/, /server_max_window_bits=10/, /client_max_window_bits=10/],
+    big: false,
+    many: false,
+  },
+];
 
 // ------------------------------------------------------------------------------------------------ page side
 const PAGE_LIB = String.raw`
@@ -313,7 +346,9 @@ interface Env {
   page: Page;
   web: http.Server;
   origin: string;
-  servers: { plain: WebSocketServer; deflate: WebSocketServer; refusing: WebSocketServer };
+  /** One echo server per variant (by name). */
+  servers: Map<string, WebSocketServer>;
+  refusing: WebSocketServer;
   records: Map<string, ConnRecord>;
   console: string[];
   refusingHandlerCalls: number;
@@ -419,8 +454,7 @@ async function setup(): Promise<Env> {
   const st = state;
   Object.assign(st, { origin, records, console: [], refusingHandlerCalls: 0, refusingWrites: [] });
   const common = { hostname: '127.0.0.1', port: 0, origins: [origin], protocols: ['mqtt', 'chat'] };
-  const plain = serve({ ...common, deflate: false }, recordingHandler(records));
-  const deflate = serve({ ...common, deflate: true }, recordingHandler(records));
+  st.servers = new Map(VARIANTS.map((v) => [v.name, serve({ ...common, deflate: v.deflate }, recordingHandler(records))]));
   const refusing = serve({ hostname: '127.0.0.1', port: 0, origins: ['http://other.example'] }, () => {
     st.refusingHandlerCalls!++;
   });
@@ -436,8 +470,8 @@ async function setup(): Promise<Env> {
       return (orig as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
     } as typeof s.write;
   });
-  st.servers = { plain, deflate, refusing };
-  await Promise.all([plain.ready, deflate.ready, refusing.ready]);
+  st.refusing = refusing;
+  await Promise.all([...st.servers.values(), refusing].map((x) => x.ready));
 
   const browser = await within(chromium.launch({ executablePath: CHROMIUM, headless: true, args: chromiumArgs, timeout: 20_000 }), 25_000, 'chromium launch');
   st.browser = browser;
@@ -504,21 +538,24 @@ t('Chromium is there and ships WebSocketStream', 10_000, async (e) => {
 
 const apis = ['WebSocket', 'WebSocketStream'];
 
-/** Test names say which API and whether our server accepted permessage-deflate (Chromium always offers it). */
-const tagOf = (api: string, deflate: boolean): string => `${api} → our server, permessage-deflate ${deflate ? 'accepted' : 'declined'}`;
+const tagOf = (api: string, v: Variant): string => `${api} → our server, ${v.name}`;
+const serverOf = (e: Env, v: Variant): WebSocketServer => e.servers.get(v.name)!;
+const checkExtensions = (got: string, v: Variant): void => {
+  if (v.extensions === '') assert.is(got, '', 'permessage-deflate declined');
+  else for (const re of v.extensions) assert.match(got, re);
+};
 
 // The protocol checks first, the heavy ones (16 MiB, 10,000 messages) last: on a slow machine the file budget
 // then cuts the bulk tests, not the semantics.
 for (const api of apis) {
-  for (const deflate of [false, true]) {
-    const tag = tagOf(api, deflate);
-    const srv = (e: Env): WebSocketServer => (deflate ? e.servers.deflate : e.servers.plain);
+  for (const v of VARIANTS) {
+    const tag = tagOf(api, v);
+    const srv = (e: Env): WebSocketServer => serverOf(e, v);
 
     t(`${tag}: non-ASCII text (short and ~1 MiB), binary (Uint8Array, ArrayBuffer), empty text and binary`, 10_000, async (e) => {
       interface Got { kind: string; text: string | null; bytes: number[] | null }
       const { r, rec } = await run<{ protocol: string; extensions: string; got: Got[]; long: unknown; closed: CloseResult }>(e, srv(e), 'messages', api);
-      if (deflate) assert.match(r.extensions, /permessage-deflate/);
-      else assert.is(r.extensions, '');
+      checkExtensions(r.extensions, v);
       assert.is(r.protocol, '');
       const bin = Array.from({ length: 1500 }, (_, i) => (i * 7 + 3) & 0xff);
       const ab = [0, 1, 2, 127, 128, 253, 254, 255];
@@ -538,7 +575,7 @@ for (const api of apis) {
       // What our server decoded, independently of the echo.
       const x = rec();
       assert.is(x.origin, e.origin);
-      assert.is(x.extensions.includes('permessage-deflate'), deflate);
+      checkExtensions(x.extensions, v);
       assert.equal(x.received, [
         { text: 'héllo wörld ✓ 🚀' }, { bytes: bin }, { bytes: ab }, { text: '' }, { bytes: [] }, { bytes: [] }, { textLength: 500_000 },
       ]);
@@ -579,21 +616,21 @@ for (const api of apis) {
 
 t('WebSocket: origin refused → error + close 1006 in the page, 403 from our server', 10_000, async (e) => {
   const before = e.refusingWrites.length;
-  const { r } = await run<{ events: string[]; code: number; reason: string; wasClean: boolean }>(e, e.servers.refusing, 'refused', 'WebSocket');
+  const { r } = await run<{ events: string[]; code: number; reason: string; wasClean: boolean }>(e, e.refusing, 'refused', 'WebSocket');
   assert.equal(r.events, ['error', 'close']);
   assert.is(r.code, 1006);
   assert.is(r.wasClean, false);
   assert.is(e.refusingWrites.length, before + 1, 'our server answered once');
   assert.match(e.refusingWrites[before]!, /^HTTP\/1\.1 403 /);
   assert.is(e.refusingHandlerCalls, 0);
-  assert.is(e.servers.refusing.pendingHandshakes, 0);
+  assert.is(e.refusing.pendingHandshakes, 0);
   assert.ok(e.console.some((l) => /403/.test(l)), `Chromium logged the 403: ${e.console.join(' | ')}`);
 });
 
 t('WebSocketStream: origin refused → opened and closed reject (1006), 403 from our server', 10_000, async (e) => {
   const before = e.refusingWrites.length;
   interface Outcome { ok: boolean; name?: string; closeCode?: number; message?: string }
-  const { r } = await run<{ opened: Outcome; closed: Outcome }>(e, e.servers.refusing, 'refused', 'WebSocketStream');
+  const { r } = await run<{ opened: Outcome; closed: Outcome }>(e, e.refusing, 'refused', 'WebSocketStream');
   assert.is(r.opened.ok, false, 'opened rejects');
   assert.is(r.closed.ok, false, 'closed rejects');
   assert.is(r.closed.closeCode, 1006, `closed: ${JSON.stringify(r.closed)}`);
@@ -627,10 +664,10 @@ for (const api of apis) {
 }
 
 for (const api of apis) {
-  for (const deflate of [false, true]) {
-    const tag = tagOf(api, deflate);
-    const srv = (e: Env): WebSocketServer => (deflate ? e.servers.deflate : e.servers.plain);
-    t(`${tag}: 16 MiB binary message, checksum both ways, a ping during it`, 30_000, async (e) => {
+  for (const v of VARIANTS) {
+    const tag = tagOf(api, v);
+    const srv = (e: Env): WebSocketServer => serverOf(e, v);
+    if (v.big) t(`${tag}: 16 MiB binary message, checksum both ways, a ping during it`, 30_000, async (e) => {
       const seed = BIG_SEED;
       const expected = bigSum();
       const { r, rec } = await run<{ pong: string; kind: string; len: number; sentSum: number; gotSum: number; ms: number; closed: CloseResult }>(
@@ -642,15 +679,15 @@ for (const api of apis) {
       assert.is(r.len, BIG);
       assert.is(r.gotSum, expected, 'echo intact');
       assert.is(r.closed.code, 1000);
-      timings.push(`         (16 MiB round trip in the page: ${r.ms} ms, ${api}, deflate ${deflate})`);
+      timings.push(`         (16 MiB round trip in the page: ${r.ms} ms, ${api}, ${v.name})`);
     });
 
-    t(`${tag}: 10,000 small messages sent without waiting, all echoed in order`, 25_000, async (e) => {
+    if (v.many) t(`${tag}: 10,000 small messages sent without waiting, all echoed in order`, 25_000, async (e) => {
       const { r, rec } = await run<{ bad: unknown; ms: number; closed: CloseResult }>(e, srv(e), 'many', api, [MANY], 25_000);
       assert.is(r.bad, null, `out of order or wrong: ${JSON.stringify(r.bad)}`);
       assert.is(rec().count, MANY);
       assert.is(r.closed.code, 1000);
-      timings.push(`         (10,000 echoes: ${r.ms} ms, ${api}, deflate ${deflate})`);
+      timings.push(`         (10,000 echoes: ${r.ms} ms, ${api}, ${v.name})`);
     });
   }
 }
@@ -659,8 +696,8 @@ test.after(async () => {
   if (envP) await envP.catch(() => {});
   const e = state;
   if (e.browser) await within(e.browser.close(), 5000, 'browser close').catch((err: unknown) => console.error(String(err)));
-  if (e.servers) {
-    await Promise.all(Object.values(e.servers).map((s) => within(s.close(), 3000, 'server close').catch((err: unknown) => console.error(String(err)))));
+  if (e.servers || e.refusing) {
+    await Promise.all([...(e.servers?.values() ?? []), ...(e.refusing ? [e.refusing] : [])].map((s) => within(s.close(), 3000, 'server close').catch((err: unknown) => console.error(String(err)))));
   }
   if (e.web) {
     e.web.closeAllConnections();
