@@ -2,16 +2,17 @@
  * Per-connection permessage-deflate state (RFC 7692 section 7.2): one inflater for what the peer sends, one
  * deflater for what we send, each with its own serial queue.
  *
- * Two code paths per direction, picked by the agreement:
- * - Context takeover: one persistent zlib stream, fed one message per write (Z_SYNC_FLUSH). zlib streams work on
- *   the threadpool, so each message costs a round trip (~25-45 µs on the reference machine).
- * - No context takeover: no state between messages, so small messages (<= 64 KiB) go through zlib's one-shot
- *   synchronous functions (~5-12 µs, no persistent memory at all); larger ones through a fresh stream that is
- *   released right after, so a big message never blocks the event loop for long.
+ * How zlib is driven, per direction (README-deflate.md has the measurements):
+ * - Context takeover: one persistent zlib stream. Small messages (compressed input <= 1 KiB to inflate, <= 64 KiB
+ *   to deflate) go through synchronous calls on its native handle (native-sync.ts) where the runtime passes the
+ *   self-test; everything else is one threadpool write per message (Z_SYNC_FLUSH).
+ * - No context takeover: no state between messages. Messages <= 64 KiB go through zlib's one-shot synchronous
+ *   functions (no persistent memory at all); larger ones through a fresh stream released right after, so a big
+ *   message never blocks the event loop for long.
  *
- * Memory bound while inflating: output is produced in chunks of at most CHUNK_SIZE and counted as it comes; the
- * moment the total passes `maxMessageSize` the zlib stream is destroyed and the call rejects with 1009. The most
- * output ever held is maxMessageSize + CHUNK_SIZE (the synchronous path holds at most 2 x SYNC_LIMIT).
+ * Memory bound while inflating: output is produced in pieces of at most CHUNK_SIZE and counted as it comes; the
+ * moment the total passes `maxMessageSize` zlib is stopped (the stream destroyed) and the call rejects with 1009.
+ * The most output ever held is maxMessageSize + CHUNK_SIZE (the one-shot path holds at most 2 x SYNC_LIMIT).
  */
 import { CodecError } from '../errors.js';
 import type { Role } from '../frame.js';
