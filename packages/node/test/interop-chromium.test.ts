@@ -27,7 +27,9 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { serve, type WebSocketStream, type WebSocketServer, type ConnectionInfo, type ServeOptions } from '../src/index.js';
+import {
+  serve, type WebSocketStream, type WebSocketServer, type ConnectionInfo, type ServeOptions, type WebSocketHandler,
+} from '../src/index.js';
 import { within } from './helpers.js';
 import { closeCommand } from './checklist.js';
 
@@ -322,7 +324,7 @@ interface ConnRecord {
   protocol: string;
   origin: string | undefined;
   /** The first messages as received (text, or bytes for small binary). */
-  received: Array<{ text: string } | { textLength: number } | { bytes: number[] }>;
+  received: Array<{ text: string } | { textLength: number } | { bytes: number[] } | { blobSize: number }>;
   big: Array<{ len: number; sum: number }>;
   count: number;
   ping?: { ok: boolean; ms: number; error?: string };
@@ -349,6 +351,8 @@ interface Env {
   /** One echo server per variant (by name). */
   servers: Map<string, WebSocketServer>;
   refusing: WebSocketServer;
+  /** Our server with `webSocket: true`: the handler gets a WHATWG WebSocket (default binaryType 'blob'). */
+  wsMode: WebSocketServer;
   records: Map<string, ConnRecord>;
   console: string[];
   refusingHandlerCalls: number;
@@ -415,6 +419,43 @@ function recordingHandler(records: Map<string, ConnRecord>) {
   };
 }
 
+/**
+ * The same echo written against the WHATWG WebSocket our server hands out with `webSocket: true`. binaryType is
+ * left at its default, 'blob': binary echoes go back through send(Blob), whose bytes are read asynchronously, so
+ * alternating text and binary messages also check that send() keeps the order.
+ */
+function webSocketModeHandler(records: Map<string, ConnRecord>): WebSocketHandler {
+  return (ws, info) => {
+    let closed!: (c: { closeCode?: number; reason?: string }) => void;
+    const rec: ConnRecord = {
+      extensions: ws.extensions,
+      protocol: ws.protocol,
+      origin: info.request.headers.get('origin') ?? undefined,
+      received: [],
+      big: [],
+      count: 0,
+      closed: new Promise((resolve) => (closed = resolve)),
+    };
+    records.set(info.request.target, rec);
+    // The session's WebSocket is a plain EventTarget to TypeScript: its events are typed here.
+    ws.addEventListener('close', (e) => {
+      const c = e as unknown as { code: number; reason: string };
+      closed({ closeCode: c.code, reason: c.reason });
+    });
+    ws.addEventListener('message', (e) => {
+      const m = (e as unknown as { data: unknown }).data;
+      rec.count++;
+      if (rec.received.length < 16) {
+        if (typeof m === 'string') rec.received.push(m.length <= 4096 ? { text: m } : { textLength: m.length });
+        else rec.received.push(m instanceof Blob ? { blobSize: m.size } : { bytes: [] });
+      }
+      const cmd = closeCommand(m);
+      if (cmd) ws.close(cmd.code, cmd.reason);
+      else ws.send(m as string | Blob);
+    });
+  };
+}
+
 async function setup(): Promise<Env> {
   const root = findRoot();
   const pwDir = join(root, '.tools', 'node_modules', 'playwright-core');
@@ -471,7 +512,8 @@ async function setup(): Promise<Env> {
     } as typeof s.write;
   });
   st.refusing = refusing;
-  await Promise.all([...st.servers.values(), refusing].map((x) => x.ready));
+  st.wsMode = serve({ ...common, webSocket: true }, webSocketModeHandler(records));
+  await Promise.all([...st.servers.values(), refusing, st.wsMode].map((x) => x.ready));
 
   const browser = await within(chromium.launch({ executablePath: CHROMIUM, headless: true, args: chromiumArgs, timeout: 20_000 }), 25_000, 'chromium launch');
   st.browser = browser;
@@ -640,6 +682,30 @@ t('WebSocketStream: origin refused → opened and closed reject (1006), 403 from
 });
 
 for (const api of apis) {
+  const tag = `${api} → our server in webSocket mode (WHATWG WebSocket handler, binaryType 'blob')`;
+  t(`${tag}: text (short and ~1 MiB), binary, empty messages`, 10_000, async (e) => {
+    interface Got { kind: string; text: string | null; bytes: number[] | null }
+    const { r, rec } = await run<{ got: Got[]; long: unknown; closed: CloseResult }>(e, e.wsMode, 'messages', api);
+    const bin = Array.from({ length: 1500 }, (_, i) => (i * 7 + 3) & 0xff);
+    assert.equal(r.got.map((g) => (g.kind === 'string' ? g.text : g.bytes)), ['héllo wörld ✓ 🚀', bin, [0, 1, 2, 127, 128, 253, 254, 255], '', [], []]);
+    assert.equal(r.long, { kind: 'string', same: true, length: 500_000 }, '~1 MiB non-ASCII text');
+    assert.equal(r.closed, { code: 1000, reason: 'done', wasClean: true });
+    assert.equal(rec().received, [
+      { text: 'héllo wörld ✓ 🚀' }, { blobSize: 1500 }, { blobSize: 8 }, { text: '' }, { blobSize: 0 }, { blobSize: 0 }, { textLength: 500_000 },
+    ]);
+    assert.equal(await within(rec().closed, 5000, 'server close event'), { closeCode: 1000, reason: 'done' });
+  });
+  t(`${tag}: close codes both ways (4001 'bye' from the page, 4002 'server bye' from ours)`, 10_000, async (e) => {
+    const c = await run<CloseResult>(e, e.wsMode, 'clientClose', api);
+    assert.equal(await within(c.rec().closed, 5000, 'server close event'), { closeCode: 4001, reason: 'bye' });
+    assert.is(c.r.code, 4001);
+    const s2 = await run<CloseResult>(e, e.wsMode, 'serverClose', api);
+    assert.equal(s2.r, { code: 4002, reason: 'server bye', wasClean: true });
+    assert.equal(await within(s2.rec().closed, 5000, 'server close event'), { closeCode: 4002, reason: 'server bye' });
+  });
+}
+
+for (const api of apis) {
   t(`${api}: our server.close() → the page sees 1001 Going Away with the reason`, 10_000, async (e) => {
     // A server of its own: close() ends every connection of the server it is called on.
     const server = serve({ hostname: '127.0.0.1', port: 0, origins: [e.origin] }, recordingHandler(e.records));
@@ -692,12 +758,22 @@ for (const api of apis) {
   }
 }
 
+for (const api of apis) {
+  t(`${api} → our server in webSocket mode: 10,000 small messages sent without waiting, all echoed in order`, 25_000, async (e) => {
+    const { r, rec } = await run<{ bad: unknown; ms: number; closed: CloseResult }>(e, e.wsMode, 'many', api, [MANY], 25_000);
+    assert.is(r.bad, null, `out of order or wrong: ${JSON.stringify(r.bad)}`);
+    assert.is(rec().count, MANY);
+    assert.is(r.closed.code, 1000);
+    timings.push(`         (10,000 echoes: ${r.ms} ms, ${api}, webSocket mode)`);
+  });
+}
+
 test.after(async () => {
   if (envP) await envP.catch(() => {});
   const e = state;
   if (e.browser) await within(e.browser.close(), 5000, 'browser close').catch((err: unknown) => console.error(String(err)));
   if (e.servers || e.refusing) {
-    await Promise.all([...(e.servers?.values() ?? []), ...(e.refusing ? [e.refusing] : [])].map((s) => within(s.close(), 3000, 'server close').catch((err: unknown) => console.error(String(err)))));
+    await Promise.all([...(e.servers?.values() ?? []), ...(e.refusing ? [e.refusing] : []), ...(e.wsMode ? [e.wsMode] : [])].map((s) => within(s.close(), 3000, 'server close').catch((err: unknown) => console.error(String(err)))));
   }
   if (e.web) {
     e.web.closeAllConnections();
