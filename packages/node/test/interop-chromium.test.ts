@@ -250,6 +250,15 @@ window.T = {
     c.close(1000);
     return { protocol: c.protocol, extensions: c.extensions, reply: r.data, closed: await c.closed() };
   },
+  async clientCloseWith(api, url, code, reason) {
+    const c = await open(api, url);
+    c.close(code, reason);
+    return c.closed();
+  },
+  async justWait(api, url) {
+    const c = await open(api, url);
+    return c.closed();
+  },
   async clientCloseNoCode(api, url) {
     const c = await open(api, url);
     c.close();
@@ -706,6 +715,30 @@ for (const api of apis) {
 }
 
 for (const api of apis) {
+  t(`${api}: page closes with 4003 and a 123-byte non-ASCII reason (the most a close frame holds) → our server`, 10_000, async (e) => {
+    const reason = `bye ${'é'.repeat(59)}x`;
+    assert.is(Buffer.byteLength(reason), 123);
+    const v = VARIANTS[0]!;
+    const { r, rec } = await run<CloseResult>(e, serverOf(e, v), 'clientCloseWith', api, [4003, reason]);
+    assert.equal(await within(rec().closed, 5000, 'server closed'), { closeCode: 4003, reason });
+    assert.is(r.code, 4003);
+    assert.is(r.wasClean, true);
+  });
+
+  t(`${api}: our handler throws → the page sees 1011`, 10_000, async (e) => {
+    const server = serve({ hostname: '127.0.0.1', port: 0, origins: [e.origin] }, () => {
+      throw new Error('handler failed on purpose');
+    });
+    try {
+      await server.ready;
+      const r = await within(e.page.evaluate<CloseResult>(`T.justWait(${JSON.stringify(api)}, ${JSON.stringify(`ws://127.0.0.1:${server.port}/c/${++seq}-throws`)})`), 8000, 'page');
+      assert.is(r.code, 1011, JSON.stringify(r));
+      assert.is(r.wasClean, true);
+    } finally {
+      await within(server.close(), 3000, 'server close').catch(() => {});
+    }
+  });
+
   t(`${api}: our server.close() → the page sees 1001 Going Away with the reason`, 10_000, async (e) => {
     // A server of its own: close() ends every connection of the server it is called on.
     const server = serve({ hostname: '127.0.0.1', port: 0, origins: [e.origin] }, recordingHandler(e.records));
