@@ -176,7 +176,7 @@ export class Connection implements TimerTarget {
     this.closed.catch(noop);
 
     this.direct = init.conn.direct ?? null;
-    this.wire = new Wire(init.role, o, init.deflate);
+    this.wire = new Wire(init.role, o, init.deflate, this.direct !== null);
     this.connReader = init.conn.readable.getReader();
     this.connWriter = init.conn.writable.getWriter();
     this.writeDone = this.connWriter.closed.then(
