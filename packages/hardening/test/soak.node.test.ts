@@ -51,7 +51,7 @@ async function runServer(): Promise<void> {
     last = now;
     lastT = t;
     const m = process.memoryUsage();
-    say({ type: 'stat', conns: server.connections, pending: server.pendingHandshakes, rss: m.rss, heap: m.heapUsed, cpu, ...extra });
+    say({ type: 'stat', conns: server.connections, pending: server.pendingHandshakes, rss: m.rss, heap: m.heapUsed, heapTotal: m.heapTotal, external: m.external, cpu, ...extra });
   };
   gc();
   say({ type: 'listening', port: server.port, rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed });
@@ -336,7 +336,7 @@ if (!ROLE) {
       console.log(`[soak] seed ${seed}; ${CONNECTIONS} connections from ${CLIENT_PROCS} processes: ramp ${rampMs} ms, server saw ${atPeak.conns} open at once (max ${maxConns}); ${(runMs / 1000).toFixed(1)} s of traffic`);
       console.log(`[soak] totals ${JSON.stringify(totals)}`);
       console.log(`[soak] server RSS: idle ${(base.rss! / MiB).toFixed(0)} MiB, with ${atPeak.conns} connections ${(atPeak.rss! / MiB).toFixed(0)} MiB (${(perConn / 1024).toFixed(1)} KiB RSS, ${(heapPerConn / 1024).toFixed(1)} KiB heap per connection), peak ${(peakRss / MiB).toFixed(0)} MiB; ` +
-        `after all closed + GC: RSS ${(g.rss! / MiB).toFixed(0)} MiB, heap ${(g.heap! / MiB).toFixed(1)} MiB (idle heap ${(base.heap! / MiB).toFixed(1)} MiB)`);
+        `after all closed + GC: RSS ${(g.rss! / MiB).toFixed(0)} MiB, heap used ${(g.heap! / MiB).toFixed(1)} MiB of ${(g.heapTotal! / MiB).toFixed(0)} MiB reserved, external ${(g.external! / MiB).toFixed(1)} MiB (idle heap ${(base.heap! / MiB).toFixed(1)} MiB)`);
       console.log(`[soak] server CPU (cores busy): idle ${idleCpu.toFixed(2)}, under load median ${busyCpu.sort((a, b) => a - b)[Math.floor(busyCpu.length / 2)]?.toFixed(2)}, after all closed ${idleAfter.toFixed(2)}`);
       assert.ok(atPeak.conns! >= CONNECTIONS, `${atPeak.conns} concurrent connections reached`);
       assert.is(totals.failed, 0, 'every slot connected');
