@@ -14,7 +14,8 @@
  * every message compressed (threshold 0, context takeover: the long-lived compression state both ways), and
  * accepted with the parameters turned the other way (no context takeover both ways, 10-bit windows both ways,
  * which Chromium's offer allows the server to impose). Echo server protocol: every message goes back as it came, except the
- * text commands `__ping` (the server pings and answers `ping ok`) and `__close <code> <reason>`.
+ * text commands `__ping` (the server pings and answers `ping ok`), `__close <code> <reason>` and `__flood <MiB>`
+ * (the server writes that many MiB in 1 MiB messages as fast as its writer's backpressure lets it, then 'end').
  *
  * playwright-core and Chromium are provided by the lead's runner (packages/devtools/runtimes.mjs ensureTools());
  * when they are missing every test FAILS with a message saying so: a silent skip would read as green.
@@ -250,6 +251,21 @@ window.T = {
     c.close(1000);
     return { protocol: c.protocol, extensions: c.extensions, reply: r.data, closed: await c.closed() };
   },
+  async flood(api, url, mib, holdMs) {
+    const c = await open(api, url);
+    c.send('__flood ' + mib);
+    // Not reading: a WebSocketStream must push back on our server through the TCP window.
+    await new Promise((r) => setTimeout(r, holdMs));
+    const readingFrom = Date.now();
+    let got = 0;
+    for (;;) {
+      const r = await c.next();
+      if (r.kind === 'string') { if (r.data !== 'end') throw new Error('unexpected text ' + r.data); break; }
+      got += r.data.byteLength;
+    }
+    c.close(1000);
+    return { readingFrom, got, closed: await c.closed() };
+  },
   async clientCloseWith(api, url, code, reason) {
     const c = await open(api, url);
     c.close(code, reason);
@@ -337,6 +353,8 @@ interface ConnRecord {
   big: Array<{ len: number; sum: number }>;
   count: number;
   ping?: { ok: boolean; ms: number; error?: string };
+  /** `__flood`: when (Date.now()) each 1 MiB message was handed to the writer, and the total by then. */
+  floodWrites?: Array<{ at: number; sent: number }>;
   closed: Promise<{ closeCode?: number; reason?: string; error?: string }>;
 }
 
@@ -416,6 +434,20 @@ function recordingHandler(records: Map<string, ConnRecord>) {
             rec.ping = { ok: false, ms: Date.now() - t0, error: String(e) };
           }
           await w.write(rec.ping.ok ? 'ping ok' : `ping failed: ${rec.ping.error}`);
+          continue;
+        }
+        const flood = typeof m === 'string' ? /^__flood (\d+)$/.exec(m) : null;
+        if (flood) {
+          const chunk = new Uint8Array(1 << 20).fill(0x5a);
+          const total = Number(flood[1]) * chunk.byteLength;
+          const log: Array<{ at: number; sent: number }> = (rec.floodWrites = []);
+          for (let sent = 0; sent < total;) {
+            await w.ready; // the backpressure under test
+            w.write(chunk).catch(() => {});
+            sent += chunk.byteLength;
+            log.push({ at: Date.now(), sent });
+          }
+          await w.write('end');
           continue;
         }
         const cmd = closeCommand(m);
@@ -791,7 +823,22 @@ for (const api of apis) {
   }
 }
 
-for (const api of apis) {
+t('WebSocketStream that does not read → our server\'s writer waits (backpressure through TCP), nothing lost', 15_000, async (e) => {
+  const mib = 48;
+  const hold = 1000;
+  const { r, rec } = await run<{ readingFrom: number; got: number; closed: CloseResult }>(e, serverOf(e, VARIANTS[0]!), 'flood', 'WebSocketStream', [mib, hold], 15_000);
+  const log = rec().floodWrites ?? [];
+  const before = log.filter((x) => x.at <= r.readingFrom).at(-1)?.sent ?? 0;
+  // Measured: ~6 MiB get out (loopback socket buffers on both sides plus Chromium's own) before the writer waits.
+  timings.push(`         (backpressure: ${(before / 2 ** 20).toFixed(0)} MiB accepted by our writer while the page held off for ${hold} ms)`);
+  assert.ok(before > 0, 'our server started writing before the page read');
+  assert.ok(before <= 24 * 2 ** 20, `our writer accepted ${before} bytes while the page was not reading: no backpressure`);
+  assert.is(r.got, mib * 2 ** 20, 'every byte arrived');
+  assert.is(r.closed.code, 1000);
+});
+
+// One page API is enough here: what is under test is the server's WebSocket (Blob echoes keep their order).
+for (const api of ['WebSocket']) {
   t(`${api} → our server in webSocket mode: 10,000 small messages sent without waiting, all echoed in order`, 25_000, async (e) => {
     const { r, rec } = await run<{ bad: unknown; ms: number; closed: CloseResult }>(e, e.wsMode, 'many', api, [MANY], 25_000);
     assert.is(r.bad, null, `out of order or wrong: ${JSON.stringify(r.bad)}`);
