@@ -50,21 +50,30 @@ async function bundle(adapter: 'deno' | 'bun'): Promise<string> {
   return out;
 }
 
-interface Server { proc: ChildProcess; port: number; stop(): void }
+interface Server { proc: ChildProcess; port: number; out: string[]; stop(): void }
 async function start(runtime: 'deno' | 'bun', opts: Record<string, unknown>): Promise<Server> {
   const script = await bundle(runtime);
   const r = RUNTIMES[runtime];
   const proc = spawn(r.bin, [...r.args, script, JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const out: string[] = [];
+  let partial = '';
   const port = await within(new Promise<number>((resolve, reject) => {
-    let out = '';
     proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /READY (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
+      const parts = (partial + d.toString()).split('\n');
+      partial = parts.pop()!;
+      for (const l of parts) {
+        out.push(l);
+        const m = /^READY (\d+)/.exec(l);
+        if (m) resolve(Number(m[1]));
+      }
     });
     proc.once('exit', (c) => reject(new Error(`${runtime} server exited ${c}`)));
   }), 20_000, `${runtime} server start`);
-  return { proc, port, stop: () => void proc.kill('SIGKILL') };
+  return { proc, port, out, stop: () => void proc.kill('SIGKILL') };
+}
+
+function fds(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
 }
 
 function vm(pid: number, key: 'VmRSS' | 'VmHWM'): number {
@@ -194,6 +203,62 @@ for (const runtime of ['deno', 'bun'] as const) {
     } finally {
       for (const l of lines) console.log(`[${runtime}] ${l}`);
       s.stop();
+    }
+  });
+}
+
+for (const runtime of ['deno', 'bun'] as const) {
+  test(`${runtime}: a peer that never reads (sender stalls at a bound), peers vanishing mid-frame (1006), no fd leak`, async () => {
+    if (!existsSync(RUNTIMES[runtime].bin)) {
+      console.log(`[${runtime}] SKIPPED: runtime missing`);
+      return;
+    }
+    const lines: string[] = [];
+    const s = await start(runtime, { mode: 'send' });
+    const e = await start(runtime, {});
+    try {
+      // Never reads: the handler's accepted bytes stop growing and bufferedAmount stays at its mark.
+      const p = new RawPeer(s.port);
+      await p.upgrade(s.port);
+      p.socket.pause();
+      const rss0 = vm(s.proc.pid!, 'VmRSS');
+      await sleep(3000);
+      const sent = s.out.filter((l) => l.startsWith('SENT ')).map((l) => l.split(' ').map(Number) as [number, number, number]);
+      const last = sent.at(-1)!;
+      const stalledMs = sent.filter((x) => x[1] === last[1]).length * 250; // how long the count has not moved
+      const maxBuffered = Math.max(...sent.map((x) => x[2]));
+      const growth = (vm(s.proc.pid!, 'VmHWM') - rss0) / MiB;
+      lines.push(`never reads: handler's writes stalled at ${(last[1] / MiB).toFixed(2)} MiB for the last ~${stalledMs} ms; bufferedAmount max ${(maxBuffered / 1024).toFixed(0)} KiB; server peak RSS +${growth.toFixed(1)} MiB`);
+      assert.ok(stalledMs >= 1000, 'the sender is held back');
+      assert.ok(maxBuffered <= 64 * 1024 + 16 * 1024, `bufferedAmount ${maxBuffered}`);
+      assert.ok(growth < 32);
+      p.destroy();
+      // Vanishing peers, server side: mid-frame and mid-message, by RST and by FIN.
+      await sleep(300);
+      const fd0 = fds(e.proc.pid!);
+      let n = 0;
+      for (const how of ['reset', 'half-close'] as const) {
+        for (const bytes of [clientFrame(2, new Uint8Array(1000)).subarray(0, 500), clientFrame(1, 'first fragment', false)]) {
+          const q = new RawPeer(e.port);
+          await q.upgrade(e.port);
+          q.write(bytes);
+          await sleep(30);
+          if (how === 'reset') q.socket.resetAndDestroy();
+          else q.socket.end();
+          n++;
+          await until(() => e.out.filter((l) => l.startsWith('CLOSED')).length >= n, 4000, `${runtime} session ${n} ended`);
+        }
+      }
+      const codes = e.out.filter((l) => l.startsWith('CLOSED')).map((l) => Number(l.split(' ')[1]));
+      await until(() => fds(e.proc.pid!) <= fd0, 4000, 'fds back').catch(() => {});
+      const fd1 = fds(e.proc.pid!);
+      lines.push(`vanishing peers (RST and FIN, mid-frame and mid-message): server sessions ended ${codes.join(',')}; server fds ${fd0} -> ${fd1}`);
+      assert.equal(codes, [1006, 1006, 1006, 1006]);
+      assert.ok(fd1 <= fd0, `fds ${fd0} -> ${fd1}`);
+    } finally {
+      for (const l of lines) console.log(`[${runtime}] ${l}`);
+      s.stop();
+      e.stop();
     }
   });
 }
