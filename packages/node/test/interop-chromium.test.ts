@@ -13,9 +13,11 @@
  * (VARIANTS) decide: declined, accepted with our defaults (messages under 1 KiB go uncompressed), accepted with
  * every message compressed (threshold 0, context takeover: the long-lived compression state both ways), and
  * accepted with the parameters turned the other way (no context takeover both ways, 10-bit windows both ways,
- * which Chromium's offer allows the server to impose). Echo server protocol: every message goes back as it came, except the
- * text commands `__ping` (the server pings and answers `ping ok`), `__close <code> <reason>` and `__flood <MiB>`
- * (the server writes that many MiB in 1 MiB messages as fast as its writer's backpressure lets it, then 'end').
+ * which Chromium's offer allows the server to impose).
+ *
+ * Echo server protocol: every message goes back as it came, except the text commands `__ping` (the server pings
+ * and answers `ping ok`), `__close <code> <reason>` and `__flood <MiB>` (the server writes that many MiB in 1 MiB
+ * messages as fast as its writer's backpressure lets it, then 'end').
  *
  * playwright-core and Chromium are provided by the lead's runner (packages/devtools/runtimes.mjs ensureTools());
  * when they are missing every test FAILS with a message saying so: a silent skip would read as green.
@@ -43,7 +45,7 @@ interface Variant {
   deflate: NonNullable<ServeOptions['deflate']>;
   /** What the 101's Sec-WebSocket-Extensions must say (as Chromium reports it), or '' when declined. */
   extensions: RegExp[] | '';
-  /** Which bulk tests run against it (each costs seconds: the 16 MiB only where compression differs much). */
+  /** Which bulk tests run against it: each costs seconds, so only where they exercise a different path. */
   big: boolean;
   many: boolean;
 }
