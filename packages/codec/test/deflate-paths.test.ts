@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PerMessageDeflate, deflateAvailable, type DeflateAgreement } from '../src/deflate/index.js';
-import { nativeSyncWorks } from '../src/deflate/native-sync.js';
+import { NativeSync, nativeSyncWorks } from '../src/deflate/native-sync.js';
 import { getZlib, setZlibForTesting, type ZlibModule, type ZlibStream } from '../src/deflate/zlib.js';
 import { CodecError } from '../src/errors.js';
 
@@ -60,6 +60,15 @@ paths('the self-test accepts this runtime\'s zlib, and rejects streams without a
   // Node, Deno and Bun all expose the handle; if one stops doing so, the threadpool path still works (below).
   console.log(`  native sync zlib: ${nativeSyncWorks(real)}`);
   assert.is(nativeSyncWorks(publicOnly(real)), false);
+});
+
+paths('a destroyed stream is refused before its native handle is touched', () => {
+  if (!deflateAvailable || !nativeSyncWorks(real)) return;
+  const s = real.createInflateRaw({ windowBits: 15 });
+  s.on('error', () => {});
+  const n = NativeSync.of(s, 1024)!;
+  s.destroy();
+  assert.throws(() => n.run(Uint8Array.of(0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00, 0x00, 0xff, 0xff), real.constants.Z_SYNC_FLUSH, () => true));
 });
 
 paths('identical compressed bytes and messages on both paths', async () => {

@@ -46,6 +46,8 @@ export class NativeSync {
     const size = out.length;
     let inOff = 0;
     let inLen = input.length;
+    // A closed native handle must never be called (Node asserts in C++): refuse before touching it.
+    if (this.stream.destroyed) throw this.stream.errored ?? new Error('zlib stream destroyed');
     for (;;) {
       this.handle.writeSync(flush, input, inOff, inLen, out, 0, size);
       if (this.stream.destroyed) throw this.stream.errored ?? new Error('zlib reported an error');
