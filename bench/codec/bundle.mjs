@@ -37,6 +37,7 @@ export async function bundleCodec() {
     `export * from ${JSON.stringify(join(root, 'packages/codec/src/index.ts'))};`,
     `export { maskScalar as jsMask } from ${JSON.stringify(join(root, "packages/codec/src/mask.ts"))};`,
     `export { createWasmMasker } from ${JSON.stringify(join(root, 'packages/codec/src/mask-wasm.ts'))};`,
+    `export { getZlib, setZlibForTesting } from ${JSON.stringify(join(root, 'packages/codec/src/deflate/zlib.ts'))};`,
   ].join('\n'));
   const outfile = join(dir, 'codec.mjs');
   await build({

@@ -4,7 +4,7 @@
 //   node --expose-gc bench/codec/deflate.mjs
 import { bundleCodec } from './bundle.mjs';
 
-const { PerMessageDeflate } = await bundleCodec();
+const { PerMessageDeflate, getZlib, setZlibForTesting } = await bundleCodec();
 const agreement = (nct) => ({ serverNoContextTakeover: nct, clientNoContextTakeover: nct, serverMaxWindowBits: 15, clientMaxWindowBits: 15 });
 const te = new TextEncoder();
 
@@ -71,4 +71,34 @@ console.log('|---|---:|---:|');
 for (const nct of [false, true]) {
   const r = await perConnection(nct);
   console.log(`| ${nct ? 'no context takeover' : 'context takeover'} (15-bit windows, memLevel 8) | ${r.rss.toFixed(0)} KiB | ${r.ext.toFixed(0)} KiB |`);
+}
+
+// Context takeover, small messages: synchronous calls on the stream's native handle vs the threadpool (forced by
+// handing the codec streams that expose only the public API, as deflate-paths.test.ts does).
+const real = getZlib();
+if (real) {
+  const facade = (s) => ({
+    write: (c, cb) => s.write(c, cb), on: (e, l) => s.on(e, l), destroy: () => s.destroy(),
+    get destroyed() { return s.destroyed === true; }, get errored() { return s.errored ?? null; }, get bytesWritten() { return s.bytesWritten ?? 0; },
+  });
+  const publicOnly = { ...real, createInflateRaw: (o) => facade(real.createInflateRaw(o)), createDeflateRaw: (o) => facade(real.createDeflateRaw(o)) };
+  const chat = Array.from({ length: 64 }, (_, i) => te.encode(JSON.stringify({ id: i, type: 'chat', user: `u${i % 7}`, text: 'hello there '.repeat(1 + (i % 20)) })));
+  async function small(z, n) {
+    setZlibForTesting(z);
+    const c = new PerMessageDeflate(agreement(false), 'client', { maxMessageSize: 1 << 20, threshold: 0 });
+    const s = new PerMessageDeflate(agreement(false), 'server', { maxMessageSize: 1 << 20 });
+    for (let i = 0; i < 200; i++) await s.decompress([await c.compress(chat[i % 64])], []);
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await s.decompress([await c.compress(chat[i % 64])], []);
+    const wall = ((performance.now() - t0) * 1000) / n;
+    const cu = process.cpuUsage(cpu0);
+    c.dispose(); s.dispose();
+    return { wall, cpu: (cu.user + cu.system) / n };
+  }
+  const nat = await small(real, 5000);
+  const pool = await small(publicOnly, 5000);
+  setZlibForTesting(real);
+  console.log('\nContext takeover, 50-250-byte chat JSON, compress + inflate per message:');
+  console.log(`native handle: ${nat.wall.toFixed(1)} µs wall, ${nat.cpu.toFixed(1)} µs CPU | threadpool: ${pool.wall.toFixed(1)} µs wall, ${pool.cpu.toFixed(1)} µs CPU`);
 }
