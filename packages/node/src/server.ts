@@ -130,10 +130,8 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
         pending.delete(ws);
         if (closing) return goingAway(ws, closeReason);
         open.add(ws);
-        ws.closed.then(
-          () => open.delete(ws),
-          () => open.delete(ws),
-        );
+        const drop = (): void => void open.delete(ws); // one closure for both outcomes (it lives as long as the session)
+        ws.closed.then(drop, drop);
         const info: ConnectionInfo = {
           request: ws.request!,
           remoteAddress: socket.remoteAddress,
@@ -160,9 +158,13 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
     ? tls.createServer({ ...options.tls, handshakeTimeout: handshakeTimeout || 120_000, ALPNProtocols: ['http/1.1'] })
     : net.createServer();
   server.on(options.tls ? 'secureConnection' : 'connection', onSocket);
+  // Shared by every socket ('close' is emitted once; `on` avoids once()'s per-socket wrapper).
+  function forget(this: net.Socket): void {
+    sockets.delete(this);
+  }
   server.on('connection', (s: net.Socket) => {
     sockets.add(s);
-    s.once('close', () => sockets.delete(s));
+    s.on('close', forget);
     if (options.tls) s.on('error', noop); // raw socket of a TLS connection: errors surface on the TLSSocket
   });
   // A failed TLS handshake (bad client, scanner, timeout) is not our error to throw.
