@@ -21,7 +21,7 @@
 // 16 and 64 are multiples of 4, so the key phase is unchanged when the byte tail starts; the tail rotates the key
 // right by 8 bits per byte so that its low byte is always the key byte for the current position.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const u32 = (n) => { const out = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; out.push(b); } while (n); return out; };
@@ -105,7 +105,8 @@ ${rows.join('\n')}
 `;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// Only when run as a script (not when imported, e.g. by test/mask-wasm-gen.node.test.ts, bundled or not).
+if (process.argv[1] && basename(process.argv[1]) === 'gen-mask-wasm.mjs') {
   const target = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'mask-wasm-module.ts');
   const text = render(bytes);
   if (!WebAssembly.validate(bytes)) { console.error('generated module does not validate'); process.exit(1); }
