@@ -42,8 +42,19 @@ function hasOwn(o: object, k: string): boolean {
   return Object.prototype.hasOwnProperty.call(o, k);
 }
 
+export interface ParseExtensionsOptions {
+  /**
+   * What a parameter given twice in one extension offer does. 'error' (the default, and what a client checking a
+   * server's answer wants) throws 400. 'drop' leaves that one element out of the result, which is what a server
+   * wants: RFC 7692 section 7.1 has the server decline an offer with a repeated parameter (and so fall back to the
+   * client's next offer), not refuse the whole handshake.
+   */
+  duplicateParams?: 'error' | 'drop';
+}
+
 /** Parses a Sec-WebSocket-Extensions value (possibly joined from several lines). Throws HandshakeError(400). */
-export function parseExtensions(value: string): ExtensionItem[] {
+export function parseExtensions(value: string, opts: ParseExtensionsOptions = {}): ExtensionItem[] {
+  const dropDuplicates = opts.duplicateParams === 'drop';
   const items: ExtensionItem[] = [];
   const n = value.length;
   let i = 0;
@@ -69,6 +80,7 @@ export function parseExtensions(value: string): ExtensionItem[] {
     const name = token();
     if (name === '') bad('invalid extension name');
     const params: ExtensionParams = {};
+    let repeated = false;
     ows();
     while (i < n && value.charCodeAt(i) === 0x3b /* ; */) {
       i++;
@@ -89,12 +101,16 @@ export function parseExtensions(value: string): ExtensionItem[] {
         }
         ows();
       }
-      if (hasOwn(params, pname)) bad('duplicate extension parameter');
-      setParam(params, pname, pvalue);
+      if (hasOwn(params, pname)) {
+        if (!dropDuplicates) bad('duplicate extension parameter');
+        repeated = true;
+      } else {
+        setParam(params, pname, pvalue);
+      }
     }
     if (i < n && value.charCodeAt(i) !== 0x2c) bad('unexpected character in extension list');
     i++;
-    items.push({ name, params });
+    if (!repeated) items.push({ name, params });
   }
   return items;
 

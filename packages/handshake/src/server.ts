@@ -163,7 +163,7 @@ function validate(req: RequestHead, policy: ServerPolicy): HandshakeResult {
   let extensions = '';
   const extHeader = h.get('sec-websocket-extensions');
   if (extHeader !== undefined) {
-    const groups = groupOffers(parseExtensions(extHeader));
+    const groups = groupOffers(parseExtensions(extHeader, { duplicateParams: 'drop' }));
     const accepted: ExtensionItem[] = [];
     const negotiators = policy.extensions ?? [];
     // Client order of first appearance decides the response (= processing) order.

@@ -36,6 +36,16 @@ test('parseExtensions: "__proto__" is an ordinary own parameter', () => {
   assert.equal(Object.keys(item.params), ['__proto__']);
 });
 
+test("parseExtensions: duplicateParams 'drop' leaves out just the offer with a repeated parameter", () => {
+  assert.equal(parseExtensions('a; b; b, a; c=1, d', { duplicateParams: 'drop' }), [
+    { name: 'a', params: { c: '1' } },
+    { name: 'd', params: {} },
+  ]);
+  // Syntax errors still fail in that mode, and the default still fails on repeats.
+  throwsCode(() => parseExtensions('a; b; b, a b', { duplicateParams: 'drop' }), 400, 'BAD_EXTENSIONS');
+  throwsCode(() => parseExtensions('a; b=1; b=2'), 400, 'BAD_EXTENSIONS');
+});
+
 test('parseExtensions: syntax errors -> 400 BAD_EXTENSIONS', () => {
   for (const bad of [
     ';a', 'a;', 'a; =1', 'a; b=', 'a; b="c d"', 'a; b=""', 'a; b="c', 'a; b="\\', 'a; b="c\x00"', 'a; b="\\\x01"',

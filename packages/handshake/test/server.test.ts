@@ -276,6 +276,21 @@ test('extensions: no negotiators -> nothing accepted; bad syntax -> 400; negotia
   });
 });
 
+test('extensions: an offer with a repeated parameter is declined alone, the next offer still counts (RFC 7692 7.1)', () => {
+  const deflate = fake('permessage-deflate', { client_max_window_bits: '12' });
+  const lines = [...good(), 'Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10; server_max_window_bits=11, permessage-deflate; client_max_window_bits=12'];
+  const v = validateRequest(reqOf(lines), { extensions: [deflate] });
+  if (!v.ok) throw v.error;
+  assert.equal(deflate.got, [[{ client_max_window_bits: '12' }]]);
+  assert.is(v.handshake.extensions, 'permessage-deflate; client_max_window_bits=12');
+  // Only repeated offers: nothing to negotiate, the handshake itself still succeeds without the extension.
+  const only = fake('permessage-deflate', {});
+  const w = validateRequest(reqOf([...good(), 'Sec-WebSocket-Extensions: permessage-deflate; a; a']), { extensions: [only] });
+  if (!w.ok) throw w.error;
+  assert.equal(only.got, []);
+  assert.is(w.handshake.extensions, '');
+});
+
 test('non-HandshakeError exceptions from policy callbacks propagate', () => {
   assert.throws(() => validateRequest(reqOf(good()), { path: () => { throw new TypeError('boom'); } }), TypeError);
 });
