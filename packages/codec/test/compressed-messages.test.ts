@@ -152,4 +152,26 @@ test('valid messages before a compressed message and a protocol error in the sam
   assert.equal(got, [{ type: 'text', data: 'a' }, { type: 'text', data: 'b'.repeat(2000) }]);
 });
 
+test('MessageFramer: a failing compressor rejects the write and emits no frame', async () => {
+  const { MessageFramer, FrameEncoder } = await import('../src/index.js');
+  const enc = new FrameEncoder({ role: 'server' });
+  enc.out = [];
+  const failing = {
+    decompress: () => Promise.reject(new Error('x')),
+    compress: () => Promise.reject(new Error('boom')),
+    shouldCompress: () => true,
+    dispose: () => {},
+  };
+  const framer = new MessageFramer({ role: 'server' }, enc, failing);
+  const r = framer.write({ type: 'binary', data: new Uint8Array(10) }, { flush() {}, ready: async () => {} });
+  assert.ok(r instanceof Promise);
+  try {
+    await r;
+    assert.unreachable();
+  } catch (e) {
+    assert.is((e as Error).message, 'boom');
+  }
+  assert.is(enc.out.length, 0);
+});
+
 test.run();
