@@ -12,6 +12,13 @@ export async function runAll() {
   const runtimes = (process.env.STREAMSOCKET_RUNTIMES ?? 'node,node24,deno,bun,chromium').split(',');
   let totals = { passed: 0, failed: 0, skipped: 0 };
   const pkgs = listPackages();
+  // The runtimes are installed first: some Node suites (hardening, examples) also drive Deno, Bun and Chromium.
+  try {
+    ensureTools();
+  } catch (e) {
+    console.log(`✗ could not install the runtime matrix: ${e.message}`);
+    totals = add(totals, { passed: 0, failed: 1, skipped: 0 });
+  }
   for (const pkg of pkgs) {
     console.log(`\n@streamsocket/${pkg.name} [node ${process.version}]`);
     totals = add(totals, typecheck(pkg));
@@ -21,12 +28,6 @@ export async function runAll() {
   }
   const others = runtimes.filter((r) => r !== 'node');
   if (others.length === 0) return totals;
-  try {
-    ensureTools();
-  } catch (e) {
-    console.log(`✗ could not install the runtime matrix: ${e.message}`);
-    return add(totals, { passed: 0, failed: 1, skipped: 0 });
-  }
   const portable = pkgs.filter((p) => portablePackages.includes(p.name));
   for (const runtime of others.filter((r) => r !== 'chromium')) {
     for (const pkg of portable) {
