@@ -2,7 +2,7 @@
  * The hostile-peer attacks against the Deno and Bun adapters (issue 9, "where the runtime allows"): the server is
  * test/fixtures/runtime-server.mjs bundled for each runtime and run in it; the attackers are this Node process
  * over loopback. Server memory is read from /proc/<pid>/status (VmHWM, the peak RSS). A runtime whose binary is
- * missing (.tools/ not installed) is skipped with a message.
+ * missing (.tools/ not installed) fails with a message: npm test installs the runtimes before running any suite.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
