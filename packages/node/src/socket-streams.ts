@@ -10,7 +10,8 @@
  * - writable: `write()` hands the chunk to `socket.write()` (Node wraps a Uint8Array without copying). The first
  *   write of a turn corks the socket and a `process.nextTick` uncorks it, so everything written in one pass of the
  *   event loop (typically the echoes of every message of one socket read, a frame header and its payload) leaves
- *   in ONE writev() syscall instead of one write() per chunk. Writes resolve synchronously (no callback, no
+ *   in ONE syscall instead of one write() per chunk; chunks up to 1 KiB are even copied into one buffer (a writev
+ *   of many tiny iovecs costs more than the copy). Writes resolve synchronously (no callback, no
  *   promise) while Node's buffer holds less than `writeHighWaterMark` bytes; beyond it the write's promise waits
  *   for 'drain', which is what makes the session's writer wait too.
  * - close() → `socket.end()` (FIN after everything queued was flushed), abort() → `socket.destroy()` (RST-like).
@@ -59,8 +60,8 @@ export interface SocketStreams {
   writable: WritableStream<Uint8Array>;
   /**
    * The same write side without the WritableStream in between, for a consumer that writes many small chunks
-   * per turn (the session writes every frame through it when present): a direct write reaches the socket within
-   * the call, so it is ordered after every `writable` write that already reached the sink (a write made once the
+   * per turn (the session writes every frame through it when present): a direct write is queued to the socket
+   * within the call, so it is ordered after every `writable` write that already reached the sink (a write made once the
    * stream started while no earlier write was pending: after `await writer.write(...)` or `await writer.ready`), and
    * before any that has not (don't mix the two for data without awaiting). Close and abort go through `writable`, and so do errors (`writer.closed` rejects).
    */
@@ -118,8 +119,15 @@ function destroySocket(socket: Socket): void {
 }
 function uncork(b: SocketBinding): void {
   b.corked = false;
+  b.flushGathered();
   b.socket.uncork();
 }
+
+/**
+ * Chunks up to this size written in one turn are copied into one buffer at the end of the turn: one socket write of
+ * one contiguous buffer instead of a writev of many tiny iovecs (Node converts, queues and hands over each chunk).
+ */
+const GATHER_LIMIT = 1024;
 
 class SocketBinding {
   readCtrl: ReadableStreamDefaultController<Uint8Array> | undefined;
@@ -128,6 +136,9 @@ class SocketBinding {
   writeDone = false;
   /** True between the first write of a turn and the nextTick that uncorks. */
   corked = false;
+  /** Small chunks of this turn not yet handed to the socket (see GATHER_LIMIT). */
+  gathered: Uint8Array[] = [];
+  gatheredBytes = 0;
   lingering = false;
   failure: unknown = undefined;
   /** Settles at the next 'drain' (resolves) or failure (rejects); shared by every waiter, created on demand. */
@@ -211,7 +222,36 @@ class SocketBinding {
   }
 
   get congested(): boolean {
-    return this.socket.writableLength >= this.writeHwm;
+    return this.socket.writableLength + this.gatheredBytes >= this.writeHwm;
+  }
+
+  /** Hands the gathered small chunks to the socket as one buffer (or the single one as it is). */
+  flushGathered(): void {
+    const g = this.gathered;
+    const n = g.length;
+    if (n === 0) return;
+    const total = this.gatheredBytes;
+    this.gatheredBytes = 0;
+    const s = this.socket;
+    if (s.destroyed || s.writableEnded) {
+      g.length = 0;
+      return;
+    }
+    if (n === 1) {
+      const only = g[0]!;
+      g.length = 0;
+      s.write(only);
+      return;
+    }
+    const buf = Buffer.allocUnsafe(total); // Node's pool for small sizes; every byte is written below
+    let o = 0;
+    for (let i = 0; i < n; i++) {
+      const c = g[i]!;
+      buf.set(c, o);
+      o += c.byteLength;
+    }
+    g.length = 0; // reused: no array per turn
+    s.write(buf);
   }
 
   /** Shared by the sink and `direct`: cork for this turn, write; true while below our high-water mark. */
@@ -222,6 +262,15 @@ class SocketBinding {
       s.cork();
       process.nextTick(uncork, this);
     }
+    const n = chunk.byteLength;
+    if (n <= GATHER_LIMIT) {
+      this.gathered.push(chunk);
+      this.gatheredBytes += n;
+      // Once flushed, all of it is in Node's buffer at once: a total at or above our mark (>= Node's 16 KiB) makes
+      // that write return false, so 'drain' follows and a waiter is woken.
+      return s.writableLength + this.gatheredBytes < this.writeHwm;
+    }
+    this.flushGathered(); // keep the order
     // Node returns false above its own 16 KiB mark; we wait for 'drain' only beyond ours (see writeHighWaterMark).
     // Node emits 'drain' once its buffer empties after any write that returned false, so the wait always ends.
     return s.write(chunk) || s.writableLength < this.writeHwm;
@@ -274,6 +323,7 @@ class SocketBinding {
   }
 
   close(): Promise<void> {
+    this.flushGathered(); // before the FIN
     return new Promise<void>((resolve, reject) => {
       if (this.failure !== undefined) return reject(this.failure);
       const s = this.socket;

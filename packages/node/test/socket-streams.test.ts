@@ -189,6 +189,24 @@ test('writes of one turn leave in one writev; direct and writable writes keep th
   } finally { done(); }
 });
 
+test('small chunks gathered per turn keep their order around larger ones and before close', async () => {
+  const [a, b, done] = await pair();
+  try {
+    const A = socketStreams(a);
+    const B = socketStreams(b);
+    const big = new Uint8Array(3000).fill(7);
+    A.direct.write(new Uint8Array([1, 2]));
+    A.direct.write(big);
+    A.direct.write(new Uint8Array([3]));
+    A.direct.write(new Uint8Array([4]));
+    await A.writable.close(); // in the same turn: the gathered bytes go before the FIN
+    const got = concat(await within(readAll(B.readable)));
+    assert.equal([...got.subarray(0, 2)], [1, 2]);
+    assert.ok(got.subarray(2, 3002).every((x) => x === 7));
+    assert.equal([...got.subarray(3002)], [3, 4]);
+  } finally { done(); }
+});
+
 test('direct: congested above writeHighWaterMark, drained() resolves once the peer reads', async () => {
   const [a, b, done] = await pair();
   try {
