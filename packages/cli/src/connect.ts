@@ -4,8 +4,8 @@
  * Both directions are stream pipelines, so a large input or a fast server never accumulates in memory: stdin is
  * read only as fast as the socket takes messages, and the socket is read only as fast as stdout takes bytes.
  *
- * The exit status is the contract scripts rely on: 0 after a clean close (1000, or 1005 "no code", whichever side
- * started it), 1 with a one-line reason for everything else.
+ * The exit status is the contract scripts rely on: 0 after a clean close (code 1000, whichever side started it),
+ * 1 with a one-line reason for everything else (including 1005, a close without a code).
  */
 import type { ConnectOptions } from './args.js';
 import type { CloseInfo, OpenSession } from './session-types.js';

@@ -24,9 +24,12 @@ const CLOSE_NAMES: Record<number, string> = {
   1015: 'TLS handshake failure',
 };
 
-/** 1005 means the peer sent a close frame without a code: a normal close without saying so. */
+/**
+ * Only 1000 is a clean ending for a script: 1005 (a close frame without a code) says nothing about success, and a
+ * caller that must tell "done" from "dropped" cannot take silence for done.
+ */
 export function isCleanClose(info: CloseInfo): boolean {
-  return info.closeCode === 1000 || info.closeCode === 1005;
+  return info.closeCode === 1000;
 }
 
 export function closeCodeName(code: number): string {

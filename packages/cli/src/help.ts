@@ -40,7 +40,7 @@ Options:
 
 Durations: 500 or 500ms, 30s, 2m.
 
-Exit status: 0 after a clean close (code 1000, or 1005 with no code); 1 on any failure,
+Exit status: 0 after a clean close (code 1000); 1 on any failure (any other code, 1005 included),
 with a one-line reason on stderr (refused handshake and its HTTP status, other close
 codes, timeouts, network errors); 2 for a command-line mistake; 130 after Ctrl-C (the
 connection is closed with 1000 first; a second Ctrl-C quits at once).

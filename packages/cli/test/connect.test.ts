@@ -109,12 +109,13 @@ test('the server closing with another code: exit 1 and one line naming it', asyn
   assert.equal(f.closes, []);
 });
 
-test('the server closing with 1005 (no code) counts as clean', async () => {
+test('the server closing with 1005 (no code) is not a clean close: exit 1 with the reason', async () => {
   const f = fakeSession({ answer: () => null });
   const t = io(null);
   const run = runConnect(options(), t.io, async () => f.session);
   setTimeout(() => f.serverClose({ closeCode: 1005, reason: '' }), 20);
-  assert.is(await run, 0);
+  assert.is(await run, 1);
+  assert.equal(t.errors, ['connection closed with code 1005 (no status received)']);
 });
 
 test('a broken connection: exit 1 with the cause', async () => {

@@ -53,7 +53,7 @@ test('failure descriptions are one line and name the cause', () => {
   assert.is(describeClose({ closeCode: 1011, reason: 'oops' }), 'connection closed with code 1011 (internal error): oops');
   assert.is(describeClose({ closeCode: 4001, reason: '' }), 'connection closed with code 4001 (application-defined)');
   assert.ok(isCleanClose({ closeCode: 1000, reason: '' }));
-  assert.ok(isCleanClose({ closeCode: 1005, reason: '' }));
+  assert.not.ok(isCleanClose({ closeCode: 1005, reason: '' }));
   assert.not.ok(isCleanClose({ closeCode: 1001, reason: '' }));
 });
 
