@@ -108,7 +108,7 @@ server('invalid offers are declined, the next valid one is taken', () => {
     { server_max_window_bits: '1O' }, { server_max_window_bits: '' }, { server_max_window_bits: ' 9' },
     { client_max_window_bits: '7' }, { client_max_window_bits: '16' }, { client_max_window_bits: 'x' },
     { server_no_context_takeover: 'yes' }, { client_no_context_takeover: '' },
-    // A header parser that kept a repeated parameter (see CONTRACT.md): duplicates are declined too.
+    // A header parser that kept a repeated parameter (see docs/contract.md): duplicates are declined too.
     { server_max_window_bits: ['9', '10'] as never },
     { server_no_context_takeover: 1 as never },
   ];
