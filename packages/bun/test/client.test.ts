@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HandshakeError } from '@streamsocket/handshake';
 import { connect, createWebSocket, serve, TlsConnectError, WebSocket as OurWebSocket } from '../src/index.js';
-import { skipOutside, within } from './pair-suite.js';
+import { skipOutside, within } from '../../devtools/testkit/pair-suite.js';
 import { inBun, makeCerts, ourServer, type TestCerts } from './sides.js';
 
 const T = 10_000;

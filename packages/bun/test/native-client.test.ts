@@ -2,7 +2,7 @@
  * Interop: Bun's own WebSocket client (which offers permessage-deflate) <-> our server, with and without
  * deflate, and over TLS with its `tls.ca` option.
  */
-import { pairSuite, skipOutside } from './pair-suite.js';
+import { pairSuite, skipOutside } from '../../devtools/testkit/pair-suite.js';
 import { bunClient, inBun, makeCerts, ourServer } from './sides.js';
 
 if (inBun) {

@@ -2,7 +2,7 @@
  * Interop: our client <-> Bun.serve with its `websocket` handlers, with and without `perMessageDeflate`, and over
  * TLS with our `ca` option.
  */
-import { pairSuite, skipOutside } from './pair-suite.js';
+import { pairSuite, skipOutside } from '../../devtools/testkit/pair-suite.js';
 import { bunServer, inBun, makeCerts, ourClient } from './sides.js';
 
 if (inBun) {

@@ -1,5 +1,5 @@
 /** Our client <-> our server over TLS (wss:), on an IPv6 literal, with a certificate made for the test. */
-import { pairSuite, skipOutside } from './pair-suite.js';
+import { pairSuite, skipOutside } from '../../devtools/testkit/pair-suite.js';
 import { inBun, makeCerts, ourClient, ourServer } from './sides.js';
 
 if (inBun) {

@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect, serve } from '../src/index.js';
-import { skipOutside, within } from './pair-suite.js';
+import { skipOutside, within } from '../../devtools/testkit/pair-suite.js';
 import { makeCerts } from './sides.js';
 import { bunClient, inBun } from './sides.js';
 

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, connect, type ConnectOptions, type ServeOptions } from '../src/index.js';
-import { CMD, deferred, Inbox, parseCommand, type ClientSide, type CloseSeen, type Msg, type ServerSide } from './pair-suite.js';
+import { CMD, deferred, Inbox, parseCommand, type ClientSide, type CloseSeen, type Msg, type ServerSide } from '../../devtools/testkit/pair-suite.js';
 
 export const inBun = typeof (globalThis as { Bun?: { listen?: unknown } }).Bun?.listen === 'function';
 

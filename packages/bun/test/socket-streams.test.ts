@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SocketBinding, socketHandlers, type SocketStreamsOptions } from '../src/index.js';
-import { bytes, sameBytes, skipOutside, within } from './pair-suite.js';
+import { bytes, sameBytes, skipOutside, within } from '../../devtools/testkit/pair-suite.js';
 import { inBun, makeCerts, type TestCerts } from './sides.js';
 
 const enc = new TextEncoder();

@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connStreams } from '../src/index.js';
-import { skipOutside, within } from './pair-suite.js';
+import { skipOutside, within } from '../../devtools/testkit/pair-suite.js';
 import { inDeno } from './sides.js';
 
 const enc = new TextEncoder();

@@ -4,7 +4,7 @@
  * permessage-deflate (measured on Deno 2.9.6: its client offers no extension and Deno.serve answers an offer
  * without one), so these pairs run uncompressed; our side offering/accepting deflate must then fall back.
  */
-import { pairSuite, skipOutside } from './pair-suite.js';
+import { pairSuite, skipOutside } from '../../devtools/testkit/pair-suite.js';
 import { denoClient, denoServer, inDeno, makeCerts, ourClient, ourServer } from './sides.js';
 
 if (inDeno) {

@@ -1,5 +1,5 @@
 /** Our client <-> our server over TCP, with and without permessage-deflate. */
-import { pairSuite, skipOutside } from './pair-suite.js';
+import { pairSuite, skipOutside } from '../../devtools/testkit/pair-suite.js';
 import { inDeno, ourClient, ourServer } from './sides.js';
 
 if (inDeno) {

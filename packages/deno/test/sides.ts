@@ -4,7 +4,7 @@
  * openssl at run time.
  */
 import { serve, connect, type ConnectOptions, type ServeOptions } from '../src/index.js';
-import { CMD, deferred, Inbox, parseCommand, type ClientSide, type CloseSeen, type Msg, type ServerSide } from './pair-suite.js';
+import { CMD, deferred, Inbox, parseCommand, type ClientSide, type CloseSeen, type Msg, type ServerSide } from '../../devtools/testkit/pair-suite.js';
 
 export const inDeno = typeof (globalThis as { Deno?: { listen?: unknown } }).Deno?.listen === 'function';
 

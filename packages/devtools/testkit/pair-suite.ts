@@ -1,7 +1,8 @@
 /**
  * One interoperability suite, run for every (client, server) pair over real loopback sockets: the server side
  * echoes every message and obeys a few text commands (prefixed with \u0001) so the client side can make it
- * close or ping. Runtime-agnostic: the same file drives the Deno and the Bun adapters' pairs.
+ * close or ping. Runtime-agnostic: the one copy drives the Deno and the Bun adapters' pairs (packages/deno/test and
+ * packages/bun/test import it from here).
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
