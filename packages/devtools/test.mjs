@@ -174,8 +174,18 @@ export async function testPackage(pkg, { runtime = 'node', coverage = runtime ==
     const args = [...baseArgs];
     if ((runtime === 'node' || runtime === 'node24') && file.endsWith('.node.test.ts')) args.push('--expose-gc');
     args.push(out);
-    const r = await runProcess(cmd, args, coverage ? { NODE_V8_COVERAGE: covDir } : {}, PER_FILE_TIMEOUT_MS);
-    const s = parseUvuSummary(r.out);
+    let r = await runProcess(cmd, args, coverage ? { NODE_V8_COVERAGE: covDir } : {}, PER_FILE_TIMEOUT_MS);
+    let s = parseUvuSummary(r.out);
+    // Every test passed but the process then exited non-zero with nothing on stdout or stderr (no uncaught error,
+    // no panic message: a runtime that died by signal while tearing down). Seen once in CI (Deno 2.9.6, 1 in
+    // several hundred runs, never reproduced here in 900). It says nothing about the code under test, whose own
+    // failures (uncaught errors, unhandled rejections, leaked handles) always print something; so the file runs
+    // once more and counts only if that run is clean, and the first exit is reported, not hidden.
+    if (s && s.failed === 0 && r.code !== 0 && !r.timedOut && silentAfterSummary(r.out)) {
+      console.log(`  ⚠ ${rel} [${runtime}]: all ${s.passed} passed, then the process exited ${r.code ?? ''}${r.signal ? ' ' + r.signal : ''} silently; running it again`);
+      r = await runProcess(cmd, args, coverage ? { NODE_V8_COVERAGE: covDir } : {}, PER_FILE_TIMEOUT_MS);
+      s = parseUvuSummary(r.out);
+    }
     const secs = ((Date.now() - t0) / 1000).toFixed(1);
     if (!s) {
       totals.failed++;
@@ -186,7 +196,8 @@ export async function testPackage(pkg, { runtime = 'node', coverage = runtime ==
     if (r.code !== 0 && s.failed === 0) s.failed = 1;
     totals.passed += s.passed; totals.failed += s.failed; totals.skipped += s.skipped;
     const mark = s.failed ? '✗' : '✓';
-    console.log(`  ${mark} ${rel} [${runtime}]: ${s.passed} passed, ${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ''} (${secs} s)`);
+    const exit = r.code !== 0 ? `, exit ${r.code}${r.signal ? ' ' + r.signal : ''}` : '';
+    console.log(`  ${mark} ${rel} [${runtime}]: ${s.passed} passed, ${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ''}${exit} (${secs} s)`);
     if (s.failed || r.code !== 0) console.log(indent(tail(r.out, 80)));
   }
   if (coverage) {
@@ -237,6 +248,15 @@ export function typecheck(pkg) {
     console.log(`  ✗ typecheck @streamsocket/${pkg.name}\n${indent(tail(String(e.stdout ?? e.message), 60))}`);
     return { passed: 0, failed: 1, skipped: 0 };
   }
+}
+
+/** True when nothing but uvu's own report was printed after its summary (no error, warning or panic text). */
+function silentAfterSummary(out) {
+  const text = stripAnsi(out);
+  const at = text.lastIndexOf('Duration:');
+  if (at < 0) return false;
+  const after = text.slice(at).split('\n').slice(1).join('\n');
+  return after.trim() === '';
 }
 
 function tail(s, n = 40) { return s.trimEnd().split('\n').slice(-n).join('\n'); }
