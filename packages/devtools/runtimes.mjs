@@ -46,11 +46,15 @@ export function ensureTools() {
     const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--ignore-scripts'], { cwd: toolsDir, stdio: 'inherit' });
     if (r.status !== 0) throw new Error('npm install of the runtimes failed');
   }
-  if (!existsSync(chromiumPath)) {
-    console.log('installing Debian chromium ...');
+  // Debian packages: Chromium for the browser pass; jemalloc for the soak's server (packages/hardening, which also
+  // installs it itself when run alone). One apt-get run for both.
+  const jemalloc = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
+  const debs = [...(existsSync(chromiumPath) ? [] : ['chromium']), ...(existsSync(jemalloc) || process.arch !== 'x64' ? [] : ['libjemalloc2'])];
+  if (debs.length) {
+    console.log(`installing Debian ${debs.join(', ')} ...`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-    const r = spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env });
-    if (r.status !== 0 || !existsSync(chromiumPath)) throw new Error('apt-get install chromium failed');
+    const r = spawnSync('apt-get', ['install', '-y', '-qq', ...debs], { stdio: 'inherit', env });
+    if (r.status !== 0 || !existsSync(chromiumPath)) throw new Error(`apt-get install ${debs.join(' ')} failed`);
   }
 }
