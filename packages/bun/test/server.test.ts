@@ -1,179 +1,42 @@
 /**
- * serve(): shutdown semantics (1001 to every client, handshakes in progress dropped, port released), handler
- * failures (1011), the signal option, and that a server with nothing open leaves the process free to exit.
+ * serve(): shutdown, handler failures, the pending-handshake cap, abrupt peers, TLS misuse and the signal option,
+ * with Bun's own WebSocket client and raw Bun.connect peers (the suite: packages/devtools/testkit/server-suite.ts).
  */
-import { suite } from 'uvu';
-import * as assert from 'uvu/assert';
 import { connect, serve } from '../src/index.js';
-import { skipOutside, within } from '../../devtools/testkit/pair-suite.js';
-import { makeCerts } from './sides.js';
-import { bunClient, inBun } from './sides.js';
+import { skipOutside } from '../../devtools/testkit/pair-suite.js';
+import { serverSuite, type RawTcp } from '../../devtools/testkit/server-suite.js';
+import { bunClient, inBun, makeCerts } from './sides.js';
 
-const T = 10_000;
-
-/** A raw TCP client: connect, write `text`, then give back a reader of the first bytes and a closer. */
-async function rawClient(port: number, text: string): Promise<{ read(): Promise<string>; close(): void }> {
-  let got!: (s: string) => void;
-  const first = new Promise<string>((r) => (got = r));
-  const c = await Bun.connect({
-    hostname: '127.0.0.1',
-    port,
-    socket: { data: (_s, d) => got(new TextDecoder().decode(d)), close: () => got(''), end: () => got('') },
-  });
-  c.write(text);
-  return { read: () => first, close: () => c.terminate() };
-}
-
-/** A raw TCP connection that sends nothing (it holds a pending-handshake slot). */
-function RAW_HOLD(port: number): { stop(): Promise<void> } {
-  const c = Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {} } });
-  return { stop: async () => (await c).terminate() };
-}
-
-if (inBun) {
-  const s = suite('bun: serve');
-
-  s('close() ends every connection with 1001 and releases the port', async () => {
-    const server = serve({ hostname: '127.0.0.1', port: 0 }, async (ws) => {
-      const { readable } = await ws.opened;
-      // Keep the connection open and idle: read until it ends.
-      await readable.pipeTo(new WritableStream()).catch(() => {});
-    });
-    assert.ok(server.port > 0);
-    assert.is(server.url, `ws://127.0.0.1:${server.port}`);
-    const ours = [connect(server.url), connect(server.url)];
-    await within(T, Promise.all(ours.map((w) => w.opened)), 'our clients open');
-    const native = await within(T, bunClient(server.url, []), "Bun's client open");
-    // Make sure the server has registered all three before closing.
-    await within(T, (async () => { while (server.connections < 3) await new Promise((r) => setTimeout(r, 5)); })(), 'three connections');
-    const t0 = Date.now();
-    await within(T, server.close(), 'server.close()');
-    assert.ok(Date.now() - t0 < 3_000, 'close took too long');
-    for (const w of ours) {
-      const c = await within(T, w.closed, 'our client closed');
-      assert.equal(c, { closeCode: 1001, reason: 'server shutting down' });
-    }
-    assert.equal(await within(T, native.closed, "Bun's client closed"), { code: 1001, reason: 'server shutting down' });
-    assert.is(server.connections, 0);
-    // The port is free again.
-    const again = Bun.listen({ hostname: '127.0.0.1', port: server.port, socket: { data() {} } });
-    again.stop(true);
-    await server.closed;
-    // close() is idempotent.
-    await server.close();
-  });
-
-  s('close() drops connections still in their opening handshake', async () => {
-    const server = serve({ hostname: '127.0.0.1', port: 0, handshakeTimeout: 60_000 }, () => {});
-    let ended!: () => void;
-    const end = new Promise<void>((r) => (ended = r));
-    const raw = await Bun.connect({
+const raw: RawTcp = {
+  async client(port, text) {
+    // Bun's sockets push data to handlers: queue it for read(), '' once ended or closed.
+    const chunks: string[] = [];
+    const waiting: ((s: string) => void)[] = [];
+    let ended = false;
+    const push = (s: string): void => {
+      const w = waiting.shift();
+      if (w) w(s);
+      else chunks.push(s);
+    };
+    const end = (): void => {
+      ended = true;
+      for (const w of waiting.splice(0)) w('');
+    };
+    const c = await Bun.connect({
       hostname: '127.0.0.1',
-      port: server.port,
-      socket: { data() {}, end: () => ended(), close: () => ended() },
+      port,
+      socket: { data: (_s, d) => push(new TextDecoder().decode(d)), end, close: end, error: end },
     });
-    raw.write('GET / HTTP/1.1\r\nHost: x\r\n'); // an incomplete head
-    await within(T, (async () => { while (server.pendingHandshakes < 1) await new Promise((r) => setTimeout(r, 5)); })(), 'registered');
-    await within(T, server.close(), 'close');
-    await within(T, end, 'raw connection ended');
-    raw.terminate();
-  });
+    if (text) c.write(text);
+    return {
+      read: () => (chunks.length ? Promise.resolve(chunks.shift()!) : ended ? Promise.resolve('') : new Promise((r) => waiting.push(r))),
+      close: () => c.terminate(),
+    };
+  },
+  assertPortFree(port) {
+    Bun.listen({ hostname: '127.0.0.1', port, socket: { data() {} } }).stop(true);
+  },
+};
 
-  s('a handler that throws ends its connection with 1011', async () => {
-    const errors: unknown[] = [];
-    const server = serve({ hostname: '127.0.0.1', port: 0, onError: (e) => errors.push(e) }, () => {
-      throw new Error('handler bug');
-    });
-    try {
-      const ws = connect(server.url);
-      const c = await within(T, ws.closed, 'closed');
-      assert.is(c.closeCode, 1011);
-      assert.match((errors[0] as Error).message, /handler bug/);
-    } finally {
-      await server.close();
-    }
-  });
-
-  s('webSocket: true hands the handler a WHATWG WebSocket; permessageDeflate is an alias of deflate', async () => {
-    const server = serve({ hostname: '127.0.0.1', port: 0, webSocket: true, permessageDeflate: true }, (ws) => {
-      ws.binaryType = 'arraybuffer';
-      ws.onmessage = (e) => ws.send(`got ${String((e as MessageEvent).data)} via ${ws.extensions}`);
-    });
-    try {
-      const ws = connect(server.url, { permessageDeflate: true });
-      const { readable, writable } = await within(T, ws.opened, 'open');
-      await writable.getWriter().write('x');
-      const r = await within(T, readable.getReader().read(), 'reply');
-      assert.match(String(r.value), /^got x via permessage-deflate/);
-      ws.close();
-      await within(T, ws.closed, 'closed');
-    } finally {
-      await server.close();
-    }
-  });
-
-  s('over maxPendingHandshakes a new connection is answered 503', async () => {
-    const server = serve({ hostname: '127.0.0.1', port: 0, maxPendingHandshakes: 1, handshakeTimeout: 60_000 }, () => {});
-    // One connection that never sends its head keeps the only slot.
-    const hold = RAW_HOLD(server.port);
-    try {
-      await within(T, (async () => { while (server.pendingHandshakes < 1) await new Promise((r) => setTimeout(r, 5)); })(), 'slot taken');
-      const e = await within(T, connect(server.url).opened.then(() => null, (x: unknown) => x), 'refused');
-      assert.is((e as { status?: number } | null)?.status, 503);
-    } finally {
-      await hold.stop();
-      await server.close();
-    }
-  });
-
-  s('a peer that vanishes without a close frame: closed rejects with 1006, the connection is released', async () => {
-    let serverSide: Promise<unknown> | undefined;
-    const server = serve({ hostname: '127.0.0.1', port: 0 }, (ws) => {
-      serverSide = ws.closed.then(
-        () => 'clean',
-        (e: { closeCode?: number }) => e.closeCode,
-      );
-    });
-    try {
-      const raw = await rawClient(
-        server.port,
-        'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-      );
-      assert.match(await within(T, raw.read(), '101'), /^HTTP\/1\.1 101 /);
-      await within(T, (async () => { while (!serverSide) await new Promise((r) => setTimeout(r, 5)); })(), 'handler ran');
-      raw.close();
-      assert.is(await within(T, serverSide!, 'server side closed'), 1006);
-      await within(T, (async () => { while (server.connections > 0) await new Promise((r) => setTimeout(r, 5)); })(), 'released');
-    } finally {
-      await server.close();
-    }
-  });
-
-  s('a client speaking plain HTTP to a wss: server is reported to onError and released', async () => {
-    const errors: unknown[] = [];
-    const server = serve({ hostname: '127.0.0.1', port: 0, tls: await makeCerts(), onError: (e) => errors.push(e) }, () => {});
-    try {
-      const raw = await rawClient(server.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-      await within(T, raw.read(), 'server answers or closes');
-      raw.close();
-      await within(T, (async () => { while (errors.length === 0) await new Promise((r) => setTimeout(r, 5)); })(), 'onError');
-      await within(T, (async () => { while (server.pendingHandshakes > 0) await new Promise((r) => setTimeout(r, 5)); })(), 'released');
-    } finally {
-      await server.close();
-    }
-  });
-
-  s('the signal option closes the server', async () => {
-    const ac = new AbortController();
-    const server = serve({ hostname: '127.0.0.1', port: 0, signal: ac.signal }, () => {});
-    ac.abort();
-    await within(T, server.closed, 'closed by signal');
-    const again = Bun.listen({ hostname: '127.0.0.1', port: server.port, socket: { data() {} } });
-    again.stop(true);
-  });
-
-  s.run();
-} else {
-  skipOutside('Bun', 'server.test.ts');
-}
+if (inBun) serverSuite('bun: serve', { runtime: 'Bun', serve, connect, nativeClient: bunClient, makeCerts, raw });
+else skipOutside('Bun', 'server.test.ts');
