@@ -76,11 +76,12 @@ export function dial(
 
     let tls: Bun.TLSOptions | undefined;
     if (target.secure) {
-      tls = {};
+      // Always name rejectUnauthorized: Bun treats an empty `tls: {}` as no TLS options at all and never calls the
+      // handshake handler (a wss: dial to an IP literal with no other option hung until the connect timeout).
+      tls = { rejectUnauthorized: opts.rejectUnauthorized ?? true };
       const servername = opts.servername ?? (isIpLiteral(target.hostname) ? undefined : target.hostname);
       if (servername !== undefined) tls.serverName = servername;
       if (opts.ca !== undefined) tls.ca = opts.ca;
-      if (opts.rejectUnauthorized !== undefined) tls.rejectUnauthorized = opts.rejectUnauthorized;
       if (opts.clientCert !== undefined) {
         tls.cert = opts.clientCert.cert;
         tls.key = opts.clientCert.key;
