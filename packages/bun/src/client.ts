@@ -70,7 +70,7 @@ function tlsOptions(o: ConnectOptions): TlsClientOptions & { socketReadHighWater
 export async function dialStreams(url: URL, tls: TlsClientOptions & { socketReadHighWaterMark?: number }, signal: AbortSignal): Promise<ByteDuplex> {
   const hwm = tls.socketReadHighWaterMark;
   const b = await dial(dialTarget(url), tls, signal, hwm !== undefined ? { readHighWaterMark: hwm } : {});
-  return { readable: b.readable, writable: b.writable };
+  return { readable: b.readable, writable: b.writable, direct: b.direct };
 }
 
 /**

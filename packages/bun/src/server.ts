@@ -156,7 +156,7 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
       remotePort: socket.remotePort ?? 0,
       socket,
     };
-    const ws = accept({ readable: streams.readable, writable: streams.writable }, accOpts);
+    const ws = accept({ readable: streams.readable, writable: streams.writable, direct: streams.direct }, accOpts);
     pending.add(ws);
     ws.opened.then(
       () => {
