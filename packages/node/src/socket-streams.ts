@@ -19,6 +19,11 @@
  *
  * The socket is destroyed once both directions are finished, so a file descriptor never outlives its streams.
  *
+ * `channel` is the same binding without WHATWG streams (ByteDuplex.channel): reads are answered from a small queue
+ * with the same high-water mark and pausing, writes take the corked path above. The session uses only the channel
+ * when it is there, and `readable`/`writable` are created on first access, so a session-driven socket never
+ * allocates the pair (in Node 20 they, with a reader, a writer and a pending read, cost ~7 KB of heap).
+ *
  * Memory: one `SocketBinding` object per socket holds the whole state; the underlying source and sink are tiny
  * prototype-method objects and the socket listeners are module-level functions that find the binding through a
  * symbol on the socket, so a connection allocates no closures here (an idle server holds thousands of these).
@@ -56,8 +61,10 @@ export interface SocketStreamsOptions {
 }
 
 export interface SocketStreams {
-  readable: ReadableStream<Uint8Array>;
-  writable: WritableStream<Uint8Array>;
+  /** Created on first access. Don't use it together with `channel`'s reads: one consumer reads the socket. */
+  readonly readable: ReadableStream<Uint8Array>;
+  /** Created on first access. */
+  readonly writable: WritableStream<Uint8Array>;
   /**
    * The same write side without the WritableStream in between, for a consumer that writes many small chunks
    * per turn (the session writes every frame through it when present): a direct write is queued to the socket
@@ -66,6 +73,27 @@ export interface SocketStreams {
    * before any that has not (don't mix the two for data without awaiting). Close and abort go through `writable`, and so do errors (`writer.closed` rejects).
    */
   direct: DirectWriter;
+  /**
+   * The whole binding without WHATWG streams (the same object as `direct`): `read()` (one at a time), `cancel()`,
+   * `write()`/`congested`/`drained()`, `end()` (flush, FIN), `abort()`, `closed`. What the session drives when present.
+   */
+  channel: SocketChannel;
+}
+
+/** `SocketStreams.channel`: the session's `ByteChannel` (packages/session/src/pipe.ts), structurally. */
+export interface SocketChannel extends DirectWriter {
+  /** The next chunk (a view of Node's Buffer), `{ done: true }` after a clean EOF or cancel; rejects on failure. */
+  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+  /** Stops reading: keeps draining and discarding until the peer's FIN (see `lingerMs`). */
+  cancel(reason?: unknown): Promise<void>;
+  /** No-op: the channel has no lock. */
+  releaseLock(): void;
+  /** `socket.end()` after the chunks gathered this turn: resolves once flushed, rejects if the socket failed. */
+  end(): Promise<void>;
+  /** `socket.destroy()`: pending and later reads reject with `reason`. */
+  abort(reason?: unknown): void;
+  /** Resolves once end() completed; rejects on abort or a socket failure. */
+  readonly closed: Promise<void>;
 }
 
 /** A synchronous write path to a transport (see `SocketStreams.direct`). */
@@ -129,11 +157,31 @@ function uncork(b: SocketBinding): void {
  */
 const GATHER_LIMIT = 1024;
 
+const DONE: ReadableStreamReadResult<Uint8Array> = Object.freeze({ done: true, value: undefined });
+
 class SocketBinding {
   readCtrl: ReadableStreamDefaultController<Uint8Array> | undefined;
   writeCtrl: WritableStreamDefaultController | undefined;
+  readable: ReadableStream<Uint8Array> | undefined = undefined;
+  writable: WritableStream<Uint8Array> | undefined = undefined;
   readDone = false;
   writeDone = false;
+  /** Why the input ended, when it ended with an error (reads reject with it). */
+  readError: unknown = undefined;
+  /**
+   * Chunks not yet read while there is no readable (the head, then what arrives while no channel read is
+   * pending): the channel's queue, handed to the readable if one is made. Null when empty, so an idle socket
+   * holds no array.
+   */
+  queue: Uint8Array[] | null = null;
+  queued = 0;
+  /** A pending channel read. */
+  readResolve: ((r: ReadableStreamReadResult<Uint8Array>) => void) | undefined = undefined;
+  readReject: ((e: unknown) => void) | undefined = undefined;
+  /** The channel's `closed`, created on first access. */
+  closedWait: Promise<void> | undefined = undefined;
+  closedResolve: (() => void) | undefined = undefined;
+  closedReject: ((e: unknown) => void) | undefined = undefined;
   /** True between the first write of a turn and the nextTick that uncorks. */
   corked = false;
   /** Small chunks of this turn not yet handed to the socket (see GATHER_LIMIT). */
@@ -149,10 +197,90 @@ class SocketBinding {
 
   constructor(
     readonly socket: BoundSocket,
+    readonly readHwm: number,
     readonly writeHwm: number,
     readonly lingerMs: number,
-    public head: Uint8Array | Uint8Array[] | undefined,
-  ) {}
+    head: Uint8Array | Uint8Array[] | undefined,
+  ) {
+    if (head !== undefined) {
+      for (const h of Array.isArray(head) ? head : [head]) if (h.byteLength > 0) this.push(h);
+    }
+    const s = socket;
+    if (s.destroyed) {
+      // Already gone before we were handed the socket: deliver what we have, then 1006.
+      queueMicrotask(() => this.fail(closedError()));
+      return;
+    }
+    s[kBinding] = this;
+    s.on('data', onData);
+    s.on('end', onEnd);
+    s.on('error', onError);
+    s.on('close', onClose);
+    s.on('drain', onDrain);
+    if (this.queued >= readHwm) s.pause();
+  }
+
+  /** Queues a chunk for a later read; pauses the socket once the queue holds the high-water mark. */
+  push(chunk: Uint8Array): void {
+    (this.queue ??= []).push(chunk);
+    this.queued += chunk.byteLength;
+    if (this.queued >= this.readHwm) this.socket.pause();
+  }
+
+  /** A pending channel read, if any, learns that the input ended (cleanly or not). */
+  settleRead(): void {
+    const resolve = this.readResolve;
+    if (resolve === undefined) return;
+    const reject = this.readReject!;
+    this.readResolve = this.readReject = undefined;
+    if (this.readError !== undefined) reject(this.readError);
+    else resolve(DONE);
+  }
+
+  /** The channel's `closed` settles: null = cleanly (after end()). */
+  settleClosed(err: unknown): void {
+    const resolve = this.closedResolve;
+    const reject = this.closedReject;
+    this.closedResolve = this.closedReject = undefined;
+    if (err === null) resolve?.();
+    else reject?.(err);
+  }
+
+  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    if (this.readable !== undefined) return Promise.reject(new TypeError('the socket is read through its readable'));
+    const q = this.queue;
+    if (q !== null) {
+      const value = q.shift()!;
+      this.queued -= value.byteLength;
+      if (q.length === 0) this.queue = null;
+      if (this.queued < this.readHwm && !this.readDone && this.socket.isPaused()) this.socket.resume();
+      return Promise.resolve({ done: false, value });
+    }
+    if (this.readError !== undefined) return Promise.reject(this.readError);
+    if (this.readDone) return Promise.resolve(DONE);
+    if (this.readResolve !== undefined) return Promise.reject(new TypeError('a read is already pending'));
+    if (this.socket.isPaused()) this.socket.resume();
+    return new Promise<ReadableStreamReadResult<Uint8Array>>((resolve, reject) => {
+      this.readResolve = resolve;
+      this.readReject = reject;
+    });
+  }
+
+  closedPromise(): Promise<void> {
+    if (this.closedWait === undefined) {
+      if (this.writeDone) {
+        this.closedWait = this.failure !== undefined ? Promise.reject(this.failure) : Promise.resolve();
+        this.closedWait.catch(noop);
+      } else {
+        this.closedWait = new Promise<void>((resolve, reject) => {
+          this.closedResolve = resolve;
+          this.closedReject = reject;
+        });
+        this.closedWait.catch(noop);
+      }
+    }
+    return this.closedWait;
+  }
 
   /** Both directions finished: release the descriptor (after draining unread input, see `lingerMs`). */
   maybeDestroy(): void {
@@ -169,29 +297,49 @@ class SocketBinding {
   }
 
   onData(chunk: Buffer): void {
+    if (this.readDone) return; // cancelled: discard (we keep reading only so the peer's FIN is seen)
+    const view = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const c = this.readCtrl;
-    if (this.readDone || !c) return; // cancelled: discard (we keep reading only so the peer's FIN is seen)
-    c.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    if ((c.desiredSize ?? 0) <= 0) this.socket.pause();
+    if (c !== undefined) {
+      c.enqueue(view);
+      if ((c.desiredSize ?? 0) <= 0) this.socket.pause();
+      return;
+    }
+    const resolve = this.readResolve;
+    if (resolve !== undefined) {
+      this.readResolve = this.readReject = undefined;
+      resolve({ done: false, value: view });
+      return;
+    }
+    this.push(view);
   }
 
   onEnd(): void {
     if (!this.readDone) {
       this.readDone = true;
       try { this.readCtrl?.close(); } catch { /* already closed */ }
+      this.settleRead();
     }
     this.maybeDestroy();
   }
 
+  /** The input ends with `err`: queued chunks are dropped (as an errored stream drops them), reads reject. */
+  failRead(err: unknown): void {
+    this.readDone = true;
+    this.readError = err;
+    this.queue = null;
+    this.queued = 0;
+    try { this.readCtrl?.error(err); } catch { /* already closed */ }
+    this.settleRead();
+  }
+
   fail(err: unknown): void {
     this.failure ??= err;
-    if (!this.readDone) {
-      this.readDone = true;
-      try { this.readCtrl?.error(this.failure); } catch { /* already closed */ }
-    }
+    if (!this.readDone) this.failRead(this.failure);
     if (!this.writeDone) {
       this.writeDone = true;
       try { this.writeCtrl?.error(this.failure); } catch { /* already closed */ }
+      this.settleClosed(this.failure);
     }
     const reject = this.drainReject;
     this.drainWait = this.drainResolve = this.drainReject = undefined;
@@ -280,25 +428,14 @@ class SocketBinding {
 
   start(c: ReadableStreamDefaultController<Uint8Array>): void {
     this.readCtrl = c;
-    const head = this.head;
-    this.head = undefined;
-    if (head !== undefined) {
-      if (Array.isArray(head)) { for (const h of head) if (h.byteLength > 0) c.enqueue(h); }
-      else if (head.byteLength > 0) c.enqueue(head);
-    }
-    const s = this.socket;
-    if (s.destroyed) {
-      // Already gone before we were handed the socket: deliver what we have, then 1006.
-      queueMicrotask(() => this.fail(closedError()));
-      return;
-    }
-    s[kBinding] = this;
-    s.on('data', onData);
-    s.on('end', onEnd);
-    s.on('error', onError);
-    s.on('close', onClose);
-    s.on('drain', onDrain);
-    if ((c.desiredSize ?? 0) <= 0) s.pause();
+    // What arrived before the readable was made (the head, at least) is its first content.
+    const q = this.queue;
+    this.queue = null;
+    this.queued = 0;
+    if (q !== null) for (const chunk of q) c.enqueue(chunk);
+    if (this.readError !== undefined) c.error(this.readError);
+    else if (this.readDone) c.close();
+    else if ((c.desiredSize ?? 0) <= 0) this.socket.pause();
   }
 
   pull(): void {
@@ -307,6 +444,9 @@ class SocketBinding {
 
   cancel(): void {
     this.readDone = true;
+    this.queue = null;
+    this.queued = 0;
+    this.settleRead();
     // Keep draining (and discarding) so the peer's FIN still ends the socket: a paused socket would never see
     // it. See `lingerMs` for why we do not simply destroy here.
     this.socket.resume();
@@ -330,6 +470,7 @@ class SocketBinding {
       const finish = (): void => {
         this.writeDone = true;
         resolve();
+        this.settleClosed(null);
         this.maybeDestroy();
       };
       if (s.writableFinished || s.destroyed) return finish();
@@ -342,21 +483,41 @@ class SocketBinding {
   }
 
   abort(reason: unknown): void {
-    this.writeDone = true;
     this.failure ??= reason ?? new Error('aborted');
-    if (!this.readDone) {
-      this.readDone = true;
-      try { this.readCtrl?.error(this.failure); } catch { /* already closed */ }
+    if (!this.writeDone) {
+      this.writeDone = true;
+      this.settleClosed(this.failure);
     }
+    if (!this.readDone) this.failRead(this.failure);
     this.socket.destroy();
   }
 }
 
 const noop = (): void => {};
 
-/** `SocketStreams.direct`. */
-class Direct implements DirectWriter {
+/** `SocketStreams.channel` and `.direct` (one object). */
+class Channel implements SocketChannel {
   constructor(private readonly b: SocketBinding) {}
+  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    return this.b.read();
+  }
+  cancel(): Promise<void> {
+    if (!this.b.readDone) this.b.cancel();
+    return Promise.resolve();
+  }
+  releaseLock(): void {}
+  end(): Promise<void> {
+    const b = this.b;
+    const closed = b.closedPromise();
+    if (!b.writeDone) b.close().catch(noop); // settles `closed` (finish or failure)
+    return closed;
+  }
+  abort(reason?: unknown): void {
+    this.b.abort(reason);
+  }
+  get closed(): Promise<void> {
+    return this.b.closedPromise();
+  }
   write(chunk: Uint8Array): boolean {
     const b = this.b;
     if (b.failure !== undefined || b.writeDone || b.socket.writableEnded) return false;
@@ -384,7 +545,10 @@ class Source implements UnderlyingDefaultSource<Uint8Array> {
 /** The writable's underlying sink. */
 class Sink implements UnderlyingSink<Uint8Array> {
   constructor(private readonly b: SocketBinding) {}
-  start(c: WritableStreamDefaultController): void { this.b.writeCtrl = c; }
+  start(c: WritableStreamDefaultController): void {
+    this.b.writeCtrl = c;
+    if (this.b.failure !== undefined) c.error(this.b.failure); // made after the socket failed
+  }
   write(chunk: Uint8Array): void | Promise<void> { return this.b.write(chunk); }
   close(): Promise<void> { return this.b.close(); }
   abort(reason: unknown): void { this.b.abort(reason); }
@@ -395,8 +559,23 @@ export function socketStreams(socket: Socket, opts: SocketStreamsOptions = {}): 
   if (!(hwm >= 0)) throw new RangeError('readHighWaterMark must be >= 0');
   const whwm = opts.writeHighWaterMark ?? DEFAULT_WRITE_HIGH_WATER_MARK;
   if (!(whwm >= 0)) throw new RangeError('writeHighWaterMark must be >= 0');
-  const b = new SocketBinding(socket, whwm, opts.lingerMs ?? 2000, opts.head);
-  const readable = new ReadableStream<Uint8Array>(new Source(b), { highWaterMark: hwm, size: byteLength });
-  const writable = new WritableStream<Uint8Array>(new Sink(b));
-  return { readable, writable, direct: new Direct(b) };
+  const b = new SocketBinding(socket, hwm, whwm, opts.lingerMs ?? 2000, opts.head);
+  return new Streams(b);
+}
+
+/** What socketStreams() returns: the streams are made on first access (a session uses `channel` instead). */
+class Streams implements SocketStreams {
+  readonly direct: Channel;
+  readonly channel: Channel;
+  constructor(private readonly b: SocketBinding) {
+    this.direct = this.channel = new Channel(b);
+  }
+  get readable(): ReadableStream<Uint8Array> {
+    const b = this.b;
+    return (b.readable ??= new ReadableStream<Uint8Array>(new Source(b), { highWaterMark: b.readHwm, size: byteLength }));
+  }
+  get writable(): WritableStream<Uint8Array> {
+    const b = this.b;
+    return (b.writable ??= new WritableStream<Uint8Array>(new Sink(b)));
+  }
 }

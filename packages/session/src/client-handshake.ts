@@ -7,10 +7,10 @@ import { HandshakeError, HeadReader, buildClientRequest, validateResponse } from
 import type { ClientRequestOptions, ExtensionNegotiator, ResponseHead } from '@streamsocket/handshake';
 import { permessageDeflate } from '@streamsocket/codec';
 import type { DeflateAgreement } from '@streamsocket/codec';
-import type { HandshakeGuard } from './guard.js';
+import type { ChunkReader, HandshakeGuard } from './guard.js';
 import type { ByteDuplex } from './pipe.js';
 import type { CommonOptions, ResolvedOptions } from './options.js';
-import { abortConn, type HeaderInit } from './server-handshake.js';
+import { abortConn, writeOnce, type HeaderInit } from './server-handshake.js';
 
 export interface ConnectOptions extends CommonOptions {
   /** Subprotocols to offer, in preference order. */
@@ -39,8 +39,6 @@ export interface ClientOpen {
   deflate: DeflateAgreement | null;
 }
 
-const noop = (): void => {};
-
 /** Builds the request first, so URL/protocol errors throw synchronously (like `new WebSocket()`). */
 export function prepareRequest(url: string | URL, o: ResolvedOptions, c: ConnectOptions) {
   const extensions: ExtensionNegotiator[] = [];
@@ -62,10 +60,8 @@ export async function clientHandshake(
 ): Promise<ClientOpen> {
   try {
     guard.check();
-    const w = conn.writable.getWriter();
-    w.write(req.bytes).catch(noop);
-    w.releaseLock();
-    const reader = conn.readable.getReader();
+    writeOnce(conn, req.bytes);
+    const reader: ChunkReader = conn.channel ?? conn.readable.getReader();
     let response: ResponseHead;
     let rest: Uint8Array;
     try {
@@ -116,7 +112,7 @@ const latin1Safe = new TextDecoder();
  * never past the handshake timeout. Returns it decoded as UTF-8 ('' if none).
  */
 async function readBody(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
+  reader: ChunkReader,
   res: ResponseHead,
   rest: Uint8Array,
   limit: number,

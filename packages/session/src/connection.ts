@@ -29,7 +29,8 @@ import { ReadableStream, WritableStream } from '@web-std/stream';
 import { WebSocketError } from './errors.js';
 import { timers, type TimerEntry, type TimerTarget } from './timers.js';
 import { utf8Length } from './close-args.js';
-import type { ByteDuplex, DirectWriter } from './pipe.js';
+import type { ByteChannel, ByteDuplex, DirectWriter } from './pipe.js';
+import type { ChunkReader } from './guard.js';
 import type { ResolvedOptions } from './options.js';
 import { Wire, OP_PING, OP_PONG } from './wire.js';
 
@@ -112,8 +113,12 @@ export class Connection implements TimerTarget {
   bufferedAmount = 0;
 
   private readonly opts: ResolvedOptions;
-  private readonly connReader: ReadableStreamDefaultReader<Uint8Array>;
-  private readonly connWriter: WritableStreamDefaultWriter<Uint8Array>;
+  /** The conn's reader, or its channel (ByteDuplex.channel) standing in for one. */
+  private readonly connReader: ChunkReader;
+  /** The conn's writer; null when the conn has a channel, which then does all of the writing. */
+  private readonly connWriter: WritableStreamDefaultWriter<Uint8Array> | null;
+  /** ByteDuplex.channel: the transport without WHATWG streams (close and abort go through it too). */
+  private readonly channel: ByteChannel | null;
   private readonly wire: Wire;
   /**
    * The transport's synchronous write path, when it offers one (ByteDuplex.direct): frames go
@@ -175,11 +180,13 @@ export class Connection implements TimerTarget {
     });
     this.closed.catch(noop);
 
-    this.direct = init.conn.direct ?? null;
+    const ch = init.conn.channel ?? null;
+    this.channel = ch;
+    this.direct = ch ?? init.conn.direct ?? null;
     this.wire = new Wire(init.role, o, init.deflate, this.direct !== null);
-    this.connReader = init.conn.readable.getReader();
-    this.connWriter = init.conn.writable.getWriter();
-    this.writeDone = this.connWriter.closed.then(
+    this.connReader = ch ?? init.conn.readable.getReader();
+    this.connWriter = ch ? null : init.conn.writable.getWriter();
+    this.writeDone = (ch ? ch.closed : this.connWriter!.closed).then(
       () => this.onWriteEnd(null),
       (e: unknown) => this.onWriteEnd(e ?? new Error('the connection was reset')),
     );
@@ -362,7 +369,7 @@ export class Connection implements TimerTarget {
       if (this.opts.idleTimeout > 0) this.lastActivity = Date.now();
       // Resolve (and let the user's writer.ready resolve) only while the socket keeps up.
       const d = this.direct;
-      if (d === null) await this.connWriter.ready;
+      if (d === null) await this.connWriter!.ready;
       else if (d.congested) await d.drained();
     } finally {
       this.bufferedAmount -= size;
@@ -379,8 +386,9 @@ export class Connection implements TimerTarget {
       chunks.length = 0;
       return;
     }
+    // After the transport started closing: a writer rejects these writes; a channel, ended or aborted, drops them.
     const w = this.connWriter;
-    for (let i = 0; i < chunks.length; i++) w.write(chunks[i]!).catch(noop);
+    if (w !== null) for (let i = 0; i < chunks.length; i++) w.write(chunks[i]!).catch(noop);
     chunks.length = 0;
   }
 
@@ -391,14 +399,13 @@ export class Connection implements TimerTarget {
 
   private sendPong(data: Uint8Array): void {
     const d = this.direct;
-    const size = this.connWriter.desiredSize;
-    if (d !== null ? d.congested : size !== null && size <= 0) {
+    if (d !== null ? d.congested : (this.connWriter!.desiredSize ?? 1) <= 0) {
       // Congested: keep only the latest payload (RFC 6455 5.5.3) and answer
       // once the socket drains, so pongs never queue without bound.
       const waiting = this.nextPong !== null;
       this.nextPong = data;
       if (!waiting) {
-        (d !== null ? d.drained() : this.connWriter.ready).then(() => {
+        (d !== null ? d.drained() : this.connWriter!.ready).then(() => {
           const next = this.nextPong;
           this.nextPong = null;
           if (next && !this.closeQueued && this.readyState !== CLOSED) this.sendControl(OP_PONG, next);
@@ -579,15 +586,17 @@ export class Connection implements TimerTarget {
    * abrupt: drop everything queued (RST-like).
    */
   private closeTransport(abrupt: boolean, reason?: unknown): void {
+    const ch = this.channel;
     if (abrupt) {
       this.transportClosing = true;
-      this.connWriter.abort(reason).catch(noop);
+      if (ch) ch.abort(reason);
+      else this.connWriter!.abort(reason).catch(noop);
       this.connReader.cancel(reason).catch(noop);
       return;
     }
     if (this.transportClosing) return;
     this.transportClosing = true;
-    this.connWriter.close().catch(noop);
+    (ch ? ch.end() : this.connWriter!.close()).catch(noop);
     void this.writeDone.then(() => this.connReader.cancel().catch(noop));
   }
 

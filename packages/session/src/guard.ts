@@ -8,9 +8,12 @@ import { timers, type TimerEntry, type TimerTarget } from './timers.js';
 
 const noop = (): void => {};
 
+/** What the handshakes read through: a stream's reader, or a ByteChannel (pipe.ts) standing in for one. */
+export type ChunkReader = Pick<ReadableStreamDefaultReader<Uint8Array>, 'read' | 'cancel' | 'releaseLock'>;
+
 export class HandshakeGuard implements TimerTarget {
   private entry: TimerEntry | null = null;
-  private reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  private reader: ChunkReader | null = null;
   private tripHook: ((reason: unknown) => void) | null = null;
   /** Set once the handshake was aborted or timed out. */
   failure: unknown = null;
@@ -30,7 +33,7 @@ export class HandshakeGuard implements TimerTarget {
   }
 
   /** Reads one chunk; throws the abort reason / timeout error if tripped meanwhile. */
-  async read(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<ReadableStreamReadResult<Uint8Array>> {
+  async read(reader: ChunkReader): Promise<ReadableStreamReadResult<Uint8Array>> {
     this.check();
     this.reader = reader;
     try {

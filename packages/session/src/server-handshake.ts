@@ -15,8 +15,8 @@ import {
 import type { AcceptedHandshake, ExtensionNegotiator, RequestHead, ServerPolicy } from '@streamsocket/handshake';
 import { permessageDeflate, deflateAvailable, loadZlib } from '@streamsocket/codec';
 import type { DeflateAgreement } from '@streamsocket/codec';
-import type { HandshakeGuard } from './guard.js';
-import type { ByteDuplex } from './pipe.js';
+import type { ChunkReader, HandshakeGuard } from './guard.js';
+import type { ByteChannel, ByteDuplex } from './pipe.js';
 import type { CommonOptions, ResolvedOptions } from './options.js';
 import { timers, type TimerTarget } from './timers.js';
 
@@ -97,7 +97,7 @@ export function serverPolicy(o: ResolvedOptions, a: AcceptOptions): ServerPolicy
 
 /** Reads the request head; the guard bounds time and handles abort. */
 async function readRequest(conn: ByteDuplex, o: ResolvedOptions, guard: HandshakeGuard): Promise<{ head: RequestHead; rest: Uint8Array }> {
-  const reader = conn.readable.getReader();
+  const reader: ChunkReader = conn.channel ?? conn.readable.getReader();
   try {
     const hr = new HeadReader('request', { maxHeadSize: o.maxHeadSize, maxHeaderCount: o.maxHeaderCount });
     for (;;) {
@@ -174,9 +174,7 @@ export async function serverHandshake(conn: ByteDuplex, o: ResolvedOptions, a: A
     await respondAndClose(conn, buildErrorResponse(500), o.closeTimeout);
     throw e;
   }
-  const w = conn.writable.getWriter();
-  w.write(response).catch(noop);
-  w.releaseLock();
+  writeOnce(conn, response);
   return {
     handshake,
     rest,
@@ -184,17 +182,38 @@ export async function serverHandshake(conn: ByteDuplex, o: ResolvedOptions, a: A
   };
 }
 
+/** Writes `bytes` ahead of everything written later (the 101, a client's request). */
+export function writeOnce(conn: ByteDuplex, bytes: Uint8Array): void {
+  const ch = conn.channel;
+  if (ch) {
+    ch.write(bytes);
+    return;
+  }
+  const w = conn.writable.getWriter();
+  w.write(bytes).catch(noop);
+  w.releaseLock();
+}
+
 /** Closes both directions at once (timeout, abort, failure while reading). */
 export function abortConn(conn: ByteDuplex, reason: unknown): void {
+  const ch = conn.channel;
+  if (ch) {
+    ch.abort(reason);
+    ch.cancel(reason).catch(noop);
+    return;
+  }
   if (!conn.writable.locked) conn.writable.abort(reason).catch(noop);
   if (!conn.readable.locked) conn.readable.cancel(reason).catch(noop);
 }
 
 /** Timer target that aborts a connection whose error response did not flush in time. */
 class FlushDeadline implements TimerTarget {
-  constructor(private readonly w: WritableStreamDefaultWriter<Uint8Array>) {}
+  constructor(private readonly w: WritableStreamDefaultWriter<Uint8Array> | ByteChannel) {}
   onTimer(): void {
-    this.w.abort(new Error('timed out flushing the response')).catch(noop);
+    const w = this.w;
+    const e = new Error('timed out flushing the response');
+    if ('end' in w) w.abort(e);
+    else w.abort(e).catch(noop);
   }
 }
 
@@ -203,6 +222,15 @@ class FlushDeadline implements TimerTarget {
  * Bounded by `timeoutMs` in case the peer does not read.
  */
 export async function respondAndClose(conn: ByteDuplex, bytes: Uint8Array, timeoutMs: number): Promise<void> {
+  const ch = conn.channel;
+  if (ch) {
+    const deadline = timers.schedule(new FlushDeadline(ch), 0, timeoutMs);
+    ch.write(bytes);
+    await ch.end().catch(noop); // a peer gone meanwhile: nothing more to do
+    timers.cancel(deadline);
+    await ch.cancel();
+    return;
+  }
   if (conn.writable.locked) return abortConn(conn, new Error('response not sent'));
   const w = conn.writable.getWriter();
   const deadline = timers.schedule(new FlushDeadline(w), 0, timeoutMs);
