@@ -70,7 +70,7 @@ function tlsOptions(o: ConnectOptions): TlsClientOptions & { readBufferSize?: nu
 export async function dialStreams(url: URL, tls: TlsClientOptions & { readBufferSize?: number }, signal: AbortSignal): Promise<ByteDuplex> {
   const conn = await dial(dialTarget(url), tls, signal);
   const s = connStreams(conn, tls.readBufferSize !== undefined ? { readBufferSize: tls.readBufferSize } : {});
-  return { readable: s.readable, writable: s.writable };
+  return { readable: s.readable, writable: s.writable, direct: s.direct };
 }
 
 /**

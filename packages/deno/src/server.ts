@@ -158,7 +158,7 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
       remotePort: conn.remoteAddr.port,
       conn,
     };
-    const ws = accept({ readable: streams.readable, writable: streams.writable }, accOpts);
+    const ws = accept({ readable: streams.readable, writable: streams.writable, direct: streams.direct }, accOpts);
     pending.add(ws);
     ws.opened.then(
       () => {
