@@ -19,10 +19,12 @@
  *
  * The socket is destroyed once both directions are finished, so a file descriptor never outlives its streams.
  *
- * `channel` is the same binding without WHATWG streams (ByteDuplex.channel): reads are answered from a small queue
- * with the same high-water mark and pausing, writes take the corked path above. The session uses only the channel
- * when it is there, and `readable`/`writable` are created on first access, so a session-driven socket never
- * allocates the pair (in Node 20 they, with a reader, a writer and a pending read, cost ~7 KB of heap).
+ * `channel` is the same binding without WHATWG streams (ByteDuplex.channel): `read()` is answered from a small
+ * queue with the same high-water mark and pausing (the opening handshake reads that way), then `listen(sink)`
+ * hands every chunk to the session as it arrives, with `pause()`/`resume()` for backpressure; writes take the
+ * corked path above. The session uses only the channel when it is there, and `readable`/`writable` are created
+ * on first access, so a session-driven socket never allocates the pair (in Node 20 they, with a reader, a writer
+ * and a pending read, cost ~7 KB of heap) and, idle, holds no pending read either.
  *
  * Memory: one `SocketBinding` object per socket holds the whole state; the underlying source and sink are tiny
  * prototype-method objects and the socket listeners are module-level functions that find the binding through a
@@ -84,16 +86,28 @@ export interface SocketStreams {
 export interface SocketChannel extends DirectWriter {
   /** The next chunk (a view of Node's Buffer), `{ done: true }` after a clean EOF or cancel; rejects on failure. */
   read(): Promise<ReadableStreamReadResult<Uint8Array>>;
-  /** Stops reading: keeps draining and discarding until the peer's FIN (see `lingerMs`). */
+  /** Stops reading: keeps draining and discarding until the peer's FIN (see `lingerMs`); the sink hears no more. */
   cancel(reason?: unknown): Promise<void>;
   /** No-op: the channel has no lock. */
   releaseLock(): void;
+  /** Push mode: queued chunks now (synchronously), then each 'data' chunk; EOF, input failure and write end once. */
+  listen(sink: ChannelSink): void;
+  /** No `onData` until resume(): chunks are queued, and the socket paused once the queue holds `readHighWaterMark`. */
+  pause(): void;
+  resume(): void;
   /** `socket.end()` after the chunks gathered this turn: resolves once flushed, rejects if the socket failed. */
   end(): Promise<void>;
   /** `socket.destroy()`: pending and later reads reject with `reason`. */
   abort(reason?: unknown): void;
-  /** Resolves once end() completed; rejects on abort or a socket failure. */
-  readonly closed: Promise<void>;
+}
+
+/** `ChannelSink` of packages/session/src/pipe.ts. */
+export interface ChannelSink {
+  onData(chunk: Uint8Array): void;
+  onEof(): void;
+  onReadError(e: unknown): void;
+  /** null once end() completed, else the error. */
+  onWriteEnd(e: unknown): void;
 }
 
 /** A synchronous write path to a transport (see `SocketStreams.direct`). */
@@ -178,7 +192,15 @@ class SocketBinding {
   /** A pending channel read. */
   readResolve: ((r: ReadableStreamReadResult<Uint8Array>) => void) | undefined = undefined;
   readReject: ((e: unknown) => void) | undefined = undefined;
-  /** The channel's `closed`, created on first access. */
+  /** Push mode (channel.listen). */
+  sink: ChannelSink | undefined = undefined;
+  sinkPaused = false;
+  delivering = false;
+  cancelled = false;
+  /** The sink heard about the input's end / the write side's end. */
+  inputReported = false;
+  writeReported = false;
+  /** What end() returns, created on first call. */
   closedWait: Promise<void> | undefined = undefined;
   closedResolve: (() => void) | undefined = undefined;
   closedReject: ((e: unknown) => void) | undefined = undefined;
@@ -237,17 +259,73 @@ class SocketBinding {
     else resolve(DONE);
   }
 
-  /** The channel's `closed` settles: null = cleanly (after end()). */
+  /** The write side ended: null = cleanly (after end()). Settles end()'s promise and tells the sink. */
   settleClosed(err: unknown): void {
     const resolve = this.closedResolve;
     const reject = this.closedReject;
     this.closedResolve = this.closedReject = undefined;
     if (err === null) resolve?.();
     else reject?.(err);
+    const sink = this.sink;
+    if (sink !== undefined && !this.writeReported) {
+      this.writeReported = true;
+      sink.onWriteEnd(err);
+    }
+  }
+
+  listen(sink: ChannelSink): void {
+    if (this.readable !== undefined || this.sink !== undefined) throw new TypeError('the socket already has a reader');
+    this.sink = sink;
+    this.deliver();
+    if (this.writeDone && !this.writeReported) {
+      this.writeReported = true;
+      sink.onWriteEnd(this.failure ?? null);
+    }
+  }
+
+  /** Chunks are queued meanwhile; the socket itself is paused once the queue holds the high-water mark (push()). */
+  pause(): void {
+    this.sinkPaused = true;
+  }
+
+  resume(): void {
+    if (!this.sinkPaused) return;
+    this.sinkPaused = false;
+    this.deliver();
+  }
+
+  /** Push mode: hands queued chunks to the sink while it is not paused, then the input's end or more reading. */
+  deliver(): void {
+    const sink = this.sink;
+    if (sink === undefined || this.delivering) return;
+    this.delivering = true;
+    try {
+      while (!this.sinkPaused && !this.cancelled && this.queue !== null) {
+        const q = this.queue;
+        const chunk = q.shift()!;
+        this.queued -= chunk.byteLength;
+        if (q.length === 0) this.queue = null;
+        sink.onData(chunk);
+      }
+    } finally {
+      this.delivering = false;
+    }
+    if (this.sinkPaused || this.cancelled || this.queue !== null) return;
+    if (this.readDone) this.reportInput();
+    else if (this.socket.isPaused()) this.socket.resume();
+  }
+
+  /** Tells the sink, once, how the input ended (not after a cancel: the reader left). */
+  reportInput(): void {
+    const sink = this.sink;
+    if (sink === undefined || this.inputReported || this.cancelled) return;
+    this.inputReported = true;
+    if (this.readError !== undefined) sink.onReadError(this.readError);
+    else sink.onEof();
   }
 
   read(): Promise<ReadableStreamReadResult<Uint8Array>> {
-    if (this.readable !== undefined) return Promise.reject(new TypeError('the socket is read through its readable'));
+    if (this.readable !== undefined || this.sink !== undefined) return Promise.reject(new TypeError('the socket already has a reader'));
     const q = this.queue;
     if (q !== null) {
       const value = q.shift()!;
@@ -305,6 +383,12 @@ class SocketBinding {
       if ((c.desiredSize ?? 0) <= 0) this.socket.pause();
       return;
     }
+    const sink = this.sink;
+    if (sink !== undefined) {
+      if (this.sinkPaused || this.queue !== null) this.push(view);
+      else sink.onData(view);
+      return;
+    }
     const resolve = this.readResolve;
     if (resolve !== undefined) {
       this.readResolve = this.readReject = undefined;
@@ -319,6 +403,7 @@ class SocketBinding {
       this.readDone = true;
       try { this.readCtrl?.close(); } catch { /* already closed */ }
       this.settleRead();
+      if (!this.sinkPaused && this.queue === null) this.reportInput(); // else once the queue is delivered
     }
     this.maybeDestroy();
   }
@@ -331,6 +416,7 @@ class SocketBinding {
     this.queued = 0;
     try { this.readCtrl?.error(err); } catch { /* already closed */ }
     this.settleRead();
+    this.reportInput();
   }
 
   fail(err: unknown): void {
@@ -444,6 +530,7 @@ class SocketBinding {
 
   cancel(): void {
     this.readDone = true;
+    this.cancelled = true;
     this.queue = null;
     this.queued = 0;
     this.settleRead();
@@ -515,8 +602,14 @@ class Channel implements SocketChannel {
   abort(reason?: unknown): void {
     this.b.abort(reason);
   }
-  get closed(): Promise<void> {
-    return this.b.closedPromise();
+  listen(sink: ChannelSink): void {
+    this.b.listen(sink);
+  }
+  pause(): void {
+    this.b.pause();
+  }
+  resume(): void {
+    this.b.resume();
   }
   write(chunk: Uint8Array): boolean {
     const b = this.b;

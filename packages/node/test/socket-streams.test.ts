@@ -230,4 +230,72 @@ test('direct: congested above writeHighWaterMark, drained() resolves once the pe
   } finally { done(); }
 });
 
+test('channel: read() serves the head then the socket; listen() pushes, pause() queues, resume() delivers in order; end/abort reported once', async () => {
+  const [a, b, done] = await pair();
+  try {
+    const B = socketStreams(b, { head: [new Uint8Array([1]), new Uint8Array(0), new Uint8Array([2])], readHighWaterMark: 4 });
+    const ch = B.channel;
+    assert.is(ch, B.direct);
+    assert.equal([...((await within(ch.read())).value as Uint8Array)], [1]);
+    assert.equal([...((await within(ch.read())).value as Uint8Array)], [2]);
+    const pending = ch.read();
+    a.write(new Uint8Array([3, 4]));
+    assert.equal([...((await within(pending)).value as Uint8Array)], [3, 4]);
+    const got: number[] = [];
+    const events: string[] = [];
+    let onData = (c: Uint8Array): void => void got.push(...c);
+    const sink = {
+      onData: (c: Uint8Array) => onData(c),
+      onEof: () => void events.push('eof'),
+      onReadError: (e: unknown) => void events.push(`error ${(e as Error).message}`),
+      onWriteEnd: (e: unknown) => void events.push(e === null ? 'write end' : `write error`),
+    };
+    ch.listen(sink);
+    let rejected = false;
+    await ch.read().catch(() => { rejected = true; });
+    assert.ok(rejected, 'no read() once listening');
+    ch.pause();
+    a.write(new Uint8Array([5, 6, 7, 8, 9]));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(got, [], 'nothing delivered while paused');
+    assert.ok(b.isPaused(), 'socket paused once the queue holds the high-water mark');
+    onData = (c) => { got.push(...c); };
+    ch.resume();
+    assert.equal(got, [5, 6, 7, 8, 9]);
+    const back: number[] = [];
+    a.on('data', (c: Buffer) => back.push(...c));
+    assert.ok(ch.write(new Uint8Array([42])));
+    await within(ch.end());
+    assert.equal(events, ['write end']);
+    a.end(new Uint8Array([10]));
+    await within(new Promise<void>((r) => { const t = setInterval(() => { if (events.includes('eof')) { clearInterval(t); r(); } }, 5); }));
+    assert.equal(got, [5, 6, 7, 8, 9, 10]);
+    assert.equal(events, ['write end', 'eof']);
+    assert.equal(back, [42]);
+  } finally { done(); }
+});
+
+test('channel: a reset rejects a pending read; abort() reports the write end with its reason; streams are made only on access', async () => {
+  const [a, b, done] = await pair();
+  try {
+    const B = socketStreams(b);
+    const r = B.channel.read();
+    a.resetAndDestroy();
+    const err = await within(r.then(() => null, (e: unknown) => e));
+    assert.ok(err instanceof Error);
+    const [c, d, done2] = await pair();
+    try {
+      const D = socketStreams(d);
+      const events: unknown[] = [];
+      D.channel.listen({ onData() {}, onEof() { events.push('eof'); }, onReadError(e) { events.push(e); }, onWriteEnd(e) { events.push(e); } });
+      const reason = new Error('bye');
+      D.channel.abort(reason);
+      assert.equal(events, [reason, reason], 'input error and write end, once each');
+      assert.ok(d.destroyed);
+      assert.is(D.channel.write(new Uint8Array([1])), false);
+      void c;
+    } finally { done2(); }
+  } finally { done(); }
+});
+
 test.run();

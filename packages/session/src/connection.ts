@@ -29,7 +29,7 @@ import { ReadableStream, WritableStream } from '@web-std/stream';
 import { WebSocketError } from './errors.js';
 import { timers, type TimerEntry, type TimerTarget } from './timers.js';
 import { utf8Length } from './close-args.js';
-import type { ByteChannel, ByteDuplex, DirectWriter } from './pipe.js';
+import type { ByteChannel, ByteDuplex, ChannelSink, DirectWriter } from './pipe.js';
 import type { ChunkReader } from './guard.js';
 import type { ResolvedOptions } from './options.js';
 import { Wire, OP_PING, OP_PONG } from './wire.js';
@@ -57,6 +57,11 @@ export interface ConnectionInit {
   rest: Uint8Array;
   options: ResolvedOptions;
   deflate: DeflateAgreement | null;
+  /**
+   * The owner's own `closed` promise and its resolvers, to settle directly (a WebSocketStream has one
+   * before the connection exists): saves a second promise, its resolvers and the chaining per connection.
+   */
+  closed?: { promise: Promise<CloseInfo>; resolve: (v: CloseInfo) => void; reject: (e: unknown) => void };
 }
 
 const TIMER_CLOSE = 1;
@@ -102,7 +107,7 @@ interface PendingPing {
 
 let pingCounter = 0;
 
-export class Connection implements TimerTarget {
+export class Connection implements TimerTarget, ChannelSink {
   readonly role: Role;
   readonly readable: ReadableStream<ReceiveData>;
   readonly writable: WritableStream<SendData>;
@@ -135,9 +140,12 @@ export class Connection implements TimerTarget {
   private resolveClosed!: (v: CloseInfo) => void;
   private rejectClosed!: (e: unknown) => void;
 
-  /** Settles (never rejects) when the socket's write side is closed or failed. */
-  private readonly writeDone: Promise<void>;
+  /** Settles when the socket's write side is closed or failed; made when first waited for (closing). */
+  private writeDone: Promise<void> | null = null;
+  private writeDoneResolve: (() => void) | null = null;
   private transportClosing = false;
+  /** Push mode (channel): paused because the user readable is full, until its next pull(). */
+  private parked = false;
   private readableDone = false;
   private pullWaiter: (() => void) | null = null;
   private pullPending = false;
@@ -174,11 +182,17 @@ export class Connection implements TimerTarget {
     const o = init.options;
     this.opts = o;
     this.role = init.role;
-    this.closed = new Promise<CloseInfo>((res, rej) => {
-      this.resolveClosed = res;
-      this.rejectClosed = rej;
-    });
-    this.closed.catch(noop);
+    if (init.closed) {
+      this.closed = init.closed.promise;
+      this.resolveClosed = init.closed.resolve;
+      this.rejectClosed = init.closed.reject;
+    } else {
+      this.closed = new Promise<CloseInfo>((res, rej) => {
+        this.resolveClosed = res;
+        this.rejectClosed = rej;
+      });
+      this.closed.catch(noop);
+    }
 
     const ch = init.conn.channel ?? null;
     this.channel = ch;
@@ -186,7 +200,8 @@ export class Connection implements TimerTarget {
     this.wire = new Wire(init.role, o, init.deflate, this.direct !== null);
     this.connReader = ch ?? init.conn.readable.getReader();
     this.connWriter = ch ? null : init.conn.writable.getWriter();
-    this.writeDone = (ch ? ch.closed : this.connWriter!.closed).then(
+    // A channel reports the write side's end to onWriteEnd itself (see listen() below).
+    this.connWriter?.closed.then(
       () => this.onWriteEnd(null),
       (e: unknown) => this.onWriteEnd(e ?? new Error('the connection was reset')),
     );
@@ -214,7 +229,45 @@ export class Connection implements TimerTarget {
       if (o.idleTimeout > 0) this.idleTimer = timers.schedule(this, TIMER_IDLE, o.idleTimeout);
     }
 
-    void this.readLoop(init.rest);
+    if (ch === null) {
+      void this.readLoop(init.rest);
+      return;
+    }
+    // Push mode: the bytes after the head first, then the channel's chunks (kept queued while paused).
+    if (init.rest.byteLength > 0) this.onData(init.rest);
+    ch.listen(this);
+  }
+
+  /** @internal (ChannelSink) A chunk from the channel: decode it, then pause the channel while the reader is full. */
+  onData(chunk: Uint8Array): void {
+    if (this.readyState === CLOSED) return;
+    if (this.trackTime) this.lastReceived = Date.now();
+    let p: void | Promise<void>;
+    try {
+      p = this.wire.decode(chunk, this);
+    } catch (e) {
+      return this.onReadError(e);
+    }
+    const ch = this.channel!;
+    if (p) {
+      // Inflating: no more input until it is done (and the reader has room), as readLoop() awaits it.
+      ch.pause();
+      p.then(() => {
+        if (this.readyState !== CLOSED && !this.parkIfFull()) ch.resume();
+      }, (e: unknown) => this.onReadError(e));
+      return;
+    }
+    if (this.parkIfFull()) ch.pause();
+  }
+
+  /** Push mode: true (and parked) when the user readable has no room; else the demand is consumed. */
+  private parkIfFull(): boolean {
+    if (this.readyState === OPEN && !this.readableDone && (this.readCtrl.desiredSize ?? 0) <= 0 && !this.pullPending) {
+      this.parked = true;
+      return true;
+    }
+    this.pullPending = false;
+    return false;
   }
 
   // ---------------------------------------------------------------- input
@@ -288,7 +341,8 @@ export class Connection implements TimerTarget {
     }
   }
 
-  private onEof(): void {
+  /** @internal (ChannelSink) */
+  onEof(): void {
     this.eof = true;
     if (this.readyState === CLOSED) return;
     if (this.closeReceived) {
@@ -301,7 +355,8 @@ export class Connection implements TimerTarget {
     this.abnormal(new Error('connection closed without a close frame'));
   }
 
-  private onReadError(e: unknown): void {
+  /** @internal (ChannelSink) */
+  onReadError(e: unknown): void {
     if (this.readyState === CLOSED) return;
     if (e instanceof CodecError) {
       if (this.closeReceived) return this.onEof(); // garbage after the close frame
@@ -319,6 +374,9 @@ export class Connection implements TimerTarget {
     if (w) {
       this.pullWaiter = null;
       w();
+    } else if (this.parked) {
+      this.parked = false;
+      this.channel!.resume();
     } else {
       // readLoop() is mid-read: remember the demand, or it would be lost (the
       // stream does not call pull() again until we enqueue).
@@ -416,8 +474,13 @@ export class Connection implements TimerTarget {
     this.sendControl(OP_PONG, data);
   }
 
-  private onWriteEnd(err: unknown): void {
+  /** @internal (ChannelSink) The socket's write side ended: null = closed after flushing. */
+  onWriteEnd(err: unknown): void {
+    if (this.transportClosed) return;
     this.transportClosed = true;
+    const resolve = this.writeDoneResolve;
+    this.writeDoneResolve = null;
+    resolve?.();
     if (this.readyState === CLOSED || err === null) return;
     // The socket refused a write. Once our close frame is out, that is just the
     // peer closing first (its close frame or EOF is still on the way in, and the
@@ -559,6 +622,18 @@ export class Connection implements TimerTarget {
     const w = this.pullWaiter;
     this.pullWaiter = null;
     w?.();
+    if (this.parked) {
+      this.parked = false;
+      this.channel!.resume();
+    }
+  }
+
+  /** Settles once the socket's write side is closed or failed. */
+  private whenWriteDone(): Promise<void> {
+    if (this.transportClosed) return Promise.resolve();
+    return (this.writeDone ??= new Promise<void>((resolve) => {
+      this.writeDoneResolve = resolve;
+    }));
   }
 
   private startCloseTimer(restart = false): void {
@@ -597,12 +672,12 @@ export class Connection implements TimerTarget {
     if (this.transportClosing) return;
     this.transportClosing = true;
     (ch ? ch.end() : this.connWriter!.close()).catch(noop);
-    void this.writeDone.then(() => this.connReader.cancel().catch(noop));
+    void this.whenWriteDone().then(() => this.connReader.cancel().catch(noop));
   }
 
   /** Finishes once our queued frames are flushed and the write side closed (or the close timer gives up). */
   private finishAfterFlush(clean: boolean, cause?: unknown): void {
-    void this.writeDone.then(() => this.finish(clean, cause));
+    void this.whenWriteDone().then(() => this.finish(clean, cause));
   }
 
   private finish(clean: boolean, cause?: unknown): void {
@@ -679,7 +754,7 @@ export class Connection implements TimerTarget {
     const { keepaliveInterval: interval, keepaliveTimeout: timeout } = this.opts;
     // Our own reader being slow stops us reading the socket, so we could not
     // see a pong: that is not a dead peer. Wait for the reader.
-    const stalled = this.pullWaiter !== null;
+    const stalled = this.pullWaiter !== null || this.parked;
     if (this.keepalivePingAt !== 0) {
       if (this.lastReceived >= this.keepalivePingAt || stalled) {
         this.keepalivePingAt = 0;

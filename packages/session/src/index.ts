@@ -18,7 +18,7 @@ export { validateCloseArgs, utf8Length, MAX_REASON_BYTES } from './close-args.js
 
 // In-memory byte pipe (tests, in-process bridges)
 export { createPipePair } from './pipe.js';
-export type { ByteChannel, ByteDuplex, DirectWriter, PipeEnd, PipeOptions } from './pipe.js';
+export type { ByteChannel, ByteDuplex, ChannelSink, DirectWriter, PipeEnd, PipeOptions } from './pipe.js';
 
 // Options
 export { DEFAULTS, resolveOptions } from './options.js';

@@ -34,23 +34,42 @@ export interface ByteDuplex {
 }
 
 /**
- * A transport's byte channel (see ByteDuplex.channel): the reading half is shaped like a
- * ReadableStreamDefaultReader (one read at a time), the writing half is a DirectWriter plus the
- * ending of a WritableStreamDefaultWriter.
+ * A transport's byte channel (see ByteDuplex.channel). The opening handshake reads it like a
+ * ReadableStreamDefaultReader (one `read()` at a time); the session then switches it to push mode with
+ * `listen()`: chunks are handed to the sink as they arrive, and `pause()`/`resume()` carry the backpressure,
+ * so an idle connection holds no pending read (no promise, no resolvers, no suspended async function).
+ * The writing half is a DirectWriter plus `end()`/`abort()`; its end is reported to the sink too.
  */
 export interface ByteChannel extends DirectWriter {
   /** The next chunk, `{ done: true }` after the peer's clean EOF or a cancel; rejects once the input failed. */
   read(): Promise<ReadableStreamReadResult<Uint8Array>>;
-  /** Stops reading: a pending read resolves `{ done: true }`, further input is discarded. */
+  /** Stops reading: a pending read resolves `{ done: true }`, further input is discarded, the sink hears no more. */
   cancel(reason?: unknown): Promise<void>;
   /** No-op (a channel has no lock): lets the channel stand where a reader is released. */
   releaseLock(): void;
+  /**
+   * Push mode from now on (no `read()` after it): chunks not yet read are delivered first, synchronously, then
+   * each chunk as it arrives, in order; the input's end and the write side's end are reported once each.
+   */
+  listen(sink: ChannelSink): void;
+  /** No more `onData` until `resume()` (the transport stops reading once its own small buffer is full). */
+  pause(): void;
+  resume(): void;
   /** Flushes what was written, then half-closes (FIN); resolves once done, rejects if the transport failed. */
   end(): Promise<void>;
   /** Drops what is queued and tears the transport down (RST-like); pending and later reads reject. */
   abort(reason?: unknown): void;
-  /** The write side's end: resolves after end() completed, rejects on abort or a transport failure. */
-  readonly closed: Promise<void>;
+}
+
+/** What a channel in push mode reports to (ByteChannel.listen). */
+export interface ChannelSink {
+  onData(chunk: Uint8Array): void;
+  /** The peer's clean EOF, after every chunk (not while paused). */
+  onEof(): void;
+  /** The input failed (reset, error, abort); queued chunks are dropped. Reported at once, paused or not. */
+  onReadError(e: unknown): void;
+  /** The write side ended: `null` once end() completed, else the error (abort, failure). */
+  onWriteEnd(e: unknown): void;
 }
 
 /** A synchronous write path beside a WritableStream (see ByteDuplex.direct). */

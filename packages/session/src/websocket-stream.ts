@@ -90,9 +90,9 @@ export class WebSocketStream {
         this.response = s.response ?? null;
         this.protocolValue = s.protocol;
         this.extensionsValue = s.extensions;
-        const conn = new Connection({ role: s.role, conn: s.conn, rest: s.rest, options, deflate: s.deflate });
+        const closed = { promise: this.closed, resolve: resolveClosed, reject: rejectClosed };
+        const conn = new Connection({ role: s.role, conn: s.conn, rest: s.rest, options, deflate: s.deflate, closed });
         this.conn = conn;
-        conn.closed.then(resolveClosed, rejectClosed);
         return { readable: conn.readable, writable: conn.writable, protocol: s.protocol, extensions: s.extensions };
       },
       (e: unknown) => {

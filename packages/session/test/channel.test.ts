@@ -2,7 +2,7 @@
 // offers it): the session must do everything through the channel and never touch `readable`/`writable`.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { accept, connect, createPipePair, WebSocketError, type ByteChannel, type ByteDuplex, type PipeEnd } from '../src/index.js';
+import { accept, connect, createPipePair, WebSocketError, type ByteChannel, type ByteDuplex, type ChannelSink, type PipeEnd } from '../src/index.js';
 import { HandshakeError } from '@streamsocket/handshake';
 import { clientFrame, rawClient, settle, sleep, within } from './helpers.js';
 
@@ -20,10 +20,42 @@ function channelOf(end: PipeEnd, opts: { stuckEnd?: boolean } = {}): Probe {
   const writer = end.writable.getWriter();
   const calls = new Map<string, number>();
   const count = (n: string): void => void calls.set(n, (calls.get(n) ?? 0) + 1);
+  let paused = false;
+  let cancelled = false;
+  let wake: (() => void) | null = null;
+  // Push mode over the pipe's reader: one read at a time, none while paused.
+  const pump = async (sink: ChannelSink): Promise<void> => {
+    try {
+      for (;;) {
+        while (paused) await new Promise<void>((r) => (wake = r));
+        const r = await reader.read();
+        if (cancelled) return;
+        if (r.done) return sink.onEof();
+        sink.onData(r.value);
+      }
+    } catch (e) {
+      if (!cancelled) sink.onReadError(e);
+    }
+  };
   const channel: ByteChannel = {
     read: () => (count('read'), reader.read()),
-    cancel: (r?: unknown) => (count('cancel'), reader.cancel(r)),
+    cancel: (r?: unknown) => (count('cancel'), (cancelled = true), reader.cancel(r)),
     releaseLock: () => count('releaseLock'),
+    listen(sink) {
+      count('listen');
+      writer.closed.then(() => sink.onWriteEnd(null), (e: unknown) => sink.onWriteEnd(e));
+      void pump(sink);
+    },
+    pause() {
+      count('pause');
+      paused = true;
+    },
+    resume() {
+      paused = false;
+      const w = wake;
+      wake = null;
+      w?.();
+    },
     write(chunk) {
       count('write');
       writer.write(chunk).catch(noop);
@@ -39,7 +71,6 @@ function channelOf(end: PipeEnd, opts: { stuckEnd?: boolean } = {}): Probe {
       count('abort');
       writer.abort(r).catch(noop);
     },
-    closed: writer.closed,
   };
   return {
     get readable(): never {
@@ -143,6 +174,47 @@ test('channel: an unanswered error response is cut off by the close timeout', as
   assert.not.ok(r.ok);
   assert.is(sc.calls.get('abort'), 1);
   c.reset();
+});
+
+test('channel: a reader that stops reading pauses the channel; reading again resumes it, nothing lost', async () => {
+  const { client, so, co, sc } = await channelPair({ readHighWaterMark: 1024 });
+  const w = co.writable.getWriter();
+  const n = 200;
+  for (let i = 0; i < n; i++) void w.write(new Uint8Array(100).fill(i & 255));
+  await sleep(50);
+  assert.ok((sc.calls.get('pause') ?? 0) >= 1, 'paused while the reader is full');
+  const r = so.readable.getReader();
+  for (let i = 0; i < n; i++) {
+    const { value } = await within(r.read());
+    assert.is((value as Uint8Array)[0], i & 255);
+  }
+  client.close();
+  await within(client.closed);
+});
+
+test('channel: compressed messages are inflated in order, the channel paused meanwhile', async () => {
+  const { client, so, co, sc } = await channelPair({ deflate: true }, { deflate: true });
+  assert.match(co.extensions, 'permessage-deflate');
+  const w = co.writable.getWriter();
+  const big = 'abc'.repeat(20_000);
+  void w.write(big);
+  void w.write('tail');
+  const r = so.readable.getReader();
+  assert.is((await within(r.read())).value, big);
+  assert.is((await within(r.read())).value, 'tail');
+  assert.ok((sc.calls.get('pause') ?? 0) >= 1);
+  client.close();
+  await within(client.closed);
+});
+
+test('channel: EOF without a close frame is 1006', async () => {
+  const [c, s] = createPipePair();
+  const server = accept(channelOf(s));
+  const raw = await rawClient(c);
+  await raw.writer.close();
+  const r = await settle(server.closed);
+  assert.not.ok(r.ok);
+  assert.is((r.ok ? null : r.error).closeCode, 1006);
 });
 
 test.run();
