@@ -1,0 +1,180 @@
+/**
+ * What every server adapter does with an accepted connection, whatever its runtime: run the opening handshake
+ * (accept()), cap the connections still in it, hand each opened session to the application's handler, close
+ * with 1011 when that handler fails, report every connection that did not become a WebSocket, and on shutdown
+ * send 1001 to every session and wait, bounded, for the transports to be gone.
+ *
+ * The adapters keep only what is theirs: listening, accepting, binding a socket to a `ServedConnection`, and
+ * releasing the port. So `serve()` behaves the same in Node, Deno and Bun, down to the status a connection over
+ * the cap gets (503 with Retry-After) and the order of a shutdown.
+ */
+import { buildErrorResponse, type RequestHead } from '@streamsocket/handshake';
+import type { ByteDuplex } from './pipe.js';
+import { accept, type AcceptOptions, type WebSocketStream } from './websocket-stream.js';
+import { wrapWebSocket, type WebSocket } from './websocket.js';
+
+/** An accepted transport as an adapter hands it over. */
+export interface ServedConnection extends ByteDuplex {
+  /** Resolves once the transport is fully closed (both directions, descriptor released). Never rejects. */
+  readonly closed: Promise<void>;
+  /** Tears the transport down at once, whatever its state. */
+  destroy(): void;
+}
+
+/** What the application learns about a connection: the adapter's own details plus the validated request head. */
+export type Served<I> = I & { request: RequestHead };
+/** What `onError` learns: `request` is null when the connection failed before a session opened (refused, malformed, timed out). */
+export type Failed<I> = I & { request: RequestHead | null };
+
+export type ServedStreamHandler<I> = (ws: WebSocketStream, info: Served<I>) => unknown;
+export type ServedWebSocketHandler<I> = (ws: WebSocket, info: Served<I>) => unknown;
+
+export interface ServerCoreOptions<I> {
+  /** Handshake policy and session options for every connection. */
+  accept: AcceptOptions;
+  /** Connections allowed in the opening handshake at once; beyond it, 503 and close. Default 256. */
+  maxPendingHandshakes?: number | undefined;
+  /** Hand the handler a WHATWG `WebSocket` instead of a WebSocketStream. Default false. */
+  webSocket?: boolean | undefined;
+  /** Every connection that did not become a WebSocket, and every handler failure. Default: ignore. */
+  onError?: ((error: unknown, info: Failed<I>) => void) | undefined;
+}
+
+export const DEFAULT_MAX_PENDING_HANDSHAKES = 256;
+const DEFAULT_CLOSE_TIMEOUT = 5_000;
+/** Past the close timeout, how long connections may linger on shutdown before they are destroyed. */
+const SHUTDOWN_GRACE_MS = 1_000;
+/** How long a connection refused over the cap may take to read our 503 and go. */
+const REFUSAL_LINGER_MS = 2_000;
+const DEFAULT_SHUTDOWN_REASON = 'server shutting down';
+
+const noop = (): void => {};
+
+export class ServerCore<I extends object> {
+  readonly #pending = new Set<WebSocketStream>();
+  readonly #open = new Set<WebSocketStream>();
+  /** Every connection handed over and not yet closed, so close() can wait for and, if need be, destroy them. */
+  readonly #conns = new Set<ServedConnection>();
+  readonly #handler: ServedStreamHandler<I> | ServedWebSocketHandler<I>;
+  readonly #options: ServerCoreOptions<I>;
+  readonly #maxPending: number;
+  #closing: Promise<void> | null = null;
+  #reason = DEFAULT_SHUTDOWN_REASON;
+
+  constructor(options: ServerCoreOptions<I> & { webSocket: true }, handler: ServedWebSocketHandler<I>);
+  constructor(options: ServerCoreOptions<I>, handler: ServedStreamHandler<I>);
+  constructor(options: ServerCoreOptions<I>, handler: ServedStreamHandler<I> | ServedWebSocketHandler<I>) {
+    const max = options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES;
+    if (!(max >= 1)) throw new RangeError('maxPendingHandshakes must be >= 1');
+    this.#maxPending = max;
+    this.#options = options;
+    this.#handler = handler;
+  }
+
+  /** Connections in the opening handshake. */
+  get pendingHandshakes(): number {
+    return this.#pending.size;
+  }
+
+  /** Open sessions. */
+  get connections(): number {
+    return this.#open.size;
+  }
+
+  /** True once close() was called: adapters stop accepting. */
+  get closing(): boolean {
+    return this.#closing !== null;
+  }
+
+  /** Takes one accepted connection through the handshake to the handler. */
+  add(conn: ServedConnection, info: I): void {
+    if (this.#closing) return conn.destroy();
+    this.#conns.add(conn);
+    void conn.closed.then(() => this.#conns.delete(conn));
+    if (this.#pending.size >= this.#maxPending) return refuseBusy(conn);
+    const failed = info as Failed<I>;
+    failed.request = null;
+    const ws = accept(conn, this.#options.accept);
+    this.#pending.add(ws);
+    ws.opened.then(
+      () => {
+        this.#pending.delete(ws);
+        failed.request = ws.request;
+        if (this.#closing) return void ws.closeWithCode(1001, this.#reason);
+        this.#open.add(ws);
+        const drop = (): void => void this.#open.delete(ws); // one closure for both outcomes
+        ws.closed.then(drop, drop);
+        this.#run(ws, failed as Served<I>);
+      },
+      (e: unknown) => {
+        this.#pending.delete(ws);
+        failed.request = ws.request;
+        this.#report(e, failed);
+      },
+    );
+  }
+
+  /**
+   * Aborts the handshakes in progress, sends 1001 (with `reason`) to every session, and resolves once every
+   * connection is gone: closed by the peer's answer, or destroyed after the close timeout and a short grace.
+   * Idempotent. The adapter stops listening around it.
+   */
+  close(reason?: string): Promise<void> {
+    if (this.#closing) return this.#closing;
+    if (reason !== undefined) this.#reason = reason;
+    this.#closing = (async () => {
+      for (const ws of this.#pending) ws.close();
+      for (const ws of this.#open) ws.closeWithCode(1001, this.#reason);
+      const limit = (this.#options.accept.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT) + SHUTDOWN_GRACE_MS;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const gone = Promise.all([...this.#conns].map((c) => c.closed));
+      await Promise.race([gone, new Promise<void>((r) => (timer = setTimeout(r, limit)))]);
+      clearTimeout(timer);
+      for (const c of this.#conns) c.destroy();
+      this.#conns.clear();
+    })();
+    return this.#closing;
+  }
+
+  #run(ws: WebSocketStream, info: Served<I>): void {
+    const failed = (e: unknown): void => {
+      this.#report(e, info);
+      ws.closeWithCode(1011, 'internal error');
+    };
+    let r: unknown;
+    try {
+      r = this.#options.webSocket
+        ? (this.#handler as ServedWebSocketHandler<I>)(wrapWebSocket(ws), info)
+        : (this.#handler as ServedStreamHandler<I>)(ws, info);
+    } catch (e) {
+      return failed(e);
+    }
+    if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(noop, failed);
+  }
+
+  #report(e: unknown, info: Failed<I>): void {
+    try {
+      this.#options.onError?.(e, info);
+    } catch {
+      /* a throwing error hook must not break the server */
+    }
+  }
+}
+
+/** Over the pending-handshake cap: 503, FIN, no session at all; destroyed if the peer does not go in time. */
+function refuseBusy(conn: ServedConnection): void {
+  const response = buildErrorResponse(503, { headers: [['Retry-After', '1']] });
+  const timer = setTimeout(() => conn.destroy(), REFUSAL_LINGER_MS);
+  void conn.closed.then(() => clearTimeout(timer));
+  if (conn.channel) {
+    const ch = conn.channel;
+    ch.write(response);
+    ch.end().catch(noop);
+    ch.cancel().catch(noop);
+    return;
+  }
+  const w = conn.writable.getWriter();
+  w.write(response).catch(noop);
+  w.close().catch(noop);
+  conn.readable.cancel().catch(noop);
+}

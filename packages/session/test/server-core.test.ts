@@ -1,0 +1,185 @@
+// ServerCore: the runtime-free part of every adapter's serve(), over in-memory pipes.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { connect, createPipePair, type PipeEnd } from '../src/index.js';
+import { ServerCore, type ServedConnection } from '../src/server-core.js';
+import { HandshakeError } from '@streamsocket/handshake';
+import { rawClient, sleep, within } from './helpers.js';
+
+const URL_ = 'ws://example.com/';
+
+/** The server end of a pipe as an adapter would hand it over: `closed` once our side finished or was destroyed. */
+function served(end: PipeEnd): ServedConnection & { destroyed: boolean } {
+  let done!: () => void;
+  const closed = new Promise<void>((r) => (done = r));
+  const pass = new TransformStream<Uint8Array, Uint8Array>();
+  // The session closing its writable is the server closing TCP: the connection is gone once that FIN went out.
+  void pass.readable.pipeTo(end.writable).then(done, done);
+  const conn = {
+    readable: end.readable,
+    writable: pass.writable,
+    closed,
+    destroyed: false,
+    destroy() {
+      conn.destroyed = true;
+      end.reset();
+      done();
+    },
+  };
+  return conn;
+}
+
+interface Info { id: number }
+
+/** A client WebSocketStream and the server-side connection, joined by a pipe and added to `core`. */
+function dialInto(core: ServerCore<Info>, id: number, clientOpts = {}) {
+  const [c, s] = createPipePair();
+  const conn = served(s);
+  core.add(conn, { id });
+  return { client: connect(c, URL_, clientOpts), conn, raw: c };
+}
+
+async function readText(end: PipeEnd): Promise<string> {
+  const r = end.readable.getReader();
+  let out = '';
+  for (;;) {
+    const { done, value } = await within(r.read(), 3000, 'raw read');
+    if (done) return out;
+    out += new TextDecoder().decode(value);
+  }
+}
+
+const s = suite('ServerCore');
+
+s('hands each opened session and the adapter info plus the request to the handler', async () => {
+  const seen: Array<{ id: number; target: string }> = [];
+  const core = new ServerCore<Info>({ accept: {} }, async (ws, info) => {
+    seen.push({ id: info.id, target: info.request.target });
+    const { readable, writable } = await ws.opened;
+    await readable.pipeTo(writable);
+  });
+  const { client } = dialInto(core, 7);
+  const { readable, writable } = await within(client.opened, 3000, 'open');
+  const w = writable.getWriter();
+  await w.write('hello');
+  const r = readable.getReader();
+  assert.is((await within(r.read())).value, 'hello');
+  assert.equal(seen, [{ id: 7, target: '/' }]);
+  assert.is(core.connections, 1);
+  client.close();
+  await within(client.closed);
+  await within((async () => { while (core.connections > 0) await sleep(5); })(), 3000, 'released');
+  await core.close();
+});
+
+s('over maxPendingHandshakes a connection gets 503 with Retry-After and is closed, no session', async () => {
+  const core = new ServerCore<Info>({ accept: { handshakeTimeout: 60_000 }, maxPendingHandshakes: 1 }, () => {});
+  const [hold, hs] = createPipePair();
+  core.add(served(hs), { id: 1 }); // sends nothing: keeps the only slot
+  assert.is(core.pendingHandshakes, 1);
+  const [c, s2] = createPipePair();
+  const conn = served(s2);
+  core.add(conn, { id: 2 });
+  const answer = await readText(c);
+  assert.match(answer, /^HTTP\/1\.1 503 /);
+  assert.match(answer, /\r\nRetry-After: 1\r\n/i);
+  await within(conn.closed, 3000, 'refused connection closed');
+  assert.is(core.pendingHandshakes, 1);
+  hold.reset();
+  await core.close();
+});
+
+s('a handler that throws or rejects: 1011 to the peer, the error to onError with the request', async () => {
+  for (const fail of [() => { throw new Error('sync bug'); }, async () => { throw new Error('async bug'); }]) {
+    const errors: Array<[unknown, number, string | undefined]> = [];
+    const core = new ServerCore<Info>({ accept: {}, onError: (e, info) => errors.push([e, info.id, info.request?.target]) }, fail);
+    const { client } = dialInto(core, 3);
+    const closed = await within(client.closed.then((c) => c, (e: { closeCode: number }) => e), 3000, 'closed');
+    assert.is(closed.closeCode, 1011);
+    assert.is(errors.length, 1);
+    assert.match((errors[0]![0] as Error).message, /bug/);
+    assert.is(errors[0]![1], 3);
+    assert.is(errors[0]![2], '/');
+    await core.close();
+  }
+});
+
+s('a refused handshake goes to onError (request null: no session was opened); a throwing onError is contained', async () => {
+  const errors: Array<[unknown, string | undefined]> = [];
+  const core = new ServerCore<Info>(
+    {
+      accept: { onRequest: () => ({ status: 403, body: 'no' }) },
+      onError: (e, info) => {
+        errors.push([e, info.request?.target]);
+        throw new Error('hook bug');
+      },
+    },
+    () => assert.unreachable('no session'),
+  );
+  const { client } = dialInto(core, 1);
+  const e = await within(client.opened.then(() => null, (x: unknown) => x), 3000, 'refused');
+  assert.is((e as { status?: number }).status, 403);
+  await within((async () => { while (errors.length === 0) await sleep(5); })(), 3000, 'reported');
+  assert.instance(errors[0]![0], HandshakeError);
+  assert.is(errors[0]![1], undefined);
+  assert.is(core.pendingHandshakes, 0);
+  await core.close();
+});
+
+s('close(): 1001 with the reason to every session, handshakes in progress aborted, later connections destroyed', async () => {
+  const core = new ServerCore<Info>({ accept: { handshakeTimeout: 60_000 } }, async (ws) => {
+    const { readable } = await ws.opened;
+    await readable.pipeTo(new WritableStream()).catch(() => {});
+  });
+  const a = dialInto(core, 1);
+  const b = dialInto(core, 2);
+  await within(Promise.all([a.client.opened, b.client.opened]), 3000, 'open');
+  const [pc, ps] = createPipePair();
+  const pendingConn = served(ps);
+  core.add(pendingConn, { id: 3 }); // never sends a head
+  await within((async () => { while (core.connections < 2) await sleep(5); })(), 3000, 'registered');
+  await within(core.close('maintenance'), 3000, 'close');
+  for (const { client } of [a, b]) assert.equal(await within(client.closed), { closeCode: 1001, reason: 'maintenance' });
+  await within(pendingConn.closed, 3000, 'pending connection gone');
+  assert.is(core.connections, 0);
+  assert.is(core.pendingHandshakes, 0);
+  assert.ok(core.closing);
+  const late = served(createPipePair()[1]);
+  core.add(late, { id: 4 });
+  assert.ok(late.destroyed, 'a connection added after close() is destroyed');
+  assert.is(await core.close(), undefined, 'idempotent');
+  pc.reset();
+});
+
+s('close() is bounded: a peer that never answers the close is destroyed after closeTimeout + grace', async () => {
+  const core = new ServerCore<Info>({ accept: { closeTimeout: 100 } }, () => {});
+  const [c, s2] = createPipePair();
+  const conn = served(s2);
+  core.add(conn, { id: 1 });
+  // A client that completes the handshake by hand and then never answers our close.
+  await rawClient(c);
+  await within((async () => { while (core.connections < 1) await sleep(5); })(), 3000, 'open');
+  const t0 = Date.now();
+  await within(core.close(), 5000, 'close');
+  const took = Date.now() - t0;
+  assert.ok(took < 100 + 1000 + 500, `close took ${took} ms`);
+  await within(conn.closed, 100, 'gone');
+  c.reset();
+});
+
+s('webSocket: true hands the handler a WHATWG WebSocket', async () => {
+  const core = new ServerCore<Info>({ accept: {}, webSocket: true }, (ws) => {
+    ws.onmessage = (e) => ws.send(`echo ${String((e as MessageEvent).data)}`);
+  });
+  const { client } = dialInto(core, 1);
+  const { readable, writable } = await within(client.opened);
+  await writable.getWriter().write('x');
+  assert.is((await within(readable.getReader().read())).value, 'echo x');
+  await core.close();
+});
+
+s('maxPendingHandshakes below 1 is refused', () => {
+  assert.throws(() => new ServerCore<Info>({ accept: {}, maxPendingHandshakes: 0 }, () => {}), RangeError);
+});
+
+s.run();
