@@ -55,11 +55,29 @@ export interface ServeOptions extends Omit<AcceptOptions, 'request' | 'rest' | '
 export interface ConnectionInfo {
   /** The request head (method, target, headers) as the session validated it. */
   request: RequestHead;
-  remoteAddress: string | undefined;
-  remotePort: number | undefined;
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
   /** The underlying socket (a tls.TLSSocket for wss:). Don't read or write it. */
   socket: net.Socket;
 }
+
+/**
+ * ConnectionInfo with the peer's address read from the socket only when asked: Node caches the getpeername()
+ * result on the socket (an object and two strings), which an idle server should not pay for every connection.
+ */
+class Info implements ConnectionInfo {
+  constructor(readonly request: RequestHead, readonly socket: net.Socket) {}
+  get remoteAddress(): string | undefined {
+    return this.socket.remoteAddress;
+  }
+  get remotePort(): number | undefined {
+    return this.socket.remotePort;
+  }
+}
+
+/** The open session of a served socket, so that its 'close' listener (shared) can forget it. */
+const kSession = Symbol('streamsocket.session');
+type ServedSocket = net.Socket & { [kSession]?: WebSocketStream };
 
 export type StreamHandler = (ws: WebSocketStream, info: ConnectionInfo) => unknown;
 export type WebSocketHandler = (ws: WebSocket, info: ConnectionInfo) => unknown;
@@ -113,6 +131,11 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
   const handshakeTimeout = accOpts.handshakeTimeout ?? 10_000;
 
   const pending = new Set<WebSocketStream>();
+  /**
+   * Sessions that opened, until their socket closes (a session ends before its socket: it closes the transport).
+   * `connections` skips the ones already closed. Keyed off the socket's 'close' rather than `ws.closed` to spare
+   * every connection a promise reaction and a closure.
+   */
   const open = new Set<WebSocketStream>();
   /** Every socket accepted (raw TCP ones for TLS too), so close() can wait for and, if need be, destroy them. */
   const sockets = new Set<net.Socket>();
@@ -129,16 +152,13 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
       () => {
         pending.delete(ws);
         if (closing) return goingAway(ws, closeReason);
-        open.add(ws);
-        const drop = (): void => void open.delete(ws); // one closure for both outcomes (it lives as long as the session)
-        ws.closed.then(drop, drop);
-        const info: ConnectionInfo = {
-          request: ws.request!,
-          remoteAddress: socket.remoteAddress,
-          remotePort: socket.remotePort,
-          socket,
-        };
-        runHandler(ws, info);
+        if (!socket.closed) {
+          // (a socket whose 'close' was already emitted has a closed session: nothing to track)
+          open.add(ws);
+          (socket as ServedSocket)[kSession] = ws;
+          socket.on('close', forgetSession);
+        }
+        runHandler(ws, new Info(ws.request!, socket));
       },
       () => pending.delete(ws),
     );
@@ -161,6 +181,11 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
   // Shared by every socket ('close' is emitted once; `on` avoids once()'s per-socket wrapper).
   function forget(this: net.Socket): void {
     sockets.delete(this);
+  }
+  // On the socket the session runs on (the TLSSocket for wss:, not the raw one `forget` watches).
+  function forgetSession(this: ServedSocket): void {
+    const ws = this[kSession];
+    if (ws !== undefined) open.delete(ws);
   }
   server.on('connection', (s: net.Socket) => {
     sockets.add(s);
@@ -223,7 +248,9 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
       return pending.size;
     },
     get connections() {
-      return open.size;
+      let n = 0;
+      for (const ws of open) if (ws.readyState !== 3) n++;
+      return n;
     },
     server,
     close,
