@@ -1,7 +1,8 @@
 import type { EncoderOptions, Frame } from './frame.js';
 import { byteFromFrame, FIN, type FrameSink } from './frame-decoder.js';
-import { maskInto } from './mask.js';
+import { mask, maskInto } from './mask.js';
 import { randomMaskKeys, type MaskKeySource } from './random.js';
+import { encodeUtf8, encodeUtf8Into } from './utf8.js';
 
 /**
  * Default `coalesceLimit`: server payloads up to this size are copied behind their header into one chunk, larger
@@ -58,11 +59,7 @@ export class FrameEncoder implements FrameSink {
   /** Appends the wire bytes of a frame with first header byte `b0` to `out`. */
   write(b0: number, payload: Uint8Array, out: Uint8Array[]): void {
     const n = payload.length;
-    const opcode = b0 & 0x0f;
-    if (opcode > 2 && (opcode < 8 || opcode > 10)) throw new RangeError(`reserved opcode ${opcode}`);
-    if ((opcode & 0x08) !== 0 && (n > 125 || (b0 & FIN) === 0)) {
-      throw new RangeError('control frames must have FIN set and at most 125 payload bytes');
-    }
+    checkFrame(b0, n);
     const lenBytes = n < 126 ? 0 : n < 65536 ? 2 : 8;
     const client = this.client;
     const hlen = 2 + lenBytes + (client ? 4 : 0);
@@ -103,6 +100,53 @@ export class FrameEncoder implements FrameSink {
     }
     out.push(buf);
   }
+
+  /**
+   * Appends the wire bytes of a frame whose payload is `text` encoded as UTF-8 (a lone surrogate becomes U+FFFD, as
+   * with TextEncoder). Strings up to TEXT_DIRECT_MAX code units are encoded straight into the output chunk, header
+   * and payload in one chunk whatever `coalesceLimit`: no intermediate array and no copy (`write(b0,
+   * encodeUtf8(text), out)` allocates the encoded bytes, then copies them behind the header or emits two chunks).
+   * Longer ones are encoded into a fresh array that is then written like any payload.
+   */
+  writeText(b0: number, text: string, out: Uint8Array[]): void {
+    const len = text.length;
+    if (len > TEXT_DIRECT_MAX) {
+      // Our own fresh array: passing it on without a copy (above coalesceLimit) is safe.
+      this.write(b0, encodeUtf8(text), out);
+      return;
+    }
+    const client = this.client;
+    // Room for the longest encoding (3 bytes per UTF-16 code unit) after the longest header it could need; the
+    // header is written last, right before the payload, once the length is known.
+    const max = len * 3;
+    const maxHeader = (max < 126 ? 2 : 4) + (client ? 4 : 0);
+    ensureRoom(maxHeader + max);
+    const start = slabOffset;
+    const n = encodeUtf8Into(text, new Uint8Array(slab, start + maxHeader, max));
+    checkFrame(b0, n);
+    const lenBytes = n < 126 ? 0 : 2;
+    const hlen = 2 + lenBytes + (client ? 4 : 0);
+    const buf = new Uint8Array(slab, start + maxHeader - hlen, hlen + n);
+    slabOffset = (start + maxHeader + n + 7) & ~7;
+    writeHeader(buf, b0, n, lenBytes, client ? 0x80 : 0);
+    if (client) {
+      this.keys.fill(buf, hlen - 4);
+      if (n > 0) mask(buf.subarray(hlen), buf.subarray(hlen - 4, hlen), 0);
+    }
+    out.push(buf);
+  }
+}
+
+/** Strings up to this many UTF-16 code units are encoded straight into a slab chunk (3 bytes each + header fit). */
+const TEXT_DIRECT_MAX = 1024;
+
+/** Throws RangeError for a frame RFC 6455 forbids sending. */
+function checkFrame(b0: number, n: number): void {
+  const opcode = b0 & 0x0f;
+  if (opcode > 2 && (opcode < 8 || opcode > 10)) throw new RangeError(`reserved opcode ${opcode}`);
+  if ((opcode & 0x08) !== 0 && (n > 125 || (b0 & FIN) === 0)) {
+    throw new RangeError('control frames must have FIN set and at most 125 payload bytes');
+  }
 }
 
 /**
@@ -121,13 +165,19 @@ let slabOffset = 0;
 
 function allocChunk(n: number): Uint8Array {
   if (n > SLAB_ITEM_MAX) return new Uint8Array(n);
-  let off = slabOffset;
-  if (off + n > SLAB_SIZE || slab.byteLength === 0) {
-    slab = new ArrayBuffer(SLAB_SIZE);
-    off = 0;
-  }
+  ensureRoom(n);
+  const off = slabOffset;
   slabOffset = (off + n + 7) & ~7; // 8-aligned starts: the word-wise paths (mask, UTF-8 scan) prefer aligned data
   return new Uint8Array(slab, off, n);
+}
+
+/** Makes sure the current slab has `n` (<= SLAB_SIZE) bytes free from slabOffset, starting a new one if not. */
+function ensureRoom(n: number): void {
+  // byteLength 0: detached (a consumer transferred an output chunk's buffer despite the README): start over.
+  if (slabOffset + n > SLAB_SIZE || slab.byteLength === 0) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    slabOffset = 0;
+  }
 }
 
 /** Writes the 2-byte header plus extended length; `maskBit` is 0x80 when a key follows. */

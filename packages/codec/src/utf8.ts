@@ -163,6 +163,11 @@ export function encodeIntoScratch(text: string): number {
   return encoder.encodeInto(text, utf8Scratch).written;
 }
 
+/** Encodes `text` into `dst` (which must have room for 3 bytes per UTF-16 code unit); returns the byte count. */
+export function encodeUtf8Into(text: string, dst: Uint8Array): number {
+  return encoder.encodeInto(text, dst).written;
+}
+
 export function encodeUtf8(text: string): Uint8Array {
   if (text.length <= SCRATCH_CHARS) return utf8Scratch.slice(0, encoder.encodeInto(text, utf8Scratch).written);
   return encoder.encode(text);
