@@ -4,17 +4,15 @@
  * policy (path, origins, protocols, deflate, onRequest ...) and answers 101 or the refusal. Each opened session
  * goes to `handler`. Same API shape as @streamsocket/node.
  *
- * Lifecycle bookkeeping is the only thing that lives here:
- * - connections still in the opening handshake are capped (`maxPendingHandshakes`): beyond it a new connection
- *   is answered 503 and closed at once, so a flood of idle sockets cannot hold unbounded head buffers and timers;
- * - `close()` stops accepting, aborts pending handshakes, closes every open session with 1001 (Going Away), waits
- *   for every connection to be gone (bounded: `closeTimeout` + 1 s, then destroyed), and resolves once the port
- *   is released.
+ * What is Bun's lives here: listening, binding each socket, releasing the port. The rest is the session's
+ * ServerCore, shared by the three adapters: connections still in the opening handshake are capped
+ * (`maxPendingHandshakes`: beyond it, 503 and close); a failing handler closes its session with 1011; `close()`
+ * stops accepting, aborts pending handshakes, sends 1001 (Going Away) to every session, waits for every
+ * connection to be gone (bounded: `closeTimeout` + 1 s, then destroyed), and resolves once the port is released.
  */
-import { accept, wrapWebSocket, type AcceptOptions, type WebSocket, type WebSocketStream } from '@streamsocket/session';
-import { buildErrorResponse, type RequestHead } from '@streamsocket/handshake';
+import { DEFAULT_MAX_PENDING_HANDSHAKES, ServerCore, type AcceptOptions, type WebSocket, type WebSocketStream } from '@streamsocket/session';
+import type { RequestHead } from '@streamsocket/handshake';
 import { SocketBinding, socketHandlers } from './socket-streams.js';
-import { goingAway } from './going-away.js';
 
 export interface TlsServerOptions {
   /** Certificate chain, PEM. */
@@ -98,12 +96,7 @@ export interface WebSocketServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export const DEFAULT_MAX_PENDING_HANDSHAKES = 256;
-const DEFAULT_CLOSE_TIMEOUT = 5_000;
-/** Extra time, past the close timeout, for connections to finish lingering before they are destroyed. */
-const SHUTDOWN_GRACE_MS = 1_000;
-
-const noop = (): void => {};
+export { DEFAULT_MAX_PENDING_HANDSHAKES };
 
 /** The options the session's accept() gets. */
 function acceptOptions(o: ServeOptions): AcceptOptions {
@@ -116,80 +109,26 @@ function acceptOptions(o: ServeOptions): AcceptOptions {
   return a;
 }
 
+type AdapterInfo = Omit<ConnectionInfo, 'request'>;
+
 export function serve(options: ServeOptions & { webSocket: true }, handler: WebSocketHandler): WebSocketServer;
 export function serve(options: ServeOptions, handler: StreamHandler): WebSocketServer;
 export function serve(options: ServeOptions, handler: StreamHandler | WebSocketHandler): WebSocketServer {
-  const maxPending = options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES;
-  if (!(maxPending >= 1)) throw new RangeError('maxPendingHandshakes must be >= 1');
-  const accOpts = acceptOptions(options);
-  const { hostname = '0.0.0.0', port = 0, tls, signal, onError } = options;
+  const core = new ServerCore<AdapterInfo>(
+    { accept: acceptOptions(options), maxPendingHandshakes: options.maxPendingHandshakes, webSocket: options.webSocket, onError: options.onError },
+    handler as StreamHandler,
+  );
+  const { hostname = '0.0.0.0', port = 0, tls, signal } = options;
   const streamOpts = options.socketReadHighWaterMark !== undefined ? { readHighWaterMark: options.socketReadHighWaterMark } : {};
-
-  const pending = new Set<WebSocketStream>();
-  const open = new Set<WebSocketStream>();
-  /** Every accepted socket's binding, so close() can wait for and, if need be, destroy them. */
-  const conns = new Set<SocketBinding>();
   let closing: Promise<void> | null = null;
-  let closeReason = 'server shutting down';
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
 
-  const report = (e: unknown, info: FailedConnectionInfo): void => {
-    try {
-      onError?.(e, info);
-    } catch {
-      /* a throwing error hook must not break the server */
-    }
-  };
-
   const onSocket = (socket: Bun.Socket<SocketBinding>): void => {
-    const streams = new SocketBinding(streamOpts);
-    streams.attach(socket);
-    if (closing) return streams.destroy();
+    const binding = new SocketBinding(streamOpts);
+    binding.attach(socket);
     socket.setNoDelay?.(true);
-    conns.add(streams);
-    void streams.closed.then(() => conns.delete(streams));
-    if (pending.size >= maxPending) return refuseBusy(streams);
-    const info: FailedConnectionInfo = {
-      request: null,
-      remoteAddress: socket.remoteAddress,
-      remotePort: socket.remotePort ?? 0,
-      socket,
-    };
-    const ws = accept({ readable: streams.readable, writable: streams.writable, direct: streams.direct }, accOpts);
-    pending.add(ws);
-    ws.opened.then(
-      () => {
-        pending.delete(ws);
-        info.request = ws.request;
-        if (closing) return goingAway(ws, closeReason);
-        open.add(ws);
-        ws.closed.then(
-          () => open.delete(ws),
-          () => open.delete(ws),
-        );
-        runHandler(ws, info as ConnectionInfo);
-      },
-      (e: unknown) => {
-        pending.delete(ws);
-        info.request = ws.request;
-        report(e, info);
-      },
-    );
-  };
-
-  const runHandler = (ws: WebSocketStream, info: ConnectionInfo): void => {
-    const failed = (e: unknown): void => {
-      report(e, info);
-      goingAway(ws, 'internal error', 1011);
-    };
-    let r: unknown;
-    try {
-      r = options.webSocket ? (handler as WebSocketHandler)(wrapWebSocket(ws), info) : (handler as StreamHandler)(ws, info);
-    } catch (e) {
-      return failed(e);
-    }
-    if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(noop, failed);
+    core.add(binding, { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort ?? 0, socket });
   };
 
   const listener = Bun.listen<SocketBinding>({
@@ -204,20 +143,11 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
 
   const close = (o: CloseOptions = {}): Promise<void> => {
     if (closing) return closing;
-    if (o.reason !== undefined) closeReason = o.reason;
     closing = (async () => {
       signal?.removeEventListener('abort', onAbort);
       // Stops accepting and releases the port at once; open sockets stay until their close handshakes end.
       listener.stop(false);
-      for (const ws of pending) ws.close();
-      for (const ws of open) goingAway(ws, closeReason);
-      const limit = (accOpts.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT) + SHUTDOWN_GRACE_MS;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const gone = Promise.all([...conns].map((c) => c.closed));
-      await Promise.race([gone, new Promise<void>((r) => (timer = setTimeout(r, limit)))]);
-      clearTimeout(timer);
-      for (const c of conns) c.destroy();
-      conns.clear();
+      await core.close(o.reason);
       listener.stop(true);
       resolveClosed();
     })();
@@ -237,22 +167,14 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
     address: bound,
     url: `${tls ? 'wss' : 'ws'}://${host}:${bound.port}`,
     get pendingHandshakes() {
-      return pending.size;
+      return core.pendingHandshakes;
     },
     get connections() {
-      return open.size;
+      return core.connections;
     },
     listener,
     close,
     closed,
     [Symbol.asyncDispose]: () => close(),
   };
-}
-
-/** Over the pending-handshake cap: 503, FIN, no session at all (the binding drains and closes, bounded). */
-function refuseBusy(streams: SocketBinding): void {
-  const w = streams.writable.getWriter();
-  w.write(buildErrorResponse(503, { headers: [['Retry-After', '1']] })).catch(noop);
-  w.close().catch(noop);
-  streams.readable.cancel().catch(noop);
 }
