@@ -10,18 +10,22 @@
  *   slows down); `pull()` — the consumer wants more — `resume()`s it. Memory per connection is bounded by the
  *   queue's high-water mark plus one chunk plus the kernel's receive buffer.
  * - writes: Bun's sockets have no cork() and no writev, and each `socket.write()` is a `send()` (measured: 82% of
- *   the 16 B echo's samples when every frame was written on its own). So chunks written during one turn (the
+ *   the 16 B echo's samples when every frame was written on its own). So chunks written during one event-loop iteration (the
  *   echoes of every message of one socket read, a frame header and its payload) are gathered and copied into
- *   one buffer, sent with ONE `socket.write()` when the turn's microtasks are done (`process.nextTick`). The
- *   copy goes into one module-wide scratch buffer: the flush is synchronous and Bun either takes the bytes
- *   (into the kernel, or the TLS layer) or refuses them, it keeps no reference, so the same scratch serves
- *   every socket. Chunks above `GATHER_MAX` go out as they are (after what was gathered before them).
+ *   one buffer, sent with ONE `socket.write()`. The flush runs once per event-loop iteration for every socket
+ *   that wrote (one `setImmediate`), after all the iteration's reads and their microtasks: measured against a
+ *   flush per socket on `process.nextTick` (right after that socket's own cascade), +14% msg per server CPU-s
+ *   at 16 B and +23% at 100 B in the same run, and lower latency: the peer, woken by the first send, finds
+ *   the other sockets' replies already there instead of being woken again for each. The copy goes into one
+ *   module-wide scratch buffer: the flush is synchronous and Bun either takes the bytes (into the kernel, or
+ *   the TLS layer) or refuses them, it keeps no reference, so the same scratch serves every socket. Chunks
+ *   above `GATHER_MAX` go out as they are (after what was gathered before them).
  * - partial writes: `socket.write()` returns the bytes accepted and does not keep the rest (an 8 MiB TLS write
  *   returned 3.9 MiB), -1 once closed. The rest goes into a backlog (a copy when it came from the scratch, a
  *   view otherwise), which later flushes append to and `drain` writes out. Backpressure: the binding is
  *   congested while backlog + gathered bytes reach `writeHighWaterMark`; a sink write then returns a promise
  *   that settles once the backlog is out, so the session's writer waits. Memory per connection is bounded by
- *   that mark plus one turn's writes.
+ *   that mark plus one loop iteration's writes.
  * - `direct` (the session's `ByteDuplex.direct`): the same write path without the WritableStream in between (no
  *   promise, queue entry and microtask per frame); the session then also skips copying payloads behind their
  *   headers, since the gathering copies them once anyway.
@@ -41,7 +45,7 @@ export interface SocketStreamsOptions {
   /** ms to keep draining a finished connection for the peer's FIN before closing it. Default 2000. */
   lingerTimeout?: number;
   /**
-   * Bytes written and not yet accepted by the socket (gathered for the end of the turn, or refused by a
+   * Bytes written and not yet accepted by the socket (gathered for the end of the loop iteration, or refused by a
    * partial write) at which writers wait. Default 64 KiB.
    */
   writeHighWaterMark?: number;
@@ -61,8 +65,8 @@ const DEFAULT_READ_HWM = 64 * 1024;
 const DEFAULT_WRITE_HWM = 64 * 1024;
 const DEFAULT_LINGER_MS = 2000;
 /**
- * Chunks up to this size are gathered (copied) into the turn's single write; larger ones go out unchanged,
- * where one more `send()` costs little next to the bytes. Also the most one turn gathers before writing.
+ * Chunks up to this size are gathered (copied) into the loop iteration's single write; larger ones go out unchanged,
+ * where one more `send()` costs little next to the bytes. Also the most one loop iteration gathers before writing.
  */
 const GATHER_MAX = 64 * 1024;
 
@@ -71,11 +75,18 @@ let scratch = new Uint8Array(GATHER_MAX);
 
 const noop = (): void => {};
 
-/** Bun's `process` (Node-compatible); this package's typings do not include Node's globals. */
-const proc = (globalThis as unknown as { process: { nextTick<T>(fn: (arg: T) => void, arg: T): void } }).process;
+/** Bun's `setImmediate` (Node-compatible); this package's typings do not include Node's globals. */
+const setImmediate_ = (globalThis as unknown as { setImmediate(fn: () => void): unknown }).setImmediate;
 
-function flushTick(b: SocketBinding): void {
-  b.flushTurn();
+/**
+ * Bindings that gathered chunks during this event-loop iteration. One `setImmediate` flushes them all once the
+ * iteration's I/O callbacks (every socket read in it, and their microtasks) are done.
+ */
+let dirty: SocketBinding[] = [];
+function flushAll(): void {
+  const list = dirty;
+  dirty = [];
+  for (let i = 0; i < list.length; i++) list[i]!.flushTurn();
 }
 
 function closedError(message = 'socket closed'): Error {
@@ -104,7 +115,7 @@ export class SocketBinding {
   private writeDone = false;
   private failure: unknown;
   private readonly writeHwm: number;
-  /** Chunks written this turn, not yet handed to the socket (flushed by `flushTurn`). */
+  /** Chunks written this loop iteration, not yet handed to the socket (flushed by `flushTurn`). */
   private gathered: Uint8Array[] = [];
   private gatheredBytes = 0;
   private flushScheduled = false;
@@ -198,7 +209,7 @@ export class SocketBinding {
     return this.send(chunk) ? undefined : this.waitDrain();
   }
 
-  /** Shared by the sink and `direct`: gathers `chunk` for this turn's write; false once congested. */
+  /** Shared by the sink and `direct`: gathers `chunk` for this loop iteration's write; false once congested. */
   send(chunk: Uint8Array): boolean {
     const n = chunk.byteLength;
     if (n > GATHER_MAX) {
@@ -211,13 +222,14 @@ export class SocketBinding {
     this.gatheredBytes += n;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      // After the microtasks of this turn (the whole echo cascade of one read): see the file comment.
-      proc.nextTick(flushTick, this);
+      // After this loop iteration's callbacks and their microtasks: see the file comment.
+      if (dirty.length === 0) setImmediate_(flushAll);
+      dirty.push(this);
     }
     return !this.congested;
   }
 
-  /** End of the turn: write what was gathered, and wake writers if that emptied the backlog. */
+  /** End of the loop iteration: write what was gathered, and wake writers if that emptied the backlog. */
   flushTurn(): void {
     this.flushScheduled = false;
     this.flushGathered();

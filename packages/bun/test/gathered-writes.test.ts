@@ -12,8 +12,8 @@ import { inBun } from './sides.js';
 
 const T = 10_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-/** Lets this turn's microtasks and the binding's end-of-turn flush (process.nextTick) run. */
-const turn = (): Promise<void> => sleep(0);
+/** Lets this loop iteration's microtasks and the binding's flush (one setImmediate for all bindings) run. */
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((k, p) => k + p.byteLength, 0));
@@ -107,14 +107,14 @@ async function readAll(r: ReadableStream<Uint8Array>): Promise<Uint8Array> {
 if (inBun) {
   const s = suite('bun: gathered writes');
 
-  s('everything written in one turn leaves in one socket.write, in order (direct and writable mixed)', async () => {
+  s('everything written in one loop iteration leaves in one socket.write, in order (direct and writable mixed)', async () => {
     const { b, s: sock } = fake();
     const parts: Uint8Array[] = [];
     for (let i = 0; i < 200; i++) parts.push(bytes(1 + (i % 40), i));
     const w = b.writable.getWriter();
     await w.ready; // started: a write now reaches the sink within writer.write()
     for (let i = 0; i < 100; i++) assert.ok(b.direct.write(parts[i]!));
-    assert.is(sock.offered.length, 0, 'nothing is written before the end of the turn');
+    assert.is(sock.offered.length, 0, 'nothing is written before the end of the loop iteration');
     void w.write(parts[100]!);
     for (let i = 101; i < 200; i++) b.direct.write(parts[i]!);
     await turn();
