@@ -4,6 +4,7 @@
  * socket out, or a rejection when `signal` aborts first (the connect timeout and the user's signal, combined by
  * the caller).
  */
+import type { DialTarget } from '@streamsocket/session';
 import { SocketBinding, socketHandlers, type SocketStreamsOptions } from './socket-streams.js';
 
 export interface TlsClientOptions {
@@ -17,12 +18,7 @@ export interface TlsClientOptions {
   clientCert?: { cert: string; key: string };
 }
 
-export interface DialTarget {
-  /** Without brackets for IPv6 literals. */
-  hostname: string;
-  port: number;
-  secure: boolean;
-}
+export type { DialTarget };
 
 /** The TLS handshake failed; `code` is Bun's (e.g. 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID'). */
 export class TlsConnectError extends Error {

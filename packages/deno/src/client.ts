@@ -10,8 +10,9 @@
  * connection that completes after that is closed at once: no socket outlives a failed connect.
  */
 import {
-  connect as sessionConnect,
+  connectWith,
   createWebSocketClass,
+  dialTarget,
   type ByteDuplex,
   type ConnectOptions as SessionConnectOptions,
   type DialOptions as SessionDialOptions,
@@ -20,7 +21,10 @@ import {
   type WebSocketStream,
 } from '@streamsocket/session';
 import { connStreams } from './conn-streams.js';
-import { dial, type DialTarget, type TlsClientOptions } from './dial.js';
+import { dial, type TlsClientOptions } from './dial.js';
+
+/** Where connect() dials for a URL (the session's, re-exported). */
+export { dialTarget };
 
 export interface ConnectOptions extends SessionConnectOptions, TlsClientOptions {
   /**
@@ -36,17 +40,6 @@ export interface ConnectOptions extends SessionConnectOptions, TlsClientOptions 
 
 /** Options for the `WebSocket` class: everything but what its constructor takes. */
 export type WebSocketOptions = Omit<ConnectOptions, 'protocols' | 'signal'>;
-
-const noop = (): void => {};
-
-/** Host, port and TLS-ness of a ws:/wss: (or http:/https:) URL; IPv6 literals lose their brackets. */
-export function dialTarget(url: URL): DialTarget {
-  const secure = url.protocol === 'wss:' || url.protocol === 'https:';
-  let hostname = url.hostname;
-  if (hostname.startsWith('[') && hostname.endsWith(']')) hostname = hostname.slice(1, -1);
-  const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
-  return { hostname, port, secure };
-}
 
 /** Splits our options into the session's (everything it knows) and the dialer's. */
 function sessionOptions(o: ConnectOptions): SessionConnectOptions {
@@ -81,17 +74,8 @@ export async function dialStreams(url: URL, tls: TlsClientOptions & { readBuffer
  * the abort reason, or the timeout) and `closed`.
  */
 export function connect(url: string | URL, options: ConnectOptions = {}): WebSocketStream {
-  const controller = new AbortController();
-  let settle!: { resolve: (c: ByteDuplex) => void; reject: (e: unknown) => void };
-  const conn = new Promise<ByteDuplex>((resolve, reject) => {
-    settle = { resolve, reject };
-  });
-  conn.catch(noop);
-  // Throws synchronously for a bad URL etc., before anything was dialed.
-  const ws = sessionConnect(conn, url, sessionOptions(options));
-  ws.opened.catch((e: unknown) => controller.abort(e));
-  dialStreams(new URL(ws.url), tlsOptions(options), controller.signal).then(settle.resolve, settle.reject);
-  return ws;
+  const tls = tlsOptions(options);
+  return connectWith((u, signal) => dialStreams(u, tls, signal), url, sessionOptions(options));
 }
 
 /**

@@ -4,6 +4,7 @@
  * handshaken and verified) `Deno.Conn` out, or a rejection when `signal` aborts first (the connect timeout and
  * the user's signal, combined by the caller).
  */
+import type { DialTarget } from '@streamsocket/session';
 
 export interface TlsClientOptions {
   /** Extra trusted CA certificate(s), PEM, added to Deno's root store (`caCerts`). */
@@ -18,12 +19,7 @@ export interface TlsClientOptions {
   clientCert?: { cert: string; key: string };
 }
 
-export interface DialTarget {
-  /** Without brackets for IPv6 literals. */
-  hostname: string;
-  port: number;
-  secure: boolean;
-}
+export type { DialTarget };
 
 /** The TLS handshake failed (untrusted chain, wrong name ...); `cause` is Deno's error. */
 export class TlsConnectError extends Error {

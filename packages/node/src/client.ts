@@ -9,8 +9,9 @@
  * socket outlives a failed connect.
  */
 import {
-  connect as sessionConnect,
+  connectWith,
   createWebSocketClass,
+  dialTarget,
   type ConnectOptions as SessionConnectOptions,
   type ByteDuplex,
   type WebSocketStream,
@@ -18,8 +19,11 @@ import {
   type DialOptions as SessionDialOptions,
   type WebSocket as SessionWebSocket,
 } from '@streamsocket/session';
-import { dial, type DialTarget, type TlsClientOptions } from './dial.js';
+import { dial, type TlsClientOptions } from './dial.js';
 import { socketStreams } from './socket-streams.js';
+
+/** Where connect() dials for a URL (the session's, re-exported). */
+export { dialTarget };
 
 export interface ConnectOptions extends SessionConnectOptions, TlsClientOptions {
   /**
@@ -29,17 +33,6 @@ export interface ConnectOptions extends SessionConnectOptions, TlsClientOptions 
   connectTimeout?: number;
   /** Alias of `deflate`: offer permessage-deflate (RFC 7692). Default false. */
   permessageDeflate?: SessionConnectOptions['deflate'];
-}
-
-const noop = (): void => {};
-
-/** Host, port and TLS-ness of a ws:/wss: (or http:/https:) URL; IPv6 literals lose their brackets. */
-export function dialTarget(url: URL): DialTarget {
-  const secure = url.protocol === 'wss:' || url.protocol === 'https:';
-  let hostname = url.hostname;
-  if (hostname.startsWith('[') && hostname.endsWith(']')) hostname = hostname.slice(1, -1);
-  const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
-  return { hostname, port, secure };
 }
 
 /** Splits our options into the session's (everything it knows) and the dialer's (TLS). */
@@ -72,18 +65,8 @@ export async function dialStreams(url: URL, tls: TlsClientOptions, signal: Abort
  * the server answered, TlsConnectError, a socket error, the abort reason, or the timeout) and `closed`.
  */
 export function connect(url: string | URL, options: ConnectOptions = {}): WebSocketStream {
-  const controller = new AbortController();
-  let settle!: { resolve: (c: ByteDuplex) => void; reject: (e: unknown) => void };
-  const conn = new Promise<ByteDuplex>((resolve, reject) => {
-    settle = { resolve, reject };
-  });
-  conn.catch(noop);
-  // Throws synchronously for a bad URL etc., before anything was dialed.
-  const ws = sessionConnect(conn, url, sessionOptions(options));
-  // Any failure of the opening (timeout, abort, close() while connecting) also stops a dial still in progress.
-  ws.opened.catch((e: unknown) => controller.abort(e));
-  dialStreams(new URL(ws.url), tlsOptions(options), controller.signal).then(settle.resolve, settle.reject);
-  return ws;
+  const tls = tlsOptions(options);
+  return connectWith((u, signal) => dialStreams(u, tls, signal), url, sessionOptions(options));
 }
 
 /**

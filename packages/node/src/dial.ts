@@ -3,6 +3,7 @@
  * it takes a host, a port and TLS options and resolves with a connected (for TLS: verified) socket, or rejects
  * when `signal` aborts first (the caller's connect timeout and user signal, combined).
  */
+import type { DialTarget } from '@streamsocket/session';
 import net from 'node:net';
 import tls from 'node:tls';
 
@@ -17,11 +18,7 @@ export interface TlsClientOptions {
   tls?: tls.ConnectionOptions;
 }
 
-export interface DialTarget {
-  hostname: string; // without brackets
-  port: number;
-  secure: boolean;
-}
+export type { DialTarget };
 
 /** Error raised when the TLS handshake fails; `code` is Node's (e.g. 'DEPTH_ZERO_SELF_SIGNED_CERT'). */
 export class TlsConnectError extends Error {

@@ -5,6 +5,10 @@ export type { Refusal, Acceptance, RequestHook, HeaderInit } from './server-hand
 export type { RefusedError } from './client-handshake.js';
 export type { CloseInfo, SendData, ReceiveData, ReadyState } from './connection.js';
 
+// What every client adapter's connect() does around its dial
+export { connectWith, dialTarget } from './dialing.js';
+export type { ConnectionDialer, DialTarget } from './dialing.js';
+
 // What every server adapter does with an accepted connection (handshake cap, handler, shutdown)
 export { ServerCore, DEFAULT_MAX_PENDING_HANDSHAKES } from './server-core.js';
 export type { ServedConnection, Served, Failed, ServedStreamHandler, ServedWebSocketHandler, ServerCoreOptions } from './server-core.js';
