@@ -10,7 +10,16 @@
  * stops accepting, aborts pending handshakes, sends 1001 (Going Away) to every session, waits for every
  * connection to be gone (bounded: `closeTimeout` + 1 s, then destroyed), and resolves once the port is released.
  */
-import { DEFAULT_MAX_PENDING_HANDSHAKES, ServerCore, type AcceptOptions, type WebSocket, type WebSocketStream } from '@streamsocket/session';
+import {
+  acceptOptionsOf,
+  DEFAULT_MAX_PENDING_HANDSHAKES,
+  ServerCore,
+  type ServeOptionsBase,
+  type ServerCloseOptions,
+  type WebSocket,
+  type WebSocketServerBase,
+  type WebSocketStream,
+} from '@streamsocket/session';
 import type { RequestHead } from '@streamsocket/handshake';
 import { SocketBinding, socketHandlers } from './socket-streams.js';
 
@@ -21,29 +30,9 @@ export interface TlsServerOptions {
   key: string;
 }
 
-export interface ServeOptions extends Omit<AcceptOptions, 'request' | 'rest' | 'signal'> {
-  /** Address to listen on. Default '0.0.0.0'; '::' for every IPv6 (and, per OS, IPv4) address. */
-  hostname?: string;
-  /** Port; 0 (default) picks a free one: read it from `server.port`. */
-  port?: number;
+export interface ServeOptions extends ServeOptionsBase<Omit<ConnectionInfo, 'request'>> {
   /** Serve wss: with this certificate and key. */
   tls?: TlsServerOptions;
-  /** Alias of `deflate`: accept permessage-deflate (RFC 7692) when offered. Default false. */
-  permessageDeflate?: AcceptOptions['deflate'];
-  /**
-   * Connections allowed in the opening handshake at once (accepted, 101 not yet sent). Beyond it, a new
-   * connection is answered 503 and closed. Default 256.
-   */
-  maxPendingHandshakes?: number;
-  /** Hand the handler a WHATWG `WebSocket` object instead of a WebSocketStream. Default false. */
-  webSocket?: boolean;
-  /** Aborting it closes the server like close(). */
-  signal?: AbortSignal;
-  /**
-   * Called for every connection that did not become a WebSocket (refused or malformed handshake, timeout, TLS
-   * failure) and for errors thrown by the handler. Default: ignore (the peer got its error response).
-   */
-  onError?: (error: unknown, info: FailedConnectionInfo) => void;
   /** Bytes a socket's readable may queue before the socket is paused. Default 64 KiB. */
   socketReadHighWaterMark?: number;
 }
@@ -65,17 +54,14 @@ export interface FailedConnectionInfo extends Omit<ConnectionInfo, 'request'> {
 export type StreamHandler = (ws: WebSocketStream, info: ConnectionInfo) => unknown;
 export type WebSocketHandler = (ws: WebSocket, info: ConnectionInfo) => unknown;
 
-export interface CloseOptions {
-  /** Close reason sent with the 1001. Default 'server shutting down'. */
-  reason?: string;
-}
+export type CloseOptions = ServerCloseOptions;
 
 export interface ServerAddress {
   hostname: string;
   port: number;
 }
 
-export interface WebSocketServer {
+export interface WebSocketServer extends WebSocketServerBase {
   /** Resolves with the bound address (Bun listens synchronously: already resolved). */
   readonly ready: Promise<ServerAddress>;
   readonly hostname: string;
@@ -83,39 +69,22 @@ export interface WebSocketServer {
   readonly address: ServerAddress;
   /** ws://host:port (or wss:), with IPv6 literals in brackets. */
   readonly url: string;
-  /** Connections in the opening handshake. */
-  readonly pendingHandshakes: number;
-  /** Open sessions. */
-  readonly connections: number;
   /** The underlying Bun listener. */
   readonly listener: Bun.TCPSocketListener<SocketBinding>;
-  /** 1001 to every session, stop listening; resolves when every connection is gone and the port is released. */
-  close(options?: CloseOptions): Promise<void>;
-  /** Resolves when the server is fully closed. */
-  readonly closed: Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
 export { DEFAULT_MAX_PENDING_HANDSHAKES };
 
-/** The options the session's accept() gets. */
-function acceptOptions(o: ServeOptions): AcceptOptions {
-  const {
-    hostname: _h, port: _p, tls: _t, permessageDeflate, maxPendingHandshakes: _m, webSocket: _w, signal: _s,
-    onError: _e, socketReadHighWaterMark: _r, ...rest
-  } = o;
-  const a: AcceptOptions = { ...rest };
-  if (permessageDeflate !== undefined && a.deflate === undefined) a.deflate = permessageDeflate;
-  return a;
-}
-
 type AdapterInfo = Omit<ConnectionInfo, 'request'>;
+/** Our own serve() options, not the session's. */
+const ADAPTER_KEYS = ['tls', 'socketReadHighWaterMark'] as const;
 
 export function serve(options: ServeOptions & { webSocket: true }, handler: WebSocketHandler): WebSocketServer;
 export function serve(options: ServeOptions, handler: StreamHandler): WebSocketServer;
 export function serve(options: ServeOptions, handler: StreamHandler | WebSocketHandler): WebSocketServer {
   const core = new ServerCore<AdapterInfo>(
-    { accept: acceptOptions(options), maxPendingHandshakes: options.maxPendingHandshakes, webSocket: options.webSocket, onError: options.onError },
+    { accept: acceptOptionsOf(options, ADAPTER_KEYS), maxPendingHandshakes: options.maxPendingHandshakes, webSocket: options.webSocket, onError: options.onError },
     handler as StreamHandler,
   );
   const { hostname = '0.0.0.0', port = 0, tls, signal } = options;

@@ -10,8 +10,11 @@ export { connectWith, dialTarget } from './dialing.js';
 export type { ConnectionDialer, DialTarget } from './dialing.js';
 
 // What every server adapter does with an accepted connection (handshake cap, handler, shutdown)
-export { ServerCore, DEFAULT_MAX_PENDING_HANDSHAKES } from './server-core.js';
-export type { ServedConnection, Served, Failed, ServedStreamHandler, ServedWebSocketHandler, ServerCoreOptions } from './server-core.js';
+export { ServerCore, DEFAULT_MAX_PENDING_HANDSHAKES, acceptOptionsOf } from './server-core.js';
+export type {
+  ServedConnection, Served, Failed, ServedStreamHandler, ServedWebSocketHandler, ServerCoreOptions, ServeOptionsBase, ServerCloseOptions,
+  WebSocketServerBase,
+} from './server-core.js';
 
 // The WHATWG WebSocket class
 export { WebSocket, createWebSocketClass, createWebSocketStreamClass, wrapWebSocket } from './websocket.js';

@@ -40,6 +40,68 @@ export interface ServerCoreOptions<I> {
   onError?: ((error: unknown, info: Failed<I>) => void) | undefined;
 }
 
+/**
+ * The serve() options every adapter takes, with their one documentation; each adapter adds its TLS and socket
+ * options and its info type `I` (what `onError` and the handler learn besides the request).
+ */
+export interface ServeOptionsBase<I> extends Omit<AcceptOptions, 'request' | 'rest' | 'signal'> {
+  /** Address to listen on. Default: '0.0.0.0' in Deno and Bun, Node's own default (every interface) in Node. */
+  hostname?: string;
+  /** Port; 0 (default) picks a free one: read it from `server.port`. */
+  port?: number;
+  /** Alias of `deflate`: accept permessage-deflate (RFC 7692) when offered. Default false. */
+  permessageDeflate?: AcceptOptions['deflate'];
+  /**
+   * Connections allowed in the opening handshake at once (accepted, 101 not yet sent). Beyond it, a new
+   * connection is answered 503 and closed. Default 256.
+   */
+  maxPendingHandshakes?: number;
+  /** Hand the handler a WHATWG `WebSocket` object instead of a WebSocketStream. Default false. */
+  webSocket?: boolean;
+  /** Aborting it closes the server like close(). */
+  signal?: AbortSignal;
+  /**
+   * Called for every connection that did not become a WebSocket (refused or malformed handshake, timeout, TLS
+   * failure) and for errors thrown by the handler. Default: ignore (the peer got its error response).
+   */
+  onError?: (error: unknown, info: Failed<I>) => void;
+}
+
+export interface ServerCloseOptions {
+  /** Close reason sent with the 1001. Default 'server shutting down'. */
+  reason?: string;
+}
+
+/**
+ * What every adapter's serve() returns (each adds its listener and address details, and `Symbol.asyncDispose`,
+ * which this package's compilation target does not name).
+ */
+export interface WebSocketServerBase {
+  /** Connections in the opening handshake. */
+  readonly pendingHandshakes: number;
+  /** Open sessions. */
+  readonly connections: number;
+  /** 1001 to every session, stop listening; resolves when every connection is gone and the port is released. */
+  close(options?: ServerCloseOptions): Promise<void>;
+  /** Resolves when the server is fully closed. */
+  readonly closed: Promise<void>;
+}
+
+const SERVE_KEYS = ['hostname', 'port', 'permessageDeflate', 'maxPendingHandshakes', 'webSocket', 'signal', 'onError'];
+
+/**
+ * The session options inside an adapter's serve() options: everything but the serve-level keys and the
+ * adapter's own (`adapterKeys`: its TLS and socket options), with `permessageDeflate` as `deflate`.
+ */
+export function acceptOptionsOf(options: ServeOptionsBase<never>, adapterKeys: readonly string[]): AcceptOptions {
+  const a: Record<string, unknown> = { ...options };
+  for (const k of SERVE_KEYS) delete a[k];
+  for (const k of adapterKeys) delete a[k];
+  const accept = a as AcceptOptions;
+  if (options.permessageDeflate !== undefined && accept.deflate === undefined) accept.deflate = options.permessageDeflate;
+  return accept;
+}
+
 export const DEFAULT_MAX_PENDING_HANDSHAKES = 256;
 const DEFAULT_CLOSE_TIMEOUT = 5_000;
 /** Past the close timeout, how long connections may linger on shutdown before they are destroyed. */

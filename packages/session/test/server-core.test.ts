@@ -2,7 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect, createPipePair, type PipeEnd } from '../src/index.js';
-import { ServerCore, type ServedConnection } from '../src/server-core.js';
+import { acceptOptionsOf, ServerCore, type ServedConnection } from '../src/server-core.js';
 import { HandshakeError } from '@streamsocket/handshake';
 import { rawClient, sleep, within } from './helpers.js';
 
@@ -176,6 +176,16 @@ s('webSocket: true hands the handler a WHATWG WebSocket', async () => {
   await writable.getWriter().write('x');
   assert.is((await within(readable.getReader().read())).value, 'echo x');
   await core.close();
+});
+
+s('acceptOptionsOf: the session options inside serve() options', () => {
+  const onError = (): void => {};
+  const a = acceptOptionsOf(
+    { hostname: '::', port: 1, permessageDeflate: true, maxPendingHandshakes: 2, webSocket: true, onError, protocols: ['mqtt'], closeTimeout: 9, tls: {}, readBufferSize: 3 } as never,
+    ['tls', 'readBufferSize'],
+  );
+  assert.equal(a, { protocols: ['mqtt'], closeTimeout: 9, deflate: true });
+  assert.equal(acceptOptionsOf({ permessageDeflate: true, deflate: false }, []), { deflate: false }, 'deflate wins over its alias');
 });
 
 s('maxPendingHandshakes below 1 is refused', () => {
