@@ -189,35 +189,11 @@ export class MessageDecoderStream<M extends IncomingMessage = Message> extends T
 export class MessageEncoderStream extends TransformStream<OutgoingMessage, Frame> {
   constructor(o: EncoderOptions) {
     const sink = new FrameObjectSink();
-    const deflate = encoderDeflate(o);
-    const framer = new MessageFramer(o, sink, deflate);
-    let ctl: Ctl<Frame> | undefined;
-    const host = new ControllerHost(() => {
-      for (let i = 0; i < sink.out.length; i++) ctl!.enqueue(sink.out[i]!);
-      sink.out.length = 0;
-    }, () => ctl!);
     super(
-      {
-        transform(m: OutgoingMessage, c: Ctl<Frame>): void | Promise<void> {
-          ctl = c;
-          const r = framer.write(m, host);
-          if (r === undefined) {
-            host.flush();
-            return;
-          }
-          return r.then(() => host.flush(), (e: unknown) => {
-            deflate?.dispose();
-            throw e;
-          });
-        },
-        flush(): void {
-          deflate?.dispose();
-        },
-        ...onCancel(() => {
-          host.cancelled = true;
-          deflate?.dispose();
-        }),
-      },
+      framingTransformer<Frame>(o, sink, (c) => {
+        for (let i = 0; i < sink.out.length; i++) c.enqueue(sink.out[i]!);
+        sink.out.length = 0;
+      }),
       strategy(messageSize, writableHwm(o)),
       strategy(frameSize, readableHwm(o)),
     );
@@ -264,36 +240,12 @@ export class WebSocketDecoderStream<M extends IncomingMessage = Message> extends
 export class WebSocketEncoderStream extends TransformStream<OutgoingMessage, Uint8Array> {
   constructor(o: EncoderOptions) {
     const enc = new FrameEncoder(o);
-    const deflate = encoderDeflate(o);
-    const framer = new MessageFramer(o, enc, deflate);
-    let ctl: Ctl<Uint8Array> | undefined;
-    const host = new ControllerHost(() => {
-      const out = enc.out;
-      for (let i = 0; i < out.length; i++) ctl!.enqueue(out[i]!);
-      out.length = 0;
-    }, () => ctl!);
     super(
-      {
-        transform(m: OutgoingMessage, c: Ctl<Uint8Array>): void | Promise<void> {
-          ctl = c;
-          const r = framer.write(m, host);
-          if (r === undefined) {
-            host.flush();
-            return;
-          }
-          return r.then(() => host.flush(), (e: unknown) => {
-            deflate?.dispose();
-            throw e;
-          });
-        },
-        flush(): void {
-          deflate?.dispose();
-        },
-        ...onCancel(() => {
-          host.cancelled = true;
-          deflate?.dispose();
-        }),
-      },
+      framingTransformer<Uint8Array>(o, enc, (c) => {
+        const out = enc.out;
+        for (let i = 0; i < out.length; i++) c.enqueue(out[i]!);
+        out.length = 0;
+      }),
       strategy(messageSize, writableHwm(o)),
       strategy(byteSize, readableHwm(o)),
     );
@@ -302,6 +254,39 @@ export class WebSocketEncoderStream extends TransformStream<OutgoingMessage, Uin
 
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
+
+/**
+ * The transformer of both message encoders: the framer writes each message's frames into `sink` (synchronously,
+ * or after compressing), and `drain` moves what the sink holds into the stream. A streamed payload waits for
+ * the readable's demand through the ControllerHost; the compressor is released on flush, cancel or failure.
+ */
+function framingTransformer<T>(o: EncoderOptions, sink: FrameSink, drain: (c: Ctl<T>) => void): Transformer<OutgoingMessage, T> {
+  const deflate = encoderDeflate(o);
+  const framer = new MessageFramer(o, sink, deflate);
+  let ctl: Ctl<T> | undefined;
+  const host = new ControllerHost(() => drain(ctl!), () => ctl!);
+  return {
+    transform(m: OutgoingMessage, c: Ctl<T>): void | Promise<void> {
+      ctl = c;
+      const r = framer.write(m, host);
+      if (r === undefined) {
+        host.flush();
+        return;
+      }
+      return r.then(() => host.flush(), (e: unknown) => {
+        deflate?.dispose();
+        throw e;
+      });
+    },
+    flush(): void {
+      deflate?.dispose();
+    },
+    ...onCancel(() => {
+      host.cancelled = true;
+      deflate?.dispose();
+    }),
+  };
+}
 
 class FrameObjectSink implements FrameSink {
   readonly out: Frame[] = [];
