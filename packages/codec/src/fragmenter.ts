@@ -104,6 +104,13 @@ export class MessageFramer {
 
   /** A whole string: short ones go through the shared scratch buffer, without a copy when the sink copies anyway. */
   private text(s: string): void | Promise<void> {
+    const sink = this.sink;
+    // A sink that encodes text itself (FrameEncoder: straight into the output chunk) gets text that will be sent
+    // as one uncompressed frame (3 bytes per UTF-16 unit at most, so it cannot exceed fragmentSize).
+    if (sink.onText !== undefined && this.deflate === null && s.length * 3 <= this.fragmentSize) {
+      sink.onText(FIN | 1, s);
+      return;
+    }
     if (s.length <= SCRATCH_CHARS) {
       const n = encodeIntoScratch(s);
       if (this.deflate === null && n <= (this.sink.copiesUpTo ?? 0)) {

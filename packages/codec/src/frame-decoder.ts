@@ -17,6 +17,11 @@ export interface FrameSink {
    * after). Undefined = 0: the sink may keep the view.
    */
   readonly copiesUpTo?: number;
+  /**
+   * Optional: a whole frame whose payload is `text` as UTF-8 (FrameEncoder: encoded straight into the output chunk).
+   * The message framer uses it, when present, for text it neither compresses nor fragments.
+   */
+  onText?(b0: number, text: string): void;
 }
 
 // First-byte bits.

@@ -56,6 +56,11 @@ export class FrameEncoder implements FrameSink {
     this.write(b0, payload, this.out);
   }
 
+  /** FrameSink: appends to `this.out` (see writeText). */
+  onText(b0: number, text: string): void {
+    this.writeText(b0, text, this.out);
+  }
+
   /** Appends the wire bytes of a frame with first header byte `b0` to `out`. */
   write(b0: number, payload: Uint8Array, out: Uint8Array[]): void {
     const n = payload.length;
