@@ -127,16 +127,36 @@ export class FrameEncoder implements FrameSink {
     const maxHeader = (max < 126 ? 2 : 4) + (client ? 4 : 0);
     ensureRoom(maxHeader + max);
     const start = slabOffset;
-    const n = encodeUtf8Into(text, new Uint8Array(slab, start + maxHeader, max));
+    const at = start + maxHeader; // where the payload goes
+    const bytes = slabBytes;
+    // Short ASCII by hand: cheaper than the encodeInto() call plus its destination view.
+    let n = len <= ASCII_LOOP_MAX ? copyAscii(text, bytes, at) : -1;
+    if (n < 0) n = encodeUtf8Into(text, new Uint8Array(slab, at, max));
     checkFrame(b0, n);
     const lenBytes = n < 126 ? 0 : 2;
     const hlen = 2 + lenBytes + (client ? 4 : 0);
-    const buf = new Uint8Array(slab, start + maxHeader - hlen, hlen + n);
-    slabOffset = (start + maxHeader + n + 7) & ~7;
+    const buf = new Uint8Array(slab, at - hlen, hlen + n);
+    slabOffset = (at + n + 7) & ~7;
     writeHeader(buf, b0, n, lenBytes, client ? 0x80 : 0);
     if (client) {
-      this.keys.fill(buf, hlen - 4);
-      if (n > 0) mask(buf.subarray(hlen), buf.subarray(hlen - 4, hlen), 0);
+      const k = at - 4;
+      this.keys.fill(bytes, k);
+      if (n <= INLINE_LIMIT) {
+        const k0 = bytes[k]!, k1 = bytes[k + 1]!, k2 = bytes[k + 2]!, k3 = bytes[k + 3]!;
+        let i = at;
+        const end = at + n;
+        for (; i + 3 < end; i += 4) {
+          bytes[i]! ^= k0;
+          bytes[i + 1]! ^= k1;
+          bytes[i + 2]! ^= k2;
+          bytes[i + 3]! ^= k3;
+        }
+        if (i < end) bytes[i++]! ^= k0;
+        if (i < end) bytes[i++]! ^= k1;
+        if (i < end) bytes[i]! ^= k2;
+      } else {
+        mask(buf.subarray(hlen), buf.subarray(hlen - 4, hlen), 0);
+      }
     }
     out.push(buf);
   }
@@ -144,6 +164,20 @@ export class FrameEncoder implements FrameSink {
 
 /** Strings up to this many UTF-16 code units are encoded straight into a slab chunk (3 bytes each + header fit). */
 const TEXT_DIRECT_MAX = 1024;
+/** Up to this many code units, text is first tried as ASCII by a plain loop (V8: 1.4x frames/s at 16 chars, parity at
+ * 32, half the speed of encodeInto() at 100). */
+const ASCII_LOOP_MAX = 24;
+
+/** Writes `text` as ASCII at bytes[at...]; returns its length, or -1 (having written garbage) if it is not ASCII. */
+function copyAscii(text: string, bytes: Uint8Array, at: number): number {
+  const len = text.length;
+  for (let i = 0; i < len; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return -1;
+    bytes[at + i] = c;
+  }
+  return len;
+}
 
 /** Throws RangeError for a frame RFC 6455 forbids sending. */
 function checkFrame(b0: number, n: number): void {
@@ -166,6 +200,8 @@ function checkFrame(b0: number, n: number): void {
 const SLAB_SIZE = 64 * 1024;
 const SLAB_ITEM_MAX = 4 * 1024;
 let slab = new ArrayBuffer(0);
+/** All of `slab`, for writing into it without a view per chunk. */
+let slabBytes = new Uint8Array(slab);
 let slabOffset = 0;
 
 function allocChunk(n: number): Uint8Array {
@@ -181,6 +217,7 @@ function ensureRoom(n: number): void {
   // byteLength 0: detached (a consumer transferred an output chunk's buffer despite the README): start over.
   if (slabOffset + n > SLAB_SIZE || slab.byteLength === 0) {
     slab = new ArrayBuffer(SLAB_SIZE);
+    slabBytes = new Uint8Array(slab);
     slabOffset = 0;
   }
 }
