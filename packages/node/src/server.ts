@@ -126,7 +126,8 @@ export function serve(options: ServeOptions, handler: StreamHandler): WebSocketS
 export function serve(options: ServeOptions, handler: StreamHandler | WebSocketHandler): WebSocketServer {
   const maxPending = options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES;
   if (!(maxPending >= 1)) throw new RangeError('maxPendingHandshakes must be >= 1');
-  const accOpts = acceptOptions(options);
+  // Frozen: the session then resolves it once for every connection (one ResolvedOptions, not one each).
+  const accOpts = Object.freeze(acceptOptions(options));
   const closeTimeout = accOpts.closeTimeout ?? 5000;
   const handshakeTimeout = accOpts.handshakeTimeout ?? 10_000;
 

@@ -209,16 +209,8 @@ export class Connection implements TimerTarget, ChannelSink {
     // Underlying source/sink are tiny objects with prototype methods (no
     // closures per connection); only the strategy's size() must be a closure.
     this.readable = new ReadableStream<ReceiveData>(new Source(this), { highWaterMark: o.readHighWaterMark, size: receivedSize });
-    this.writable = new WritableStream<SendData>(new Sink(this), {
-      highWaterMark: o.writeHighWaterMark,
-      size: (chunk) => {
-        // Runs synchronously inside writer.write(): the ordering point for close().
-        this.writeSeq++;
-        const n = chunkSize(chunk);
-        this.bufferedAmount += n;
-        return n;
-      },
-    });
+    // size() is called without a `this`: bound (a bound function is smaller than a closure and its context).
+    this.writable = new WritableStream<SendData>(new Sink(this), { highWaterMark: o.writeHighWaterMark, size: this.countWrite.bind(this) });
 
     this.trackTime = o.keepaliveInterval > 0 || o.idleTimeout > 0;
     if (this.trackTime) {
@@ -268,6 +260,14 @@ export class Connection implements TimerTarget, ChannelSink {
     }
     this.pullPending = false;
     return false;
+  }
+
+  /** The user writable's strategy size(): runs synchronously inside writer.write(), the ordering point for close(). */
+  private countWrite(chunk: SendData): number {
+    this.writeSeq++;
+    const n = chunkSize(chunk);
+    this.bufferedAmount += n;
+    return n;
   }
 
   // ---------------------------------------------------------------- input

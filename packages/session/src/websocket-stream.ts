@@ -50,6 +50,25 @@ export interface SessionStart {
 
 const noop = (): void => {};
 
+/** Resolved options of frozen option objects (see resolveShared). */
+const resolvedByOptions = new WeakMap<object, ResolvedOptions>();
+
+/**
+ * resolveOptions(), once per options object when that object is frozen: a server that passes the same frozen
+ * options to every accept() (as @streamsocket/node's serve() does) then shares one ResolvedOptions among all its
+ * connections instead of keeping a copy per connection. Unfrozen options are resolved each time, since the
+ * caller may change them between calls.
+ */
+function resolveShared(options: AcceptOptions): ResolvedOptions {
+  if (!Object.isFrozen(options)) return resolveOptions(options);
+  let o = resolvedByOptions.get(options);
+  if (o === undefined) {
+    o = Object.freeze(resolveOptions(options));
+    resolvedByOptions.set(options, o);
+  }
+  return o;
+}
+
 function isThenable<T>(x: T | Promise<T>): x is Promise<T> {
   return typeof (x as { then?: unknown }).then === 'function';
 }
@@ -178,7 +197,7 @@ export class WebSocketStream {
  * closed; `opened` then rejects with the HandshakeError.
  */
 export function accept(conn: ByteDuplex, options: AcceptOptions = {}): WebSocketStream {
-  const o = resolveOptions(options);
+  const o = resolveShared(options);
   const guard = new HandshakeGuard(o.handshakeTimeout, options.signal, 408);
   const ws: WebSocketStream = new WebSocketStream('', guard, o, async () => {
     const s = await serverHandshake(conn, o, options, guard);

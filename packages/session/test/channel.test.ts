@@ -217,4 +217,15 @@ test('channel: EOF without a close frame is 1006', async () => {
   assert.is((r.ok ? null : r.error).closeCode, 1006);
 });
 
+test('frozen accept options (as serve() passes them) are shared by every connection and still applied', async () => {
+  const opts = Object.freeze({ protocols: ['p'], readHighWaterMark: 1 });
+  for (let i = 0; i < 2; i++) {
+    const { server, client, so, co } = await channelPair(opts, { protocols: ['p'] });
+    assert.is(so.protocol, 'p');
+    assert.is(co.protocol, 'p');
+    client.close({ closeCode: 1000, reason: '' });
+    await within(Promise.all([client.closed, server.closed]));
+  }
+});
+
 test.run();
