@@ -7,8 +7,10 @@
 // Decode: a wire image of ~8 MiB of binary frames of one size, masked (client -> server) or not, fed in 64 KiB
 // chunks. Both decoders unmask in place, so every pass gets a fresh copy of the wire image (outside the timing).
 // The copy baseline moves the same 64 KiB chunks into a buffer of max(frame size, 64 KiB) (the one copy any
-// decoder needs for frames that span chunks). Encode: one frame at a time from the same payload; the copy baseline copies the payload
-// once into a frame-sized buffer.
+// decoder needs for frames that span chunks); for frames of 64 KiB and more, the fresh-copy baseline does the same
+// into a new buffer per frame (what a decoder that hands each frame out in its own buffer must at least do).
+// Encode: one frame at a time from the same payload; the copy baseline copies the payload once into a frame-sized
+// buffer. Encode text: FrameEncoder.writeText against Sender.frame(string), ASCII text.
 import { Receiver, Sender } from 'ws';
 import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
@@ -132,8 +134,25 @@ function benchDecode(size, masked, split = false) {
     }
     return { bytes: payloadBytes, frames };
   };
-  const [ours, theirs, copy] = measureAll(prepare, [oursPass, theirsPass, copyPass]);
-  return { ours, theirs, copy };
+  // The same copy into memory a decoder could hand out: a fresh buffer per frame (only where frames span chunks,
+  // i.e. where a decoder must copy at all). It bounds any decoder that delivers a new buffer per frame.
+  const freshPass = () => {
+    let dst = new Uint8Array(size), at = 0;
+    for (const c of chunks) {
+      let src = c;
+      while (src.length) {
+        const take = Math.min(src.length, size - at);
+        dst.set(take === src.length ? src : src.subarray(0, take), at);
+        at += take;
+        if (at === size) { dst = new Uint8Array(size); at = 0; }
+        src = src.subarray(take);
+      }
+    }
+    return { bytes: payloadBytes, frames };
+  };
+  const passes = size >= CHUNK ? [oursPass, theirsPass, copyPass, freshPass] : [oursPass, theirsPass, copyPass];
+  const [ours, theirs, copy, fresh] = measureAll(prepare, passes);
+  return { ours, theirs, copy, fresh };
 }
 
 function benchEncode(size, masked, coalesceLimit) {
@@ -172,22 +191,62 @@ function benchEncode(size, masked, coalesceLimit) {
   return { ours, theirs, copy };
 }
 
+/** Text: FrameEncoder.writeText (UTF-8 encoded straight into the frame) against Sender.frame(string). ASCII. */
+function benchEncodeText(size, masked) {
+  const text = 'x'.repeat(size);
+  const n = Math.max(4, Math.floor(WIRE_TARGET / Math.max(size, 64)));
+  const enc = new FrameEncoder({ role: masked ? 'client' : 'server' });
+  const oursPass = () => {
+    let wire = 0;
+    for (let i = 0; i < n; i++) {
+      const out = [];
+      enc.writeText(0x81, text, out);
+      for (const c of out) wire += c.length;
+    }
+    if (wire < n * size) throw new Error('short');
+    return { bytes: n * size, frames: n };
+  };
+  const wsOpts = { fin: true, rsv1: false, opcode: 1, mask: masked, readOnly: true };
+  const theirsPass = () => {
+    let wire = 0;
+    for (let i = 0; i < n; i++) {
+      const out = Sender.frame(text, wsOpts);
+      for (const c of out) wire += c.length;
+    }
+    if (wire < n * size) throw new Error('short');
+    return { bytes: n * size, frames: n };
+  };
+  const te = new TextEncoder();
+  const dest = new Uint8Array(size * 3 + 14);
+  const copyPass = () => {
+    for (let i = 0; i < n; i++) te.encodeInto(text, dest);
+    return { bytes: n * size, frames: n };
+  };
+  const [ours, theirs, copy] = measureAll(() => {}, [oursPass, theirsPass, copyPass]);
+  return { ours, theirs, copy };
+}
+
 const label = (n) => (n >= 1048576 ? `${n / 1048576} MiB` : n >= 1024 ? `${n / 1024} KiB` : `${n} B`);
 const rows = [];
 console.log(`node ${process.version}, ws Receiver/Sender (bufferutil: ${bufferutil}), best of ${ROUNDS} interleaved rounds, ${CPU ? 'CPU' : 'wall'} time, ${MS} ms per contender and cell, 64 KiB input chunks`);
-console.log('| op | frame | masked | streamsocket MB/s | frames/s | ws MB/s | vs ws | copy MB/s | vs copy |');
-console.log('|---|---|---|---:|---:|---:|---:|---:|---:|');
+console.log('| op | frame | masked | streamsocket MB/s | frames/s | ws MB/s | vs ws | copy MB/s | vs copy | fresh copy MB/s | vs fresh |');
+console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 // 'decode split': FrameDecoder with splitFrames (what streamMessages uses): frames spanning chunks are delivered
 // piece by piece as views of the input, unmasked in place, never assembled (ws has no such mode: same ws figures).
 // 'encode zero-copy': a server encoder with coalesceLimit 0 (header chunk + the payload itself, like Sender.frame).
+// 'encode text': FrameEncoder.writeText(string) against Sender.frame(string); copy baseline: TextEncoder.encodeInto.
 const ops = [['decode', SIZES, [true, false]], ['decode split', SIZES.filter((n) => n > CHUNK / 2), [true, false]],
-  ['encode', SIZES, [true, false]], ['encode zero-copy', SIZES.filter((n) => n <= 16384), [false]]];
+  ['encode', SIZES, [true, false]], ['encode zero-copy', SIZES.filter((n) => n <= 16384), [false]],
+  ['encode text', SIZES.filter((n) => n <= 1024), [true, false]]];
 for (const [op, sizes, maskings] of ops) {
   for (const size of sizes) {
     for (const masked of maskings) {
-      const r = op.startsWith('encode') ? benchEncode(size, masked, op === 'encode zero-copy' ? 0 : undefined) : benchDecode(size, masked, op === 'decode split');
+      const r = op === 'encode text' ? benchEncodeText(size, masked)
+        : op.startsWith('encode') ? benchEncode(size, masked, op === 'encode zero-copy' ? 0 : undefined)
+        : benchDecode(size, masked, op === 'decode split');
       rows.push({ op, size, masked, ...r });
-      console.log(`| ${op} | ${label(size)} | ${masked ? 'yes' : 'no'} | ${r.ours.mbps.toFixed(0)} | ${Math.round(r.ours.fps).toLocaleString('en-US')} | ${r.theirs.mbps.toFixed(0)} | ${(r.ours.mbps / r.theirs.mbps).toFixed(2)}x | ${r.copy.mbps.toFixed(0)} | ${(r.ours.mbps / r.copy.mbps).toFixed(2)}x |`);
+      const fresh = r.fresh ? `${r.fresh.mbps.toFixed(0)} | ${(r.ours.mbps / r.fresh.mbps).toFixed(2)}x` : ' | ';
+      console.log(`| ${op} | ${label(size)} | ${masked ? 'yes' : 'no'} | ${r.ours.mbps.toFixed(0)} | ${Math.round(r.ours.fps).toLocaleString('en-US')} | ${r.theirs.mbps.toFixed(0)} | ${(r.ours.mbps / r.theirs.mbps).toFixed(2)}x | ${r.copy.mbps.toFixed(0)} | ${(r.ours.mbps / r.copy.mbps).toFixed(2)}x | ${fresh} |`);
     }
   }
 }
