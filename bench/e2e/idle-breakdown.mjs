@@ -4,6 +4,7 @@
 //
 //   node bench/e2e/idle-breakdown.mjs                         all kinds, 5,000 connections
 //   node bench/e2e/idle-breakdown.mjs --conns 2000 --kinds session-pipe,ws --node-flags=--max-semi-space-size=1
+//   (kinds: tcp, binding, session-loop, session-pipe, ws by default; also session-ws, the WebSocket-class server)
 //   node bench/e2e/idle-breakdown.mjs --snap /tmp/snaps       also write a heap snapshot per kind after the run
 //
 // Per connection = (after − before) / conns for each figure of process.memoryUsage():

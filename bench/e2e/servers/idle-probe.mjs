@@ -9,6 +9,7 @@
 //   binding       socketStreams(socket): a read loop on its readable writing to its writable
 //   session-loop  serve(): the handler reads the WebSocketStream's readable and writes each message back
 //   session-pipe  serve(): readable.pipeTo(writable), as bench/e2e's streamsocket-node server
+//   session-ws    serve({ webSocket: true }): the WHATWG WebSocket class, onmessage → send (ws's own style)
 //   ws            ws 8 WebSocketServer, ws.send(data) per message (with bufferutil when installed)
 import net from 'node:net';
 import v8 from 'node:v8';
@@ -59,6 +60,14 @@ async function listen() {
             await writer.write(value);
           }
         } catch { /* closed */ }
+      });
+      await server.ready;
+      return server.port;
+    }
+    case 'session-ws': {
+      const server = serve({ hostname: '127.0.0.1', port: 0, webSocket: true }, (ws) => {
+        ws.binaryType = 'arraybuffer';
+        ws.onmessage = (e) => ws.send(e.data);
       });
       await server.ready;
       return server.port;
