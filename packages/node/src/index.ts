@@ -11,7 +11,7 @@ export { TlsConnectError } from './dial.js';
 export type { TlsClientOptions } from './dial.js';
 export { serve, DEFAULT_MAX_PENDING_HANDSHAKES } from './server.js';
 export type {
-  ServeOptions, TlsServerOptions, WebSocketServer, ConnectionInfo, StreamHandler, WebSocketHandler, CloseOptions,
+  ServeOptions, TlsServerOptions, WebSocketServer, ConnectionInfo, FailedConnectionInfo, StreamHandler, WebSocketHandler, CloseOptions,
 } from './server.js';
 export { upgrade } from './upgrade.js';
 export type { UpgradeOptions } from './upgrade.js';

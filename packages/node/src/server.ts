@@ -3,20 +3,28 @@
  * socketStreams() and handed to the session's accept(), which reads the request head, applies the policy and
  * answers 101 or the refusal. Accepted sessions go to the user's handler.
  *
- * Lifecycle bookkeeping is the only thing that lives here:
+ * Lifecycle bookkeeping is the only thing that lives here (the same behaviour as the session's ServerCore, which
+ * the Deno and Bun adapters use; kept apart here because it is tuned for Node's idle memory per connection: no
+ * closure or promise reaction per open session, see README "Memory per connection"):
  * - connections still in the opening handshake are capped (`maxPendingHandshakes`): beyond it a new connection
  *   is answered 503 and closed at once, so a flood of idle sockets cannot hold unbounded head buffers and timers;
  * - `close()` stops listening, aborts pending handshakes, closes every open session with 1001 (Going Away),
  *   waits for every socket to be gone (bounded: `closeTimeout` + 1 s, then destroyed), and resolves once the port
- *   is released.
+ *   is released;
+ * - connections that did not become a WebSocket (refused, malformed, timed out, failed TLS) and handler failures
+ *   go to `onError`.
  */
 import net from 'node:net';
 import tls from 'node:tls';
 import {
   accept,
+  acceptOptionsOf,
   wrapWebSocket,
   type AcceptOptions,
+  type ServeOptionsBase,
+  type ServerCloseOptions,
   type WebSocket,
+  type WebSocketServerBase,
   type WebSocketStream,
 } from '@streamsocket/session';
 import { buildErrorResponse, type RequestHead } from '@streamsocket/handshake';
@@ -30,26 +38,11 @@ export interface TlsServerOptions extends tls.TlsOptions {
   key: string | Buffer | Array<string | Buffer>;
 }
 
-export interface ServeOptions extends Omit<AcceptOptions, 'request' | 'rest' | 'signal'> {
-  /** Interface to listen on. Default: Node's (all interfaces, IPv6 dual-stack where available). */
-  hostname?: string;
-  /** Port; 0 (default) picks a free one, read it from `server.port` once `ready` resolved. */
-  port?: number;
+export interface ServeOptions extends ServeOptionsBase<Omit<ConnectionInfo, 'request'>> {
   /** Serve wss: with this certificate and key (any other tls.createServer option may be added). */
   tls?: TlsServerOptions;
-  /** Alias of `deflate`: accept permessage-deflate (RFC 7692) when offered. Default false. */
-  permessageDeflate?: AcceptOptions['deflate'];
-  /**
-   * Connections allowed in the opening handshake at once (TCP accepted, 101 not yet sent). Beyond it, a new
-   * connection is answered 503 and closed. Default 256.
-   */
-  maxPendingHandshakes?: number;
   /** listen() backlog. Default: Node's (511). */
   backlog?: number;
-  /** Hand the handler a WHATWG `WebSocket` object instead of a WebSocketStream. Default false. */
-  webSocket?: boolean;
-  /** Aborting it closes the server like close(). */
-  signal?: AbortSignal;
 }
 
 export interface ConnectionInfo {
@@ -82,26 +75,24 @@ type ServedSocket = net.Socket & { [kSession]?: WebSocketStream };
 export type StreamHandler = (ws: WebSocketStream, info: ConnectionInfo) => unknown;
 export type WebSocketHandler = (ws: WebSocket, info: ConnectionInfo) => unknown;
 
-export interface CloseOptions {
-  /** Close reason sent with the 1001. Default 'server shutting down'. */
-  reason?: string;
+export type CloseOptions = ServerCloseOptions;
+
+/** What `onError` learns about a connection: the request head is null when no session opened. */
+export interface FailedConnectionInfo extends Omit<ConnectionInfo, 'request'> {
+  request: RequestHead | null;
 }
 
-export interface WebSocketServer {
+export interface WebSocketServer extends WebSocketServerBase {
   /** Resolves once listening (with the bound address); rejects if listen() failed (e.g. EADDRINUSE). */
   readonly ready: Promise<net.AddressInfo>;
   /** The bound port once listening (before that, the requested one). */
   readonly port: number;
   /** The bound address once listening, else null. */
   readonly address: net.AddressInfo | null;
-  /** Connections in the opening handshake. */
-  readonly pendingHandshakes: number;
-  /** Open sessions. */
-  readonly connections: number;
+  /** ws://host:port (or wss:) once listening, with IPv6 literals in brackets (before that, with the requested port). */
+  readonly url: string;
   /** The underlying net.Server / tls.Server. */
   readonly server: net.Server;
-  /** 1001 to every session, stop listening; resolves when every socket is gone and the port is released. */
-  close(options?: CloseOptions): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -111,14 +102,7 @@ const noop = (): void => {};
 
 /** The options the session's accept() gets. */
 export function acceptOptions(o: Omit<ServeOptions, 'signal'>): AcceptOptions {
-  const {
-    hostname: _h, port: _p, tls: _t, permessageDeflate, maxPendingHandshakes: _m, backlog: _b, webSocket: _w,
-    ...rest
-  } = o as ServeOptions;
-  delete (rest as { signal?: unknown }).signal;
-  const a: AcceptOptions = { ...rest };
-  if (permessageDeflate !== undefined && a.deflate === undefined) a.deflate = permessageDeflate;
-  return a;
+  return acceptOptionsOf(o, ['tls', 'backlog']);
 }
 
 export function serve(options: ServeOptions & { webSocket: true }, handler: WebSocketHandler): WebSocketServer;
@@ -142,6 +126,8 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
   const sockets = new Set<net.Socket>();
   let closing: Promise<void> | null = null;
   let closeReason = 'server shutting down';
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
 
   const onSocket = (socket: net.Socket): void => {
     if (closing) return void socket.destroy();
@@ -161,8 +147,24 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
         }
         runHandler(ws, new Info(ws.request!, socket));
       },
-      () => pending.delete(ws),
+      (e: unknown) => {
+        pending.delete(ws);
+        // Built only for a connection that failed: a served one never pays for it.
+        if (options.onError) report(e, { request: ws.request, socket, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort });
+      },
     );
+  };
+
+  const report = (e: unknown, info: FailedConnectionInfo): void => {
+    try {
+      options.onError?.(e, info);
+    } catch {
+      /* a throwing error hook must not break the server */
+    }
+  };
+  const handlerFailed = (ws: WebSocketStream, info: ConnectionInfo, e: unknown): void => {
+    report(e, info);
+    goingAway(ws, 'internal error', 1011);
   };
 
   const runHandler = (ws: WebSocketStream, info: ConnectionInfo): void => {
@@ -170,9 +172,9 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
     try {
       r = options.webSocket ? (handler as WebSocketHandler)(wrapWebSocket(ws), info) : (handler as StreamHandler)(ws, info);
     } catch (e) {
-      return handlerFailed(ws, e);
+      return handlerFailed(ws, info, e);
     }
-    if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(noop, (e: unknown) => handlerFailed(ws, e));
+    if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(noop, (e: unknown) => handlerFailed(ws, info, e));
   };
 
   const server = options.tls
@@ -194,7 +196,12 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
     if (options.tls) s.on('error', noop); // raw socket of a TLS connection: errors surface on the TLSSocket
   });
   // A failed TLS handshake (bad client, scanner, timeout) is not our error to throw.
-  if (options.tls) server.on('tlsClientError', (_e: Error, s: net.Socket) => s.destroy());
+  if (options.tls) {
+    server.on('tlsClientError', (e: Error, s: net.Socket) => {
+      if (options.onError) report(e, { request: null, socket: s, remoteAddress: s.remoteAddress, remotePort: s.remotePort });
+      s.destroy();
+    });
+  }
 
   let address: net.AddressInfo | null = null;
   const ready = new Promise<net.AddressInfo>((resolve, reject) => {
@@ -232,6 +239,7 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
       clearTimeout(timer);
       for (const s of sockets) s.destroy();
       await released;
+      resolveClosed();
     })();
     return closing;
   };
@@ -245,6 +253,11 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
     get address() {
       return address;
     },
+    get url() {
+      const host = address?.address ?? options.hostname ?? 'localhost';
+      return `${options.tls ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${address?.port ?? options.port ?? 0}`;
+    },
+    closed,
     get pendingHandshakes() {
       return pending.size;
     },
@@ -257,11 +270,6 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
     close,
     [Symbol.asyncDispose]: () => close(),
   };
-}
-
-/** A handler that throws or rejects: the session is closed with 1011 (Internal Error). */
-function handlerFailed(ws: WebSocketStream, _e: unknown): void {
-  goingAway(ws, 'internal error', 1011);
 }
 
 /** Over the pending-handshake cap: 503 on the raw socket, close, no session at all. */

@@ -248,3 +248,36 @@ test('ws://[::1]:port/ dials IPv6 literals', async () => {
 });
 
 test.run();
+
+test('onError hears refused handshakes (request null) and handler failures (with the request); url and closed', async () => {
+  const errors: Array<{ e: unknown; target: string | undefined; port: number | undefined }> = [];
+  const onError = (e: unknown, info: { request: { target: string } | null; remotePort: number | undefined }): void => {
+    errors.push({ e, target: info.request?.target, port: info.remotePort });
+    throw new Error('a throwing hook is contained');
+  };
+  const server = serve({ hostname: '127.0.0.1', port: 0, path: '/ok', onError }, () => {
+    throw new Error('handler bug');
+  });
+  await server.ready;
+  try {
+    assert.is(server.url, `ws://127.0.0.1:${server.port}`);
+    const refused = await rejection(connect(`${server.url}/nope`).opened);
+    assert.is((refused as HandshakeError).status, 404);
+    await until(() => errors.length === 1);
+    assert.instance(errors[0]!.e, HandshakeError);
+    assert.is(errors[0]!.target, undefined);
+    assert.ok(errors[0]!.port! > 0, 'the peer port is known while the connection is open');
+    const ws = connect(`${server.url}/ok`);
+    assert.is((await within(ws.closed)).closeCode, 1011);
+    await until(() => errors.length === 2);
+    assert.match((errors[1]!.e as Error).message, /handler bug/);
+    assert.is(errors[1]!.target, '/ok');
+  } finally {
+    await within(server.close(), 8000);
+  }
+  await within(server.closed, 1000, 'closed resolves after close()');
+  const v6 = serve({ hostname: '::1', port: 0 }, () => {});
+  await v6.ready;
+  assert.is(v6.url, `ws://[::1]:${v6.port}`);
+  await within(v6.close(), 8000);
+});

@@ -90,3 +90,21 @@ test('wss: over IPv6 (wss://[::1]:port/, IP SAN ::1)', async () => {
 });
 
 test.run();
+
+test('wss: a client speaking plain HTTP fails its TLS handshake, is reported to onError and released', async () => {
+  const { default: net } = await import('node:net');
+  const errors: Array<{ e: unknown; request: unknown }> = [];
+  const s = serve({ hostname: '127.0.0.1', port: 0, tls: { cert: cert.cert, key: cert.key }, onError: (e, info) => errors.push({ e, request: info.request }) }, () => {});
+  await s.ready;
+  try {
+    const sock = net.connect(s.port, '127.0.0.1');
+    sock.on('error', () => {});
+    sock.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await within(new Promise((r) => sock.once('close', r)), 5000, 'server closed the socket');
+    assert.is(errors.length, 1);
+    assert.is(errors[0]!.request, null);
+    assert.instance(errors[0]!.e, Error);
+  } finally {
+    await within(s.close(), 8000);
+  }
+});
