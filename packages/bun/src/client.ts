@@ -63,7 +63,8 @@ function tlsOptions(o: ConnectOptions): TlsClientOptions & { socketReadHighWater
 export async function dialStreams(url: URL, tls: TlsClientOptions & { socketReadHighWaterMark?: number }, signal: AbortSignal): Promise<ByteDuplex> {
   const hwm = tls.socketReadHighWaterMark;
   const b = await dial(dialTarget(url), tls, signal, hwm !== undefined ? { readHighWaterMark: hwm } : {});
-  return { readable: b.readable, writable: b.writable, direct: b.direct };
+  // The binding itself: the session drives its `channel`, so its WHATWG pair is never created.
+  return b;
 }
 
 /**

@@ -12,7 +12,7 @@ export type {
 } from './server.js';
 export { goingAway } from './going-away.js';
 export { SocketBinding, socketHandlers } from './socket-streams.js';
-export type { SocketStreamsOptions } from './socket-streams.js';
+export type { SocketStreamsOptions, SocketChannel, ChannelSink, DirectWriter } from './socket-streams.js';
 export { dial, TlsConnectError } from './dial.js';
 export type { DialTarget, TlsClientOptions } from './dial.js';
 // The session's types and classes users meet through this package (as @streamsocket/node re-exports them).

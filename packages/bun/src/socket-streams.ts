@@ -61,6 +61,33 @@ export interface DirectWriter {
   drained(): Promise<void>;
 }
 
+/** The session's `ByteChannel` (packages/session/src/pipe.ts), structurally; see `SocketBinding.channel`. */
+export interface SocketChannel extends DirectWriter {
+  /** The next chunk, `{ done: true }` after the peer's FIN or a cancel; rejects once the input failed. */
+  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+  /** Stops reading: keeps draining and dropping until the peer's FIN (bounded by `lingerTimeout`). */
+  cancel(reason?: unknown): Promise<void>;
+  /** No-op: the channel has no lock. */
+  releaseLock(): void;
+  /** Push mode: queued chunks at once, then each chunk as it arrives; the input's end and the write end once each. */
+  listen(sink: ChannelSink): void;
+  pause(): void;
+  resume(): void;
+  /** Flushes, then `shutdown()` (FIN); resolves once done, rejects if the socket failed. */
+  end(): Promise<void>;
+  /** `terminate()`: what is queued is dropped, pending and later reads reject. */
+  abort(reason?: unknown): void;
+}
+
+/** The session's `ChannelSink`, structurally. */
+export interface ChannelSink {
+  onData(chunk: Uint8Array): void;
+  onEof(): void;
+  onReadError(e: unknown): void;
+  /** null once end() completed, else the error. */
+  onWriteEnd(e: unknown): void;
+}
+
 const DEFAULT_READ_HWM = 64 * 1024;
 const DEFAULT_WRITE_HWM = 64 * 1024;
 const DEFAULT_LINGER_MS = 2000;
@@ -74,6 +101,7 @@ const GATHER_MAX = 64 * 1024;
 let scratch = new Uint8Array(GATHER_MAX);
 
 const noop = (): void => {};
+const DONE: ReadableStreamReadResult<Uint8Array> = Object.freeze({ done: true, value: undefined });
 
 /** Bun's `setImmediate` (Node-compatible); this package's typings do not include Node's globals. */
 const setImmediate_ = (globalThis as unknown as { setImmediate(fn: () => void): unknown }).setImmediate;
@@ -100,15 +128,44 @@ function closedError(message = 'socket closed'): Error {
  * stored in `socket.data`.
  */
 export class SocketBinding {
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
   /** Resolves when Bun reports the socket closed (never rejects). */
   readonly closed: Promise<void>;
-  /** The write side without the WritableStream (see the file comment); close and abort still go through `writable`. */
+  /**
+   * The write side without the WritableStream (see the file comment); with the WHATWG pair, close and abort still
+   * go through `writable`. The same object as `channel`.
+   */
   readonly direct: DirectWriter;
+  /**
+   * The whole binding without WHATWG streams (the session's `ByteChannel`): `read()` for the opening handshake,
+   * then `listen()` (push mode, `pause()`/`resume()`), the `direct` writes, `end()`, `abort()`, `cancel()`. The
+   * session uses it alone when present, so `readable` and `writable`, created on first access, never exist for a
+   * session-driven socket. One consumer reads the socket: the channel or the readable, not both.
+   */
+  readonly channel: SocketChannel;
 
   private socket: Bun.Socket<SocketBinding> | null = null;
-  private readCtrl!: ReadableStreamDefaultController<Uint8Array>;
+  private readonly readHwm: number;
+  private readable_: ReadableStream<Uint8Array> | undefined = undefined;
+  private writable_: WritableStream<Uint8Array> | undefined = undefined;
+  private readCtrl: ReadableStreamDefaultController<Uint8Array> | undefined = undefined;
+  /**
+   * Chunks not yet read while there is no readable (the head, what arrives while no channel read is pending, or
+   * while the channel's sink is paused), in order. Null when empty: an idle socket holds no array.
+   */
+  private queue: Uint8Array[] | null = null;
+  private queued = 0;
+  private readResolve: ((r: ReadableStreamReadResult<Uint8Array>) => void) | null = null;
+  private readReject: ((e: unknown) => void) | null = null;
+  /** Why the input ended, when it ended with an error. */
+  private readError: unknown = undefined;
+  /** Push mode (channel.listen). */
+  private sink: ChannelSink | null = null;
+  private sinkPaused = false;
+  private delivering = false;
+  private cancelled = false;
+  private inputReported = false;
+  private writeReported = false;
+  private ending: Promise<void> | null = null;
   private readDone = false;
   private readEof = false;
   private paused = false;
@@ -134,49 +191,193 @@ export class SocketBinding {
   constructor(opts: SocketStreamsOptions = {}) {
     const hwm = opts.readHighWaterMark ?? DEFAULT_READ_HWM;
     if (!(hwm >= 0)) throw new RangeError('readHighWaterMark must be >= 0');
+    this.readHwm = hwm;
     this.lingerMs = opts.lingerTimeout ?? DEFAULT_LINGER_MS;
     const whwm = opts.writeHighWaterMark ?? DEFAULT_WRITE_HWM;
     if (!(whwm >= 0)) throw new RangeError('writeHighWaterMark must be >= 0');
     this.writeHwm = whwm;
-    this.direct = new Direct(this);
+    this.channel = new Channel(this);
+    this.direct = this.channel;
     this.closed = new Promise<void>((r) => (this.resolveClosed = r));
-    this.readable = new ReadableStream<Uint8Array>(
+    if (opts.head && opts.head.byteLength > 0) this.push(opts.head);
+  }
+
+  /** The socket's bytes as a ReadableStream, created on first access (see `channel`). */
+  get readable(): ReadableStream<Uint8Array> {
+    if (this.readable_ !== undefined) return this.readable_;
+    if (this.sink !== null || this.readResolve !== null) throw new TypeError('the socket is read through its channel');
+    this.readable_ = new ReadableStream<Uint8Array>(
       {
         start: (c) => {
           this.readCtrl = c;
-          if (opts.head && opts.head.byteLength > 0) c.enqueue(opts.head);
+          // What arrived before the readable was made (the head, at least) is its first content.
+          const q = this.queue;
+          this.queue = null;
+          this.queued = 0;
+          if (q !== null) for (const chunk of q) c.enqueue(chunk);
+          if (this.readError !== undefined) c.error(this.readError);
+          else if (this.readEof) c.close();
+          else if ((c.desiredSize ?? 0) <= 0) this.pauseSocket();
+          else this.resumeSocket();
         },
-        pull: () => {
-          if (this.paused) {
-            this.paused = false;
-            this.socket?.resume();
-          }
-        },
-        cancel: () => {
-          this.readDone = true;
-          // Keep reading (and dropping) so the peer's FIN is seen; see the file comment.
-          if (this.paused) {
-            this.paused = false;
-            this.socket?.resume();
-          }
-          this.maybeClose();
-        },
+        pull: () => this.resumeSocket(),
+        cancel: () => this.cancelInput(),
       },
-      { highWaterMark: hwm, size: (c) => c.byteLength },
+      { highWaterMark: this.readHwm, size: (c) => c.byteLength },
     );
-    this.writable = new WritableStream<Uint8Array>({
+    return this.readable_;
+  }
+
+  /** The write side as a WritableStream, created on first access (see `channel`). */
+  get writable(): WritableStream<Uint8Array> {
+    return (this.writable_ ??= new WritableStream<Uint8Array>({
       write: (chunk) => this.write(chunk),
       close: () => this.closeWrite(),
-      abort: (reason) => {
-        this.writeDone = true;
-        this.fail(reason ?? new Error('aborted'));
-        this.destroy();
-      },
+      abort: (reason) => this.abortWrite(reason),
+    }));
+  }
+
+  private pauseSocket(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.socket?.pause();
+  }
+
+  private resumeSocket(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.socket?.resume();
+  }
+
+  /** Queues an input chunk for a later read or delivery; stops reading the socket once the queue is full. */
+  private push(chunk: Uint8Array): void {
+    (this.queue ??= []).push(chunk);
+    this.queued += chunk.byteLength;
+    if (this.queued >= this.readHwm) this.pauseSocket();
+  }
+
+  /** The consumer leaves: keep reading (and dropping) so the peer's FIN is seen; see the file comment. */
+  cancelInput(): void {
+    this.readDone = true;
+    this.cancelled = true;
+    this.queue = null;
+    this.queued = 0;
+    this.settleRead();
+    this.resumeSocket();
+    this.maybeClose();
+  }
+
+  /** A pending channel read learns that the input ended (cleanly or not). */
+  private settleRead(): void {
+    const resolve = this.readResolve;
+    if (resolve === null) return;
+    const reject = this.readReject!;
+    this.readResolve = this.readReject = null;
+    if (this.readError !== undefined) reject(this.readError);
+    else resolve(DONE);
+  }
+
+  // ---- channel (see `channel`)
+
+  /** @internal */
+  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    if (this.readable_ !== undefined || this.sink !== null) return Promise.reject(new TypeError('the socket already has a reader'));
+    const q = this.queue;
+    if (q !== null) {
+      const value = q.shift()!;
+      this.queued -= value.byteLength;
+      if (q.length === 0) this.queue = null;
+      if (this.queued < this.readHwm && !this.readEof) this.resumeSocket();
+      return Promise.resolve({ done: false, value });
+    }
+    if (this.readError !== undefined) return Promise.reject(this.readError);
+    if (this.readDone || this.readEof) return Promise.resolve(DONE);
+    if (this.readResolve !== null) return Promise.reject(new TypeError('a read is already pending'));
+    this.resumeSocket();
+    return new Promise<ReadableStreamReadResult<Uint8Array>>((resolve, reject) => {
+      this.readResolve = resolve;
+      this.readReject = reject;
     });
+  }
+
+  /** @internal */
+  listen(sink: ChannelSink): void {
+    if (this.readable_ !== undefined || this.sink !== null) throw new TypeError('the socket already has a reader');
+    this.sink = sink;
+    this.deliver();
+    if (this.writeDone && !this.writeReported) this.reportWriteEnd(this.failure ?? null);
+  }
+
+  /** @internal No `onData` until resume(): chunks are queued, and the socket paused once the queue is full. */
+  pauseSink(): void {
+    this.sinkPaused = true;
+  }
+
+  /** @internal */
+  resumeSink(): void {
+    if (!this.sinkPaused) return;
+    this.sinkPaused = false;
+    this.deliver();
+  }
+
+  /** Push mode: hands queued chunks to the sink while it is not paused, then the input's end or more reading. */
+  private deliver(): void {
+    const sink = this.sink;
+    if (sink === null || this.delivering) return;
+    this.delivering = true;
+    try {
+      while (!this.sinkPaused && !this.cancelled && this.queue !== null) {
+        const q = this.queue;
+        const chunk = q.shift()!;
+        this.queued -= chunk.byteLength;
+        if (q.length === 0) this.queue = null;
+        sink.onData(chunk);
+      }
+    } finally {
+      this.delivering = false;
+    }
+    if (this.sinkPaused || this.cancelled || this.queue !== null) return;
+    if (this.readEof || this.readError !== undefined) this.reportInput();
+    else this.resumeSocket();
+  }
+
+  /** Tells the sink, once, how the input ended (not after a cancel: the reader left). */
+  private reportInput(): void {
+    const sink = this.sink;
+    if (sink === null || this.inputReported || this.cancelled) return;
+    this.inputReported = true;
+    if (this.readError !== undefined) sink.onReadError(this.readError);
+    else sink.onEof();
+  }
+
+  private reportWriteEnd(err: unknown): void {
+    const sink = this.sink;
+    if (sink === null || this.writeReported) return;
+    this.writeReported = true;
+    sink.onWriteEnd(err);
+  }
+
+  /** @internal Flush, FIN; settles once done (rejects if the socket failed). */
+  end(): Promise<void> {
+    return (this.ending ??= this.closeWrite().then(
+      () => this.reportWriteEnd(null),
+      (e: unknown) => {
+        this.reportWriteEnd(e);
+        throw e;
+      },
+    ));
+  }
+
+  /** The sink's abort and the channel's: drop what is queued, tear the socket down. */
+  abortWrite(reason: unknown): void {
+    this.writeDone = true;
+    this.fail(reason ?? new Error('aborted'));
+    this.destroy();
   }
 
   /** Called from the socket's `open` handler (or right away for an already open socket). */
   attach(socket: Bun.Socket<SocketBinding>): void {
+    if (this.socket === socket) return;
     this.socket = socket;
     socket.data = this;
     if (this.paused) socket.pause();
@@ -308,12 +509,22 @@ export class SocketBinding {
   }
 
   onData(chunk: Uint8Array): void {
-    if (this.readDone) return; // cancelled: dropping while waiting for the FIN
-    this.readCtrl.enqueue(chunk);
-    if (!this.paused && (this.readCtrl.desiredSize ?? 0) <= 0) {
-      this.paused = true;
-      this.socket?.pause();
+    if (this.readDone) return; // cancelled or ended: dropping while waiting for the FIN
+    const c = this.readCtrl;
+    if (c !== undefined) {
+      c.enqueue(chunk);
+      if ((c.desiredSize ?? 0) <= 0) this.pauseSocket();
+      return;
     }
+    const sink = this.sink;
+    if (sink !== null && !this.sinkPaused && this.queue === null) return sink.onData(chunk);
+    const resolve = this.readResolve;
+    if (resolve !== null) {
+      this.readResolve = this.readReject = null;
+      resolve({ done: false, value: chunk });
+      return;
+    }
+    this.push(chunk);
   }
 
   onDrain(): void {
@@ -340,10 +551,12 @@ export class SocketBinding {
     if (!this.readDone) {
       this.readDone = true;
       try {
-        this.readCtrl.close();
+        this.readCtrl?.close();
       } catch {
         /* already closed */
       }
+      this.settleRead();
+      if (!this.sinkPaused && this.queue === null) this.reportInput(); // else once the queue is delivered
     }
     this.maybeClose();
   }
@@ -367,13 +580,20 @@ export class SocketBinding {
   private fail(err: unknown): void {
     this.failure ??= err;
     if (!this.readDone) {
+      // The input ends with the failure: queued chunks are dropped (as an errored stream drops them).
       this.readDone = true;
+      this.readError = this.failure;
+      this.queue = null;
+      this.queued = 0;
       try {
-        this.readCtrl.error(this.failure);
+        this.readCtrl?.error(this.failure);
       } catch {
         /* already closed */
       }
+      this.settleRead();
+      this.reportInput();
     }
+    this.reportWriteEnd(this.failure);
     this.gathered.length = 0;
     this.gatheredBytes = 0;
     this.backlog.length = 0;
@@ -393,9 +613,32 @@ export class SocketBinding {
   }
 }
 
-/** `SocketBinding.direct`. */
-class Direct implements DirectWriter {
+/** `SocketBinding.channel` (and `.direct`, the same object). */
+class Channel implements SocketChannel {
   constructor(private readonly b: SocketBinding) {}
+  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    return this.b.read();
+  }
+  cancel(): Promise<void> {
+    this.b.cancelInput();
+    return Promise.resolve();
+  }
+  releaseLock(): void {}
+  listen(sink: ChannelSink): void {
+    this.b.listen(sink);
+  }
+  pause(): void {
+    this.b.pauseSink();
+  }
+  resume(): void {
+    this.b.resumeSink();
+  }
+  end(): Promise<void> {
+    return this.b.end();
+  }
+  abort(reason?: unknown): void {
+    this.b.abortWrite(reason);
+  }
   write(chunk: Uint8Array): boolean {
     const b = this.b;
     if (!b.acceptsWrites) return false;
