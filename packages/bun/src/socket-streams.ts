@@ -1,13 +1,17 @@
 /**
- * Binds a Bun TCP/TLS socket (`Bun.listen` / `Bun.connect`, callback based) to the `{ readable, writable }` byte
- * pair the session consumes. Measured on Bun 1.4.5 (see packages/bun/README.md, "Binding notes"):
+ * Binds a Bun TCP/TLS socket (`Bun.listen` / `Bun.connect`, callback based) to what the session consumes: the
+ * session's `ByteChannel` (`channel`: callbacks in, direct writes out, no WHATWG streams), or the
+ * `{ readable, writable }` byte pair, created on first access for other consumers. Measured on Bun 1.4.5 (see
+ * packages/bun/README.md, "Binding notes"):
  *
  * - `data` chunks: with `binaryType: 'uint8array'` every callback gets a Uint8Array over its own, freshly
  *   allocated ArrayBuffer; Bun does not reuse it for the next callback (32 MiB test: 70 chunks, 70 distinct
- *   buffers, content intact after all callbacks). So chunks are enqueued as they are, without a copy.
- * - readable backpressure: the queue counts bytes; when it reaches its high-water mark the socket is
- *   `pause()`d (Bun stops polling it for reads, the kernel buffer fills, TCP's window closes and the peer
- *   slows down); `pull()` — the consumer wants more — `resume()`s it. Memory per connection is bounded by the
+ *   buffers, content intact after all callbacks). So chunks are handed on as they are, without a copy: to the
+ *   channel's sink (push mode) or pending read, else queued.
+ * - input backpressure: the queue (the readable's, or the channel's while its sink is paused or no read is
+ *   pending) counts bytes; when it reaches its high-water mark the socket is `pause()`d (Bun stops polling it
+ *   for reads, the kernel buffer fills, TCP's window closes and the peer slows down); `pull()`, a channel
+ *   read or `resume()` — the consumer wants more — `resume()`s it. Memory per connection is bounded by the
  *   queue's high-water mark plus one chunk plus the kernel's receive buffer.
  * - writes: Bun's sockets have no cork() and no writev, and each `socket.write()` is a `send()` (measured: 82% of
  *   the 16 B echo's samples when every frame was written on its own). So chunks written during one event-loop iteration (the
@@ -40,7 +44,7 @@
 export interface SocketStreamsOptions {
   /** Bytes that arrived before the streams were attached; delivered first. */
   head?: Uint8Array | undefined;
-  /** Bytes the readable may queue before the socket is paused. Default 64 KiB. */
+  /** Bytes the readable (or the channel) may queue before the socket is paused. Default 64 KiB. */
   readHighWaterMark?: number;
   /** ms to keep draining a finished connection for the peer's FIN before closing it. Default 2000. */
   lingerTimeout?: number;
