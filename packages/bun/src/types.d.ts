@@ -22,7 +22,7 @@ declare namespace Bun {
     readonly remotePort?: number;
     readonly localPort: number;
     /** Bytes accepted (<= data.byteLength), or -1 when the socket is closed. */
-    write(data: Uint8Array | string): number;
+    write(data: Uint8Array | string, byteOffset?: number, byteLength?: number): number;
     /** FIN; with halfClose true stops reading instead (Bun >= 1.4 semantics, see README). */
     shutdown(halfClose?: boolean): void;
     end(): void;

@@ -38,8 +38,9 @@ class FakeSocket {
   accept = Infinity;
   closedFlag = false;
   shutdowns = 0;
-  write(d: Uint8Array): number {
+  write(data: Uint8Array, byteOffset = 0, byteLength = data.byteLength - byteOffset): number {
     if (this.closedFlag) return -1;
+    const d = data.subarray(byteOffset, byteOffset + byteLength); // as Bun: write(data, byteOffset, byteLength)
     this.offered.push(d.byteLength);
     const n = Math.min(d.byteLength, this.accept);
     this.accept -= n;
