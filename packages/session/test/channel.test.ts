@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { accept, connect, createPipePair, WebSocketError, type ByteChannel, type ByteDuplex, type ChannelSink, type PipeEnd } from '../src/index.js';
 import { HandshakeError } from '@streamsocket/handshake';
 import { clientFrame, rawClient, settle, sleep, within } from './helpers.js';
+import { deflateAvailable } from '@streamsocket/codec';
 
 const noop = (): void => {};
 
@@ -194,7 +195,9 @@ test('channel: a reader that stops reading pauses the channel; reading again res
 
 test('channel: compressed messages are inflated in order, the channel paused meanwhile', async () => {
   const { client, so, co, sc } = await channelPair({ deflate: true }, { deflate: true });
-  assert.match(co.extensions, 'permessage-deflate');
+  // Without node:zlib (browsers) the offer is declined: the same messages then flow uncompressed, in order.
+  if (deflateAvailable) assert.match(co.extensions, 'permessage-deflate');
+  else assert.is(co.extensions, '');
   const w = co.writable.getWriter();
   const big = 'abc'.repeat(20_000);
   void w.write(big);
@@ -202,7 +205,7 @@ test('channel: compressed messages are inflated in order, the channel paused mea
   const r = so.readable.getReader();
   assert.is((await within(r.read())).value, big);
   assert.is((await within(r.read())).value, 'tail');
-  assert.ok((sc.calls.get('pause') ?? 0) >= 1);
+  if (deflateAvailable) assert.ok((sc.calls.get('pause') ?? 0) >= 1, 'paused while inflating');
   client.close();
   await within(client.closed);
 });
