@@ -141,7 +141,7 @@ test('encoder: coalesceLimit moves the copy/zero-copy boundary', () => {
 test('encoder: client masking of every size matches the definition (inline, scalar and wasm paths)', () => {
   const keys = { fill(t: Uint8Array, o: number) { t.set([0xa1, 0xb2, 0xc3, 0xd4], o); } };
   const enc = new FrameEncoder({ role: 'client', maskKeys: keys });
-  for (const n of [0, 1, 2, 3, 4, 5, 63, 64, 65, 100, 255, 256, 257, 1000, 70_000]) {
+  for (const n of [0, 1, 2, 3, 4, 5, 63, 64, 65, 100, 160, 161, 255, 256, 257, 1000, 70_000]) {
     const payload = randomBytes(n, n + 3);
     const out: Uint8Array[] = [];
     enc.encode({ fin: true, rsv1: false, rsv2: false, rsv3: false, opcode: 2, payload }, out);

@@ -41,8 +41,8 @@ const SAMPLES = [
   'x'.repeat(23) + '\u0080', // the first non-ASCII unit at the loop's last position
   'x'.repeat(24),
   'x'.repeat(25),
-  'y'.repeat(64), // client: last inline-masked size
-  'y'.repeat(65),
+  'y'.repeat(160), // client: last inline-masked size
+  'y'.repeat(161),
   'x'.repeat(41), // 3 * 41 = 123: the worst case still fits a 7-bit length
   'x'.repeat(42), // worst case 126, actual 42: room for a 16-bit header, 7-bit written
   'x'.repeat(125),
