@@ -40,6 +40,14 @@
  * - Bun reports the end of a connection as `end` (peer's FIN, while we can still write) or `close` (with an
  *   error for a reset; without one once both FINs were exchanged).
  */
+import type { ByteChannel, ChannelSink, DirectWriter } from '@streamsocket/session';
+
+/**
+ * `SocketBinding.channel`: the session's `ByteChannel` (`end()` flushes then `shutdown()`s, `abort()` is `terminate()`,
+ * `cancel()` keeps draining until the peer's FIN, bounded by `lingerTimeout`).
+ */
+export type SocketChannel = ByteChannel;
+export type { ChannelSink, DirectWriter };
 
 export interface SocketStreamsOptions {
   /** Bytes that arrived before the streams were attached; delivered first. */
@@ -53,43 +61,6 @@ export interface SocketStreamsOptions {
    * partial write) at which writers wait. Default 64 KiB.
    */
   writeHighWaterMark?: number;
-}
-
-/** A synchronous write path beside the WritableStream (the session's `DirectWriter`, structurally). */
-export interface DirectWriter {
-  /** Writes now, in order; false once writers should wait (`congested`). Never throws: after a failure it discards. */
-  write(chunk: Uint8Array): boolean;
-  /** True while the bytes not yet accepted by the socket reach the write high-water mark. */
-  readonly congested: boolean;
-  /** Resolves once the backlog is out (at once when not congested), or when the socket failed or closed. */
-  drained(): Promise<void>;
-}
-
-/** The session's `ByteChannel` (packages/session/src/pipe.ts), structurally; see `SocketBinding.channel`. */
-export interface SocketChannel extends DirectWriter {
-  /** The next chunk, `{ done: true }` after the peer's FIN or a cancel; rejects once the input failed. */
-  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
-  /** Stops reading: keeps draining and dropping until the peer's FIN (bounded by `lingerTimeout`). */
-  cancel(reason?: unknown): Promise<void>;
-  /** No-op: the channel has no lock. */
-  releaseLock(): void;
-  /** Push mode: queued chunks at once, then each chunk as it arrives; the input's end and the write end once each. */
-  listen(sink: ChannelSink): void;
-  pause(): void;
-  resume(): void;
-  /** Flushes, then `shutdown()` (FIN); resolves once done, rejects if the socket failed. */
-  end(): Promise<void>;
-  /** `terminate()`: what is queued is dropped, pending and later reads reject. */
-  abort(reason?: unknown): void;
-}
-
-/** The session's `ChannelSink`, structurally. */
-export interface ChannelSink {
-  onData(chunk: Uint8Array): void;
-  onEof(): void;
-  onReadError(e: unknown): void;
-  /** null once end() completed, else the error. */
-  onWriteEnd(e: unknown): void;
 }
 
 const DEFAULT_READ_HWM = 64 * 1024;

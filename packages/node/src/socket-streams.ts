@@ -32,8 +32,16 @@
  *
  * Measured against `stream.Duplex.toWeb(socket)`: see packages/node/README.md and bench/node-binding.
  */
+import type { ByteChannel, ChannelSink, DirectWriter } from '@streamsocket/session';
 import type { Socket } from 'node:net';
 import { ReadableStream, WritableStream } from '@web-std/stream';
+
+/**
+ * `SocketStreams.channel`: the session's `ByteChannel` (a view of Node's Buffer per chunk; `end()` is `socket.end()`
+ * after the chunks gathered this turn, `abort()` is `socket.destroy()`, `cancel()` drains until the peer's FIN).
+ */
+export type SocketChannel = ByteChannel;
+export type { ChannelSink, DirectWriter };
 
 export interface SocketStreamsOptions {
   /**
@@ -80,47 +88,6 @@ export interface SocketStreams {
    * `write()`/`congested`/`drained()`, `end()` (flush, FIN), `abort()`, `closed`. What the session drives when present.
    */
   channel: SocketChannel;
-}
-
-/** `SocketStreams.channel`: the session's `ByteChannel` (packages/session/src/pipe.ts), structurally. */
-export interface SocketChannel extends DirectWriter {
-  /** The next chunk (a view of Node's Buffer), `{ done: true }` after a clean EOF or cancel; rejects on failure. */
-  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
-  /** Stops reading: keeps draining and discarding until the peer's FIN (see `lingerMs`); the sink hears no more. */
-  cancel(reason?: unknown): Promise<void>;
-  /** No-op: the channel has no lock. */
-  releaseLock(): void;
-  /** Push mode: queued chunks now (synchronously), then each 'data' chunk; EOF, input failure and write end once. */
-  listen(sink: ChannelSink): void;
-  /** No `onData` until resume(): chunks are queued, and the socket paused once the queue holds `readHighWaterMark`. */
-  pause(): void;
-  resume(): void;
-  /** `socket.end()` after the chunks gathered this turn: resolves once flushed, rejects if the socket failed. */
-  end(): Promise<void>;
-  /** `socket.destroy()`: pending and later reads reject with `reason`. */
-  abort(reason?: unknown): void;
-}
-
-/** `ChannelSink` of packages/session/src/pipe.ts. */
-export interface ChannelSink {
-  onData(chunk: Uint8Array): void;
-  onEof(): void;
-  onReadError(e: unknown): void;
-  /** null once end() completed, else the error. */
-  onWriteEnd(e: unknown): void;
-}
-
-/** A synchronous write path to a transport (see `SocketStreams.direct`). */
-export interface DirectWriter {
-  /**
-   * Writes `chunk` now (it must not be mutated afterwards). Returns false once the transport buffers at least its
-   * high-water mark: write no more data until `drained()` resolves. Never throws; after a failure it discards.
-   */
-  write(chunk: Uint8Array): boolean;
-  /** True while the buffer is at or above its high-water mark. */
-  readonly congested: boolean;
-  /** Resolves once the buffer drained below its mark (at once if it is), or when the transport failed/closed. */
-  drained(): Promise<void>;
 }
 
 /** Default readable high-water mark, in bytes. */
