@@ -35,6 +35,7 @@
  * bounded by `lingerTimeout` once our side is finished: closing a socket with unread data makes the kernel send
  * RST, which can destroy our own last frames (the close echo) in the peer's receive buffer.
  */
+import type { DirectWriter } from '@streamsocket/session';
 
 export interface ConnStreamsOptions {
   /** Bytes that arrived before the connection was handed over; delivered first. */
@@ -61,15 +62,8 @@ export interface ConnStreams {
   destroy(): void;
 }
 
-/** A synchronous write path beside the WritableStream (the session's `DirectWriter`, structurally). */
-export interface DirectWriter {
-  /** Queues `chunk` for this turn's write, in order; false once writers should wait. Never throws: discards after a failure. */
-  write(chunk: Uint8Array): boolean;
-  /** True while more than the write high-water mark is queued or in flight. */
-  readonly congested: boolean;
-  /** Resolves once no longer congested (at once if not), or when the connection failed or closed. */
-  drained(): Promise<void>;
-}
+/** The session's synchronous write path (ConnStreams.direct): `write()` queues for this turn's gathered write. */
+export type { DirectWriter };
 
 /** What the binding needs of a connection: Deno.Conn structurally (lets tests substitute a fake). */
 export interface ConnLike {
