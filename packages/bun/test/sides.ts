@@ -7,11 +7,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, connect, type ConnectOptions, type ServeOptions } from '../src/index.js';
-import { CMD, deferred, Inbox, parseCommand, type ClientSide, type CloseSeen, type Msg, type ServerSide } from '../../devtools/testkit/pair-suite.js';
+import {
+  adapterClient, adapterServer, CMD, deferred, Inbox, parseCommand, SIDE_MAX_MESSAGE as MAX,
+  type AdapterConnect, type AdapterServe, type ClientSide, type CloseSeen, type Msg, type ServerSide,
+} from '../../devtools/testkit/pair-suite.js';
 
 export const inBun = typeof (globalThis as { Bun?: { listen?: unknown } }).Bun?.listen === 'function';
 
-const MAX = 32 * 1024 * 1024;
 const noop = (): void => {};
 
 export interface TestCerts {
@@ -45,35 +47,9 @@ export async function makeCerts(): Promise<TestCerts> {
 
 // ------------------------------------------------------------------------------------------------ servers
 
-/** Our server, echoing. */
-export async function ourServer(extra: Partial<ServeOptions> = {}): Promise<ServerSide> {
-  let last = deferred<CloseSeen>();
-  const server = serve({ hostname: '127.0.0.1', port: 0, protocols: ['chat'], maxMessageSize: MAX, ...extra }, async (ws) => {
-    const seen = deferred<CloseSeen>();
-    last = seen;
-    ws.closed.then(
-      (c) => seen.resolve({ code: c.closeCode, reason: c.reason }),
-      (e: { closeCode?: number }) => seen.resolve({ code: e.closeCode ?? 1006, reason: '' }),
-    );
-    const { readable, writable } = await ws.opened;
-    const w = writable.getWriter();
-    try {
-      for await (const m of readable as unknown as AsyncIterable<Msg>) {
-        const cmd = parseCommand(m);
-        if (!cmd) await w.write(m);
-        else if (cmd.kind === 'close') ws.close({ closeCode: cmd.code, reason: cmd.reason });
-        else await ws.ping().then(() => w.write(`${CMD}pong`));
-      }
-    } catch {
-      /* the connection ended abruptly: the test sees it on its side */
-    }
-  });
-  return {
-    url: server.url,
-    lastClose: () => last.promise,
-    canPing: true,
-    stop: () => server.close(),
-  };
+/** Our server, echoing (the testkit's adapterServer over this package's serve()). */
+export function ourServer(extra: Partial<ServeOptions> = {}): Promise<ServerSide> {
+  return adapterServer(serve as unknown as AdapterServe, extra);
 }
 
 /** Bun.serve with its websocket handlers, echoing; pings with ws.ping() and reports the pong handler. */
@@ -130,25 +106,9 @@ export async function bunServer(opts: { deflate: boolean; tls?: TestCerts }): Pr
 
 // ------------------------------------------------------------------------------------------------ clients
 
-/** Our client (WebSocketStream API). */
-export async function ourClient(url: string, protocols: string[], extra: Partial<ConnectOptions> = {}): Promise<ClientSide> {
-  const ws = connect(url, { protocols, maxMessageSize: MAX, ...extra });
-  const o = await ws.opened;
-  const reader = o.readable.getReader();
-  const writer = o.writable.getWriter();
-  return {
-    protocol: o.protocol,
-    extensions: o.extensions,
-    send: (m) => void writer.write(m).catch(noop),
-    next: async () => {
-      const r = await reader.read();
-      if (r.done) throw new Error('readable ended');
-      return r.value;
-    },
-    ping: () => ws.ping(),
-    close: (code, reason) => ws.close({ closeCode: code, reason }),
-    closed: ws.closed.then((c) => ({ code: c.closeCode, reason: c.reason })),
-  };
+/** Our client (the testkit's adapterClient over this package's connect()). */
+export function ourClient(url: string, protocols: string[], extra: Partial<ConnectOptions> = {}): Promise<ClientSide> {
+  return adapterClient(connect as unknown as AdapterConnect, url, protocols, extra);
 }
 
 /** Bun's built-in WebSocket client (it offers permessage-deflate by itself). */

@@ -230,3 +230,73 @@ export function skipOutside(runtime: string, file: string): void {
   s.skip(`runs in ${runtime} only`, () => {});
   s.run();
 }
+
+// ------------------------------------------------------------------------------------------------ our adapter's sides
+
+/** Largest message the sides accept (the suite sends 16 MiB). */
+export const SIDE_MAX_MESSAGE = 32 * 1024 * 1024;
+
+interface AdapterOpened { readable: ReadableStream<Msg>; writable: WritableStream<Msg>; protocol: string; extensions: string }
+/** The WebSocketStream of any of our adapters, as far as the sides use it. */
+export interface AdapterWebSocketStream {
+  opened: Promise<AdapterOpened>;
+  closed: Promise<{ closeCode: number; reason: string }>;
+  close(info?: { closeCode?: number; reason?: string }): void;
+  ping(): Promise<unknown>;
+}
+/** An adapter's serve(), as far as the sides use it. */
+export type AdapterServe = (options: Record<string, unknown>, handler: (ws: AdapterWebSocketStream) => unknown) => { url: string; close(): Promise<void> };
+/** An adapter's connect(), as far as the sides use it. */
+export type AdapterConnect = (url: string, options: Record<string, unknown>) => AdapterWebSocketStream;
+
+/** Our server (any adapter's serve()), echoing and obeying the suite's commands; `extra` are serve() options. */
+export async function adapterServer(serve: AdapterServe, extra: Record<string, unknown> = {}): Promise<ServerSide> {
+  let last = deferred<CloseSeen>();
+  const server = serve({ hostname: '127.0.0.1', port: 0, protocols: ['chat'], maxMessageSize: SIDE_MAX_MESSAGE, ...extra }, async (ws) => {
+    const seen = deferred<CloseSeen>();
+    last = seen;
+    ws.closed.then(
+      (c) => seen.resolve({ code: c.closeCode, reason: c.reason }),
+      (e: { closeCode?: number }) => seen.resolve({ code: e.closeCode ?? 1006, reason: '' }),
+    );
+    const { readable, writable } = await ws.opened;
+    const w = writable.getWriter();
+    try {
+      for await (const m of readable as unknown as AsyncIterable<Msg>) {
+        const cmd = parseCommand(m);
+        if (!cmd) await w.write(m);
+        else if (cmd.kind === 'close') ws.close({ closeCode: cmd.code, reason: cmd.reason });
+        else await ws.ping().then(() => w.write(`${CMD}pong`));
+      }
+    } catch {
+      /* the connection ended abruptly: the test sees it on its side */
+    }
+  });
+  return {
+    url: server.url,
+    lastClose: () => last.promise,
+    canPing: true,
+    stop: () => server.close(),
+  };
+}
+
+/** Our client (any adapter's connect(), WebSocketStream API); `extra` are connect() options. */
+export async function adapterClient(connect: AdapterConnect, url: string, protocols: string[], extra: Record<string, unknown> = {}): Promise<ClientSide> {
+  const ws = connect(url, { protocols, maxMessageSize: SIDE_MAX_MESSAGE, ...extra });
+  const o = await ws.opened;
+  const reader = o.readable.getReader();
+  const writer = o.writable.getWriter();
+  return {
+    protocol: o.protocol,
+    extensions: o.extensions,
+    send: (m) => void writer.write(m).catch(() => {}),
+    next: async () => {
+      const r = await reader.read();
+      if (r.done) throw new Error('readable ended');
+      return r.value;
+    },
+    ping: () => ws.ping().then(() => {}),
+    close: (code, reason) => ws.close({ closeCode: code, reason }),
+    closed: ws.closed.then((c) => ({ code: c.closeCode, reason: c.reason })),
+  };
+}
