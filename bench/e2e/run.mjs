@@ -158,10 +158,10 @@ function startServer(s, deflate, profTag) {
   const cmd = serverArgv(s, deflate, profTag);
   // The shell raises the soft fd limit to the hard one (5,000 idle connections need > 1024) and execs taskset,
   // which execs the runtime: the pid we hold is the server's own.
-  const child = spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec taskset -c "$0" "$@"', SERVER_CPU, ...cmd], {
+  const child = track(spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec taskset -c "$0" "$@"', SERVER_CPU, ...cmd], {
     stdio: ['ignore', 'pipe', 'pipe'], detached: true, cwd: here,
     env: { ...process.env, NODE_ENV: 'production' },
-  });
+  }), true);
   let err = '';
   child.stderr.on('data', (d) => { err += d; if (err.length > 4000) err = err.slice(-4000); });
   return new Promise((resolve, reject) => {
@@ -178,6 +178,33 @@ function startServer(s, deflate, profTag) {
 
 function kill(child) {
   try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+}
+
+/**
+ * Every server and loadgen still running. Servers run in their own process group (so that a kill reaches the
+ * runtime's threads and helpers), which also means they would outlive this script if it were interrupted (Ctrl-C, a
+ * `timeout`): so on exit and on those signals, everything still alive is killed.
+ */
+const live = new Set();
+function track(child, group) {
+  const entry = { child, group };
+  live.add(entry);
+  child.once('exit', () => live.delete(entry));
+  return child;
+}
+function killAll() {
+  for (const { child, group } of live) {
+    if (group) kill(child);
+    else try { child.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+  live.clear();
+}
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    killAll();
+    process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
+  });
 }
 async function stopServer(child) {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -206,7 +233,7 @@ function rssBytes(pid) {
 
 /** Runs loadgen on CPU 1; calls onLine for every stdout line; resolves with the last JSON line. */
 function runLoadgen(args, onLine = () => {}, { stdin = 'ignore', timeoutMs = 120_000 } = {}) {
-  const child = spawn('taskset', ['-c', LOADGEN_CPU, join(buildDir, 'loadgen'), ...args], { stdio: [stdin, 'pipe', 'pipe'] });
+  const child = track(spawn('taskset', ['-c', LOADGEN_CPU, join(buildDir, 'loadgen'), ...args], { stdio: [stdin, 'pipe', 'pipe'] }), false);
   let buf = '', last = null, err = '';
   child.stderr.on('data', (d) => (err += d));
   child.stdout.on('data', (d) => {
