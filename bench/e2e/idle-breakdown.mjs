@@ -88,9 +88,20 @@ function lines(child) {
   };
 }
 
+/** Children still running, killed if this script is interrupted (they would outlive it otherwise). */
+const live = new Set();
+function track(child) {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+const killAll = () => { for (const c of live) try { c.kill('SIGKILL'); } catch { /* gone */ } };
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => { killAll(); process.exit(130); });
+
 async function measure(kind, probe, loadgen) {
-  const server = spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec taskset -c 0 "$@"', 'sh',
-    process.execPath, '--expose-gc', ...nodeFlags, probe, kind], { stdio: ['pipe', 'pipe', 'inherit'], cwd: here });
+  const server = track(spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec taskset -c 0 "$@"', 'sh',
+    process.execPath, '--expose-gc', ...nodeFlags, probe, kind], { stdio: ['pipe', 'pipe', 'inherit'], cwd: here }));
   const next = lines(server);
   try {
     const port = Number((await next('PORT', 20_000)).slice(5));
@@ -98,8 +109,8 @@ async function measure(kind, probe, loadgen) {
     server.stdin.write('mem\n');
     const before = JSON.parse((await next('MEM')).slice(4));
     const rssBefore = rssBytes(server.pid);
-    const lg = spawn('taskset', ['-c', '1', loadgen, '--port', String(port), '--mode', kind === 'tcp' || kind === 'binding' ? 'tcp' : 'ws', '--idle',
-      '--conns', String(conns), '--size', '16'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lg = track(spawn('taskset', ['-c', '1', loadgen, '--port', String(port), '--mode', kind === 'tcp' || kind === 'binding' ? 'tcp' : 'ws', '--idle',
+      '--conns', String(conns), '--size', '16'], { stdio: ['pipe', 'pipe', 'inherit'] }));
     const lgNext = lines(lg);
     const exited = new Promise((_, reject) => lg.on('exit', (code) => reject(new Error(`${kind}: loadgen exited (${code}) before READY`))));
     await Promise.race([lgNext('READY'), exited]);
