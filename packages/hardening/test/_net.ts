@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import { readdirSync } from 'node:fs';
+import { serve, type WebSocketStream } from '@streamsocket/node';
 import { frame } from './_codec-check.js';
 
 export { frame };
@@ -237,4 +238,36 @@ export async function cleanup(): Promise<void> {
   const all = [...servers];
   servers.clear();
   await Promise.all(all.map((s) => s.close().catch(() => {})));
+}
+
+// ---- a counting server ----
+
+export interface Seen { messages: number; bytes: number; closed: Promise<unknown> }
+
+/** A server whose handler counts what the app reads (optionally slowly). */
+/**
+ * A @streamsocket/node server that reads every message (after `readDelayMs` each) and counts them, per connection,
+ * with how each connection ended. `opts` are serve() options (e.g. `deflate: true`).
+ */
+export async function countingServer(opts: Record<string, unknown> = {}, readDelayMs = 0): Promise<{ port: number; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const server = tracked(serve({ hostname: '127.0.0.1', port: 0, ...opts }, async (ws: WebSocketStream) => {
+    const s: Seen = { messages: 0, bytes: 0, closed: ws.closed.then((c) => c, (e: unknown) => e) };
+    seen.push(s);
+    try {
+      const { readable } = await ws.opened;
+      const r = readable.getReader();
+      for (;;) {
+        const m = await r.read();
+        if (m.done) break;
+        s.messages++;
+        s.bytes += typeof m.value === 'string' ? m.value.length : m.value.byteLength;
+        if (readDelayMs) await sleep(readDelayMs);
+      }
+    } catch {
+      /* failed connection */
+    }
+  }));
+  await server.ready;
+  return { port: server.port, seen };
 }

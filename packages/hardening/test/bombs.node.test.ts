@@ -7,9 +7,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import zlib from 'node:zlib';
-import { serve, type WebSocketStream } from '@streamsocket/node';
 import { DEFAULTS } from '@streamsocket/session';
-import { RawPeer, sleep, until, within, clientFrame, cleanup, tracked, escaped, rss, gc, MiB, rssSampler } from './_net.js';
+import { RawPeer, sleep, until, within, clientFrame, cleanup, tracked, escaped, rss, gc, MiB, rssSampler, countingServer } from './_net.js';
 
 const GiB = 1024 * MiB;
 
@@ -38,28 +37,8 @@ test.before(async () => {
   console.log(`[bomb] 1 GiB of zeros deflates to ${bomb.length} bytes (${(GiB / bomb.length).toFixed(0)}:1), built in ${Date.now() - t0} ms`);
 });
 
-async function deflateServer(opts: Record<string, unknown> = {}, readDelayMs = 0) {
-  const seen: Array<{ messages: number; bytes: number; closed: Promise<unknown> }> = [];
-  const server = tracked(serve({ hostname: '127.0.0.1', port: 0, deflate: true, ...opts }, async (ws: WebSocketStream) => {
-    const s = { messages: 0, bytes: 0, closed: ws.closed.then((c) => c, (e: unknown) => e) };
-    seen.push(s);
-    try {
-      const { readable } = await ws.opened;
-      const r = readable.getReader();
-      for (;;) {
-        const m = await r.read();
-        if (m.done) break;
-        s.messages++;
-        s.bytes += typeof m.value === 'string' ? m.value.length : m.value.byteLength;
-        if (readDelayMs) await sleep(readDelayMs);
-      }
-    } catch {
-      /* failed */
-    }
-  }));
-  await server.ready;
-  return { port: server.port, seen };
-}
+/** The counting server with permessage-deflate on. */
+const deflateServer = (opts: Record<string, unknown> = {}, readDelayMs = 0) => countingServer({ deflate: true, ...opts }, readDelayMs);
 
 async function deflatePeer(port: number): Promise<RawPeer> {
   const p = new RawPeer(port);
@@ -75,13 +54,8 @@ async function sendAll(p: RawPeer, bytes: Uint8Array): Promise<void> {
   }
 }
 
-const BOUND_MIB = 64; // maxMessageSize (16 MiB default) + zlib state + slack
-
-test('a ~1 MiB frame inflating to 1 GiB: 1009, RSS bounded', async () => {
-  assert.is(DEFAULTS.maxMessageSize, 16 * MiB);
-  const { port, seen } = await deflateServer();
-  const p = await deflatePeer(port);
-  const wire = clientFrame(2, bomb, true, true);
+/** Sends `wire`, waits for the server's close frame and then the TCP close: how long it took, and the peak RSS growth (MiB). */
+async function sendMeasured(p: RawPeer, wire: Uint8Array): Promise<{ ms: number; growth: number }> {
   gc();
   const before = rss();
   const sampler = rssSampler(5);
@@ -90,7 +64,17 @@ test('a ~1 MiB frame inflating to 1 GiB: 1009, RSS bounded', async () => {
   await until(() => p.closeCode() !== null, 10_000, 'close frame');
   const ms = Date.now() - t0;
   await p.waitClosed(5000);
-  const growth = (sampler.stop() - before) / MiB;
+  return { ms, growth: (sampler.stop() - before) / MiB };
+}
+
+const BOUND_MIB = 64; // maxMessageSize (16 MiB default) + zlib state + slack
+
+test('a ~1 MiB frame inflating to 1 GiB: 1009, RSS bounded', async () => {
+  assert.is(DEFAULTS.maxMessageSize, 16 * MiB);
+  const { port, seen } = await deflateServer();
+  const p = await deflatePeer(port);
+  const wire = clientFrame(2, bomb, true, true);
+  const { ms, growth } = await sendMeasured(p, wire);
   console.log(`[bomb frame] ${wire.length} B frame (1 GiB inflated): close ${p.closeCode()} after ${ms} ms; peak RSS growth ${growth.toFixed(1)} MiB (bound ${BOUND_MIB} MiB)`);
   assert.is(p.closeCode(), 1009);
   assert.ok(growth < BOUND_MIB, `RSS growth ${growth.toFixed(1)} MiB`);
@@ -109,15 +93,7 @@ test('the same bomb as one message over 1000 small frames with context takeover:
   const frames: Uint8Array[] = [];
   for (let i = 0; i < n; i++) frames.push(clientFrame(i === 0 ? 2 : 0, bomb.subarray(i * step, (i + 1) * step), i === n - 1, i === 0));
   const wire = Buffer.concat(frames);
-  gc();
-  const before = rss();
-  const sampler = rssSampler(5);
-  const t0 = Date.now();
-  await sendAll(p, wire);
-  await until(() => p.closeCode() !== null, 10_000, 'close frame');
-  const ms = Date.now() - t0;
-  await p.waitClosed(5000);
-  const growth = (sampler.stop() - before) / MiB;
+  const { ms, growth } = await sendMeasured(p, wire);
   console.log(`[bomb fragments] ${n} frames of ~${step} B (1 GiB inflated, takeover): close ${p.closeCode()} after ${ms} ms; peak RSS growth ${growth.toFixed(1)} MiB (bound ${BOUND_MIB} MiB)`);
   assert.is(p.closeCode(), 1009);
   assert.ok(growth < BOUND_MIB);

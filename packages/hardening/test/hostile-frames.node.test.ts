@@ -6,33 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { serve, type WebSocketStream } from '@streamsocket/node';
-import { RawPeer, sleep, until, within, clientFrame, closePayload, cleanup, tracked, escaped, rss, gc, MiB, rssSampler } from './_net.js';
-
-interface Seen { messages: number; bytes: number; closed: Promise<unknown> }
-
-/** A server whose handler counts what the app reads (optionally slowly). */
-async function countingServer(opts: Record<string, unknown> = {}, readDelayMs = 0): Promise<{ port: number; seen: Seen[] }> {
-  const seen: Seen[] = [];
-  const server = tracked(serve({ hostname: '127.0.0.1', port: 0, ...opts }, async (ws: WebSocketStream) => {
-    const s: Seen = { messages: 0, bytes: 0, closed: ws.closed.then((c) => c, (e: unknown) => e) };
-    seen.push(s);
-    try {
-      const { readable } = await ws.opened;
-      const r = readable.getReader();
-      for (;;) {
-        const m = await r.read();
-        if (m.done) break;
-        s.messages++;
-        s.bytes += typeof m.value === 'string' ? m.value.length : m.value.byteLength;
-        if (readDelayMs) await sleep(readDelayMs);
-      }
-    } catch {
-      /* failed connection */
-    }
-  }));
-  await server.ready;
-  return { port: server.port, seen };
-}
+import { RawPeer, sleep, until, within, clientFrame, closePayload, cleanup, tracked, escaped, rss, gc, MiB, rssSampler, countingServer } from './_net.js';
 
 for (const [name, header, code] of [
   ['a 1 GiB declared frame', [0x82, 0xff, 0, 0, 0, 0, 0x40, 0, 0, 0, 1, 2, 3, 4], 1009],
