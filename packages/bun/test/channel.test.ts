@@ -5,53 +5,13 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SocketBinding, socketHandlers, type ChannelSink, type SocketStreamsOptions } from '../src/index.js';
+import type { ChannelSink } from '../src/index.js';
 import { bytes, sameBytes, skipOutside, within } from '../../devtools/testkit/pair-suite.js';
 import { inBun } from './sides.js';
+import { pair, concat } from './_pair.js';
 
 const T = 10_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((k, p) => k + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
-}
-
-/** A client binding and the server binding of the same TCP connection. */
-async function pair(aOpts: SocketStreamsOptions = {}, bOpts: SocketStreamsOptions = {}): Promise<{ a: SocketBinding; b: SocketBinding }> {
-  let gotB!: (b: SocketBinding) => void;
-  const bP = new Promise<SocketBinding>((r) => (gotB = r));
-  const l = Bun.listen<SocketBinding>({
-    hostname: '127.0.0.1',
-    port: 0,
-    allowHalfOpen: true,
-    socket: {
-      ...socketHandlers,
-      open(s) {
-        const b = new SocketBinding(bOpts);
-        b.attach(s);
-        gotB(b);
-      },
-    },
-  });
-  const a = new SocketBinding(aOpts);
-  const sock = await Bun.connect<SocketBinding>({
-    hostname: '127.0.0.1',
-    port: l.port,
-    allowHalfOpen: true,
-    data: a,
-    socket: { ...socketHandlers, open: (s) => a.attach(s) },
-  });
-  a.attach(sock);
-  const b = await bP;
-  l.stop(false);
-  return { a, b };
-}
 
 /** A sink that records what it hears and can be told to pause the channel after each chunk. */
 class Recorder implements ChannelSink {

@@ -6,24 +6,15 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SocketBinding, socketHandlers, type SocketStreamsOptions } from '../src/index.js';
+import { SocketBinding, type SocketStreamsOptions } from '../src/index.js';
 import { bytes, sameBytes, skipOutside, within } from '../../devtools/testkit/pair-suite.js';
 import { inBun } from './sides.js';
+import { pair, concat } from './_pair.js';
 
 const T = 10_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** Lets this loop iteration's microtasks and the binding's flush (one setImmediate for all bindings) run. */
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((k, p) => k + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
-}
 
 /** A socket that takes at most `accept` bytes per write (copying them, as the kernel does) until told otherwise. */
 class FakeSocket {
@@ -66,37 +57,6 @@ function fake(opts: SocketStreamsOptions = {}): { b: SocketBinding; s: FakeSocke
   const s = new FakeSocket();
   b.attach(s as unknown as Bun.Socket<SocketBinding>);
   return { b, s };
-}
-
-/** A real loopback pair: the client binding and the server binding. */
-async function pair(aOpts: SocketStreamsOptions = {}, bOpts: SocketStreamsOptions = {}): Promise<{ a: SocketBinding; b: SocketBinding; aSock: Bun.Socket<SocketBinding> }> {
-  let gotB!: (b: SocketBinding) => void;
-  const bP = new Promise<SocketBinding>((r) => (gotB = r));
-  const l = Bun.listen<SocketBinding>({
-    hostname: '127.0.0.1',
-    port: 0,
-    allowHalfOpen: true,
-    socket: {
-      ...socketHandlers,
-      open(s) {
-        const b = new SocketBinding(bOpts);
-        b.attach(s);
-        gotB(b);
-      },
-    },
-  });
-  const a = new SocketBinding(aOpts);
-  const aSock = await Bun.connect<SocketBinding>({
-    hostname: '127.0.0.1',
-    port: l.port,
-    allowHalfOpen: true,
-    data: a,
-    socket: { ...socketHandlers, open: (s) => a.attach(s) },
-  });
-  a.attach(aSock);
-  const b = await bP;
-  l.stop(false);
-  return { a, b, aSock };
 }
 
 async function readAll(r: ReadableStream<Uint8Array>): Promise<Uint8Array> {

@@ -5,62 +5,19 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SocketBinding, socketHandlers, type SocketStreamsOptions } from '../src/index.js';
 import { bytes, sameBytes, skipOutside, within } from '../../devtools/testkit/pair-suite.js';
-import { inBun, makeCerts, type TestCerts } from './sides.js';
+import { inBun, makeCerts } from './sides.js';
+import { concat, pair } from './_pair.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const T = 10_000;
 
-/** A client binding and the server binding of the same TCP connection. */
-async function pair(aOpts: SocketStreamsOptions = {}, bOpts: SocketStreamsOptions = {}, tls?: TestCerts): Promise<{ a: SocketBinding; b: SocketBinding }> {
-  let gotB!: (b: SocketBinding) => void;
-  const bP = new Promise<SocketBinding>((r) => (gotB = r));
-  const l = Bun.listen<SocketBinding>({
-    hostname: '127.0.0.1',
-    port: 0,
-    allowHalfOpen: true,
-    ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
-    socket: {
-      ...socketHandlers,
-      open(s) {
-        const b = new SocketBinding(bOpts);
-        b.attach(s);
-        gotB(b);
-      },
-    },
-  });
-  const a = new SocketBinding(aOpts);
-  let verified!: () => void;
-  const handshake = new Promise<void>((r) => (verified = r));
-  const sock = await Bun.connect<SocketBinding>({
-    hostname: tls ? 'localhost' : '127.0.0.1',
-    port: l.port,
-    allowHalfOpen: true,
-    data: a,
-    ...(tls ? { tls: { ca: tls.ca } } : {}),
-    socket: { ...socketHandlers, open: (s) => a.attach(s), handshake: () => verified() },
-  });
-  if (tls) await handshake;
-  a.attach(sock);
-  const b = await bP;
-  l.stop(false);
-  return { a, b };
-}
-
 async function readAll(r: ReadableStream<Uint8Array>, keep?: Uint8Array[]): Promise<Uint8Array> {
   const parts: Uint8Array[] = keep ?? [];
   for await (const c of r as unknown as AsyncIterable<Uint8Array>) parts.push(c);
-  const n = parts.reduce((k, p) => k + p.byteLength, 0);
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
+  return concat(parts);
 }
 
 if (inBun) {
