@@ -16,6 +16,19 @@ import v8 from 'node:v8';
 import { createInterface } from 'node:readline';
 import { serve, socketStreams } from '@streamsocket/node';
 
+/** Reads each chunk and writes it back, one at a time, until the readable ends or either side fails. */
+async function echoLoop(readable, writable) {
+  const reader = readable.getReader();
+  const writer = writable.getWriter();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      await writer.write(value);
+    }
+  } catch { /* reset or closed: the probe only measures idle memory */ }
+}
+
 const kind = process.argv[2];
 const gc = globalThis.gc;
 if (typeof gc !== 'function') throw new Error('run with --expose-gc');
@@ -33,15 +46,7 @@ async function listen() {
     case 'binding': {
       const server = net.createServer({ noDelay: true }, async (socket) => {
         const { readable, writable } = socketStreams(socket);
-        const reader = readable.getReader();
-        const writer = writable.getWriter();
-        try {
-          for (;;) {
-            const { done, value } = await reader.read();
-            if (done) break;
-            await writer.write(value);
-          }
-        } catch { /* reset */ }
+        await echoLoop(readable, writable);
       });
       await new Promise((r) => server.listen(0, '127.0.0.1', r));
       return server.address().port;
@@ -51,15 +56,7 @@ async function listen() {
       const server = serve({ hostname: '127.0.0.1', port: 0 }, async (ws) => {
         const { readable, writable } = await ws.opened;
         if (kind === 'session-pipe') return readable.pipeTo(writable).catch(() => {});
-        const reader = readable.getReader();
-        const writer = writable.getWriter();
-        try {
-          for (;;) {
-            const { done, value } = await reader.read();
-            if (done) break;
-            await writer.write(value);
-          }
-        } catch { /* closed */ }
+        await echoLoop(readable, writable);
       });
       await server.ready;
       return server.port;
