@@ -72,7 +72,7 @@ export async function testPackagesInBrowser(pkgs) {
         continue;
       }
       totals.passed += s.passed; totals.failed += s.failed; totals.skipped += s.skipped;
-      console.log(`  ${s.failed ? '✗' : '✓'} ${rel} [chromium]: ${s.passed} passed, ${s.failed} failed (${secs} s)`);
+      console.log(`  ${s.failed ? '✗' : '✓'} ${rel} [chromium]: ${s.passed} passed, ${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ''} (${secs} s)`);
       if (s.failed) console.log(out.split('\n').slice(-60).map((l) => '      ' + l).join('\n'));
     }
   } finally {
