@@ -5,7 +5,7 @@
  * reader can see which side saturated. One thread, epoll, non-blocking sockets, its own minimal WebSocket client.
  *
  *   loadgen --port P [--host 127.0.0.1] [--mode ws|tcp] [--conns 64] [--inflight 16] [--size 16]
- *           [--type binary|text] [--deflate] [--warmup 1] [--duration 3] [--idle] [--path /]
+ *           [--type binary|text] [--deflate] [--warmup 1] [--duration 3] [--idle] [--path /] [--fixed-mask]
  *
  * Every connection keeps `inflight` messages outstanding: each echo that arrives is checked and answered by the
  * next message, so the offered load adapts to the server (closed loop) and the round trip is measured per message.
@@ -17,9 +17,10 @@
  * the pattern slice byte for byte. Any mismatch aborts the run with exit code 2.
  * Text and deflate payloads are words (printable ASCII, compressible about 3x); binary payloads are random bytes.
  *
- * Masking: RFC 6455 requires clients to mask with an unpredictable key to defeat cache poisoning by intermediaries.
- * A load generator talking to its own loopback servers has no such intermediary, so each connection uses one fixed,
- * non-zero key (derived from its index). The servers cannot tell the difference and must unmask every byte anyway.
+ * Masking: RFC 6455 (5.3) requires a fresh, unpredictable key for every client frame, and that is what browsers send,
+ * so by default every frame gets a new key from a xorshift generator seeded from the kernel (getrandom): a server
+ * cannot profit from a key that repeats (a cached key word, a precomputed mask). `--fixed-mask` restores one fixed
+ * key per connection (derived from its index) to measure what a repeating key is worth.
  *
  * permessage-deflate (--deflate): offers `permessage-deflate; client_max_window_bits`, honours what the server
  * answers (no_context_takeover, window bits) and keeps one zlib stream per direction per connection. The client
@@ -48,6 +49,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -77,7 +79,7 @@ typedef struct {
 
 static const char *host = "127.0.0.1";
 static const char *path = "/";
-static int port = 0, nconns = 64, inflight = 16, is_text = 0, use_deflate = 0, tcp_mode = 0, idle_mode = 0;
+static int port = 0, nconns = 64, inflight = 16, is_text = 0, use_deflate = 0, tcp_mode = 0, idle_mode = 0, fixed_mask = 0;
 static size_t size = 16;
 static double warmup = 1.0, duration = 3.0;
 
@@ -172,6 +174,20 @@ static void flush_out(conn_t *c) {
   set_want_out(c, 0);
 }
 
+/* The next frame's masking key: a fresh one per frame unless --fixed-mask (see the header comment). xorshift64* is
+ * not a cryptographic generator, but a server cannot predict it from the keys it saw without modelling it, which is
+ * what matters here: no key repeats in a way an implementation could exploit. */
+static uint64_t rng_state;
+static void next_mask(conn_t *c) {
+  if (fixed_mask) return;
+  uint32_t k;
+  do {
+    rng_state ^= rng_state >> 12; rng_state ^= rng_state << 25; rng_state ^= rng_state >> 27;
+    k = (uint32_t)((rng_state * 0x2545F4914F6CDD1Dull) >> 32);
+  } while (k == 0);
+  memcpy(c->mask, &k, 4);
+}
+
 static void mask_bytes(uint8_t *p, size_t n, const uint8_t m[4]) {
   /* 8 bytes at a time; the key repeats every 4 bytes, so an 8-byte word of it lines up as long as p starts the payload */
   uint64_t k; uint8_t kb[8] = {m[0], m[1], m[2], m[3], m[0], m[1], m[2], m[3]};
@@ -189,6 +205,7 @@ static void put_frame(conn_t *c, int op, int rsv1, const uint8_t *payload, size_
   if (len < 126) f[h++] = (uint8_t)(0x80 | len);
   else if (len < 65536) { f[h++] = 0x80 | 126; f[h++] = (uint8_t)(len >> 8); f[h++] = (uint8_t)len; }
   else { f[h++] = 0x80 | 127; for (int i = 7; i >= 0; i--) f[h++] = (uint8_t)((uint64_t)len >> (8 * i)); }
+  next_mask(c);
   memcpy(f + h, c->mask, 4); h += 4;
   memcpy(f + h, payload, len);
   mask_bytes(f + h, len, c->mask);
@@ -207,6 +224,7 @@ static void send_message(conn_t *c) {
     if (size < 126) f[h++] = (uint8_t)(0x80 | size);
     else if (size < 65536) { f[h++] = 0x80 | 126; f[h++] = (uint8_t)(size >> 8); f[h++] = (uint8_t)size; }
     else { f[h++] = 0x80 | 127; for (int i = 7; i >= 0; i--) f[h++] = (uint8_t)((uint64_t)size >> (8 * i)); }
+    next_mask(c);
     memcpy(f + h, c->mask, 4); h += 4;
     build_payload(c, seq, f + h);
     mask_bytes(f + h, size, c->mask);
@@ -483,6 +501,7 @@ int main(int argc, char **argv) {
     else if (ARG("--duration")) duration = atof(v);
     else if (strcmp(a, "--deflate") == 0) use_deflate = 1;
     else if (strcmp(a, "--idle") == 0) idle_mode = 1;
+    else if (strcmp(a, "--fixed-mask") == 0) fixed_mask = 1;
     else usage();
 #undef ARG
   }
@@ -493,6 +512,7 @@ int main(int argc, char **argv) {
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) { rl.rlim_cur = rl.rlim_max; setrlimit(RLIMIT_NOFILE, &rl); }
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)nconns + 16) { fprintf(stderr, "fd limit %lu too low\n", (unsigned long)rl.rlim_cur); return 1; }
 
+  if (getrandom(&rng_state, sizeof rng_state, 0) != sizeof rng_state || rng_state == 0) rng_state = (uint64_t)clock_ns() | 1;
   make_pattern();
   scratch_cap = deflateBound(NULL, size) + size + 1024;
   scratch = xrealloc(NULL, scratch_cap);
@@ -506,7 +526,7 @@ int main(int argc, char **argv) {
     c->out_cap = idle_mode ? 4096 : (size_t)inflight * (size + 14) + 4096; c->out = xrealloc(NULL, c->out_cap);
     c->ts = calloc((size_t)inflight, sizeof *c->ts);
     c->msg_cap = 0; c->msg = NULL;
-    uint32_t k = 0x5bd1e995u * (uint32_t)(i + 1); /* fixed per-connection key (see the header comment) */
+    uint32_t k = 0x5bd1e995u * (uint32_t)(i + 1); /* the --fixed-mask key; otherwise replaced before every frame */
     if (k == 0) k = 1;
     memcpy(c->mask, &k, 4);
   }

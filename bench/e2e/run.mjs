@@ -1,14 +1,18 @@
 // End-to-end echo benchmark: every server under test against one C load generator, in one run.
 //
-//   node bench/e2e/run.mjs                       the whole matrix: 3 rounds, 1 s warm-up + 3 s per cell, idle test
+//   node bench/e2e/run.mjs                       the whole matrix: 5 rounds, 1 s warm-up + 3 s per cell, idle test
 //   node bench/e2e/run.mjs --quick               1 round, 0.3 s + 1 s per cell, 1,000 idle connections
 //   options: --servers a,b  --workloads a,b  --rounds N  --warmup S  --duration S  --idle-conns N  --no-idle
+//            --fixed-mask (one masking key per connection instead of a fresh key per frame)
 //            --out DIR (default bench/e2e/results)  --list (print servers and workloads, then exit)
 //
 // Each cell starts a fresh server pinned to CPU 0 (taskset), runs bench/e2e/.build/loadgen pinned to CPU 1 against
 // it, samples the server's CPU time over loadgen's measuring window, and kills the server. Rounds interleave the
 // servers (each round also rotates their order) so that drift of a shared machine hits all of them alike; the
-// table reports each cell's median over the rounds. Writes results.json, results.md (the table) and chart.svg.
+// table reports each cell's median over the rounds with the spread of its rounds beside it ((max - min) / median);
+// a cell that spread more than SPREAD_LIMIT is marked, and so is every ratio and target drawn from it.
+// The load generator masks every frame with a fresh key, as browsers do (RFC 6455 5.3), unless --fixed-mask.
+// Writes results.json, results.md (the table) and chart.svg.
 // See README.md next to this file for what is measured and how to read it.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -34,7 +38,10 @@ const opt = (n, d) => {
   return i >= 0 && i + 1 < argv.length ? argv[i + 1] : d;
 };
 const quick = flag('quick');
-const rounds = Number(opt('rounds', quick ? 1 : 3));
+const rounds = Number(opt('rounds', quick ? 1 : 5));
+const fixedMask = flag('fixed-mask');
+/** A cell whose rounds spread more than this ((max - min) / median of msg/s) is marked as not settled. */
+const SPREAD_LIMIT = 0.2;
 const warmup = Number(opt('warmup', quick ? 0.3 : 1));
 const duration = Number(opt('duration', quick ? 1 : 3));
 const idleConns = Number(opt('idle-conns', quick ? 1000 : 5000));
@@ -264,6 +271,7 @@ async function throughputCell(s, w) {
   const args = ['--port', String(srv.port), '--mode', s.kind, '--size', String(w.size), '--type', w.type,
     '--conns', String(w.conns), '--inflight', String(w.inflight), '--warmup', String(warmup), '--duration', String(duration)];
   if (w.deflate) args.push('--deflate');
+  if (fixedMask) args.push('--fixed-mask');
   let cpu0 = NaN, t0 = 0;
   const pid = srv.child.pid;
   const { done } = runLoadgen(args, (line) => {
@@ -300,6 +308,13 @@ async function idleCell(s) {
 }
 
 // ---- the run ---------------------------------------------------------------------------------------------------
+
+/** (max - min) / median: 0.2 means the rounds' extremes lie 20% of the median apart. NaN with fewer than two rounds. */
+const spreadOf = (xs) => {
+  const v = xs.filter((x) => Number.isFinite(x));
+  if (v.length < 2) return NaN;
+  return (Math.max(...v) - Math.min(...v)) / median(v);
+};
 
 const median = (xs) => {
   const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -371,6 +386,8 @@ async function main() {
       const row = { workload: w.id, server: s.id, runs: rs.length, ok: ok.length, errors: rs.filter((x) => !x.ok).map((x) => x.error) };
       for (const k of ['msgsPerSec', 'mibPerSec', 'p50us', 'p99us', 'serverCpu', 'cpu']) row[k] = median(ok.map((x) => x[k]));
       row.allMsgsPerSec = ok.map((x) => Math.round(x.msgsPerSec));
+      row.spread = spreadOf(row.allMsgsPerSec);
+      row.unsettled = row.spread > SPREAD_LIMIT;
       // Messages per second of server CPU: on a machine shared with other work a server may not get its whole core;
       // this figure is what it did with the CPU it got (equal to msgsPerSec when it saturated its core).
       row.msgsPerCpuSec = median(ok.map((x) => x.msgsPerSec / x.serverCpu));
@@ -381,6 +398,10 @@ async function main() {
   for (const row of summary) {
     const s = SERVERS.find((x) => x.id === row.server);
     const ratio = (other) => { const o = other && find(row.workload, other); return o && o.msgsPerSec > 0 ? row.msgsPerSec / o.msgsPerSec : NaN; };
+    const unsettled = (other) => row.unsettled || !!(other && find(row.workload, other)?.unsettled);
+    row.vsWsUnsettled = unsettled('ws');
+    row.vsNativeUnsettled = unsettled(NATIVE[s.family]);
+    row.vsRawUnsettled = unsettled(RAW[s.family]);
     row.vsWs = row.server === 'ws' ? NaN : ratio('ws');
     row.vsNative = NATIVE[s.family] && NATIVE[s.family] !== row.server ? ratio(NATIVE[s.family]) : NaN;
     row.vsRaw = RAW[s.family] && RAW[s.family] !== row.server && s.kind === 'ws' ? ratio(RAW[s.family]) : NaN;
@@ -400,6 +421,7 @@ async function main() {
 
   const command = `node bench/e2e/run.mjs ${argv.join(' ')}`.trim();
   const result = { started: started.toISOString(), elapsedSeconds: Math.round(elapsed), command, rounds, warmup, duration, env,
+    masking: fixedMask ? 'fixed key per connection' : 'fresh key per frame', spreadLimit: SPREAD_LIMIT,
     skipped: servers.filter((s) => s.unavailable).map((s) => ({ server: s.id, reason: s.unavailable })), summary, idle: idleRows, targets };
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'results.json'), JSON.stringify(result, null, 2) + '\n');
@@ -419,24 +441,26 @@ function evaluateTargets(find, idleRows) {
     const ratio = a && b && b[field] > 0 ? a[field] / b[field] : NaN;
     // the same ratio per server CPU-second: evidence of whether a miss is the server's own cost or machine noise
     const cpuRatio = a && b && b.msgsPerCpuSec > 0 ? a.msgsPerCpuSec / b.msgsPerCpuSec : NaN;
-    t.push({ target: name, workload: w, server: s, reference: ref, min, ratio, cpuRatio, met: Number.isFinite(ratio) ? ratio >= min : null });
+    const unsettled = !!(a?.unsettled || b?.unsettled);
+    t.push({ target: name, workload: w, server: s, reference: ref, min, ratio, cpuRatio, unsettled, met: Number.isFinite(ratio) ? ratio >= min : null });
   };
-  add('@streamsocket/node >= 2x ws, 16 B', '16B', 'streamsocket-node', 'ws', 2);
-  add('@streamsocket/node >= 2x ws, 100 B', '100B-text', 'streamsocket-node', 'ws', 2);
-  add('@streamsocket/node >= 1x ws, 16 KiB', '16KiB', 'streamsocket-node', 'ws', 1);
-  add('@streamsocket/node >= 0.8x raw TCP (Node), 1 MiB', '1MiB', 'streamsocket-node', 'tcp-node', 0.8);
-  for (const w of ['16B', '100B-text', '16KiB', '1MiB']) add(`@streamsocket/deno >= 1x Deno.serve, ${w}`, w, 'streamsocket-deno', 'deno-native', 1);
-  add('@streamsocket/bun >= 0.5x Bun.serve, 16 B', '16B', 'streamsocket-bun', 'bun-native', 0.5);
-  add('@streamsocket/bun >= 0.5x Bun.serve, 100 B', '100B-text', 'streamsocket-bun', 'bun-native', 0.5);
-  add('@streamsocket/bun >= 0.8x Bun.serve, 16 KiB', '16KiB', 'streamsocket-bun', 'bun-native', 0.8);
-  add('@streamsocket/bun >= 0.8x Bun.serve, 1 MiB', '1MiB', 'streamsocket-bun', 'bun-native', 0.8);
-  const ws = idleRows.find((r) => r.server === 'ws');
-  for (const s of ['streamsocket-node', 'streamsocket-bun', 'streamsocket-deno']) {
-    const r = idleRows.find((x) => x.server === s);
-    const ratio = r && ws ? r.perConn / ws.perConn : NaN;
-    t.push({ target: `${s.replace('streamsocket-', '@streamsocket/')} idle memory/conn <= ws`, workload: 'idle', server: s, reference: 'ws', max: 1, ratio,
-      met: Number.isFinite(ratio) ? r.perConn <= ws.perConn : null });
-  }
+  // The speed targets (issue 17) and the idle-memory targets (issue 16).
+  for (const w of ['16B', '100B-text']) add(`@streamsocket/node >= 2.5x ws, ${w}`, w, 'streamsocket-node', 'ws', 2.5);
+  for (const w of ['16KiB', '1MiB']) add(`@streamsocket/node >= 1.2x ws, ${w}`, w, 'streamsocket-node', 'ws', 1.2);
+  add('@streamsocket/node >= 1.1x ws, 16 KiB deflate', '16KiB-deflate', 'streamsocket-node', 'ws', 1.1);
+  for (const w of ['16B', '100B-text']) add(`@streamsocket/bun >= 0.8x Bun.serve, ${w}`, w, 'streamsocket-bun', 'bun-native', 0.8);
+  for (const w of ['16KiB', '1MiB']) add(`@streamsocket/bun >= 1x Bun.serve, ${w}`, w, 'streamsocket-bun', 'bun-native', 1);
+  add('@streamsocket/bun >= 0.6x Bun.serve, 16 KiB deflate', '16KiB-deflate', 'streamsocket-bun', 'bun-native', 0.6);
+  for (const w of ['16B', '100B-text', '16KiB', '1MiB']) add(`@streamsocket/deno >= 1.2x Deno.serve, ${w}`, w, 'streamsocket-deno', 'deno-native', 1.2);
+  const idleTarget = (s, ref, max) => {
+    const r = idleRows.find((x) => x.server === s), b = idleRows.find((x) => x.server === ref);
+    const ratio = r && b ? r.perConn / b.perConn : NaN;
+    t.push({ target: `${s.replace('streamsocket-', '@streamsocket/')} idle memory/conn <= ${max === 1 ? '' : `${max}x `}${ref}`, workload: 'idle', server: s, reference: ref, max, ratio,
+      met: Number.isFinite(ratio) ? ratio <= max : null });
+  };
+  idleTarget('streamsocket-node', 'ws', 1);
+  idleTarget('streamsocket-bun', 'bun-native', 2);
+  idleTarget('streamsocket-deno', 'deno-native', 1);
   return t;
 }
 
@@ -444,7 +468,8 @@ function evaluateTargets(find, idleRows) {
 
 function fmtRate(x) { return !Number.isFinite(x) ? '-' : x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e4 ? `${(x / 1e3).toFixed(0)}k` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0); }
 function fmtUs(x) { return !Number.isFinite(x) ? '-' : x >= 1000 ? `${(x / 1000).toFixed(1)} ms` : `${x.toFixed(0)} µs`; }
-function fmtRatio(x) { return Number.isFinite(x) ? `${x.toFixed(2)}x` : ''; }
+function fmtRatio(x, unsettled = false) { return Number.isFinite(x) ? `${x.toFixed(2)}x${unsettled ? ' †' : ''}` : ''; }
+function fmtSpread(x) { return Number.isFinite(x) ? `±${Math.round(x * 50)}%` : ''; }
 function mib(b) { return Number.isFinite(b) ? (b / 1048576).toFixed(1) : '-'; }
 
 function renderMarkdown(r) {
@@ -452,18 +477,19 @@ function renderMarkdown(r) {
   const out = [];
   out.push(`Run ${r.started}, ${r.rounds} round(s) of ${r.warmup} s warm-up + ${r.duration} s per cell (medians), ${r.elapsedSeconds} s in all; `
     + `\`${r.command}\`.`);
-  out.push(`${Object.entries(r.env).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
+  out.push(`${Object.entries(r.env).map(([k, v]) => `${k} ${v}`).join(', ')}.`, `Masking: ${r.masking}.`, '');
   for (const s of r.skipped) out.push(`Not run: ${s.server} (${s.reason}).`, '');
-  out.push('| workload | server | msg/s | MiB/s | p50 | p99 | server CPU | loadgen CPU | msg per server CPU-s | vs ws | vs native | vs raw TCP |');
-  out.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  out.push('| workload | server | msg/s | spread | MiB/s | p50 | p99 | server CPU | loadgen CPU | msg per server CPU-s | vs ws | vs native | vs raw TCP |');
+  out.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const x of r.summary) {
     const w = WORKLOADS.find((y) => y.id === x.workload);
     const wl = `${w.label} (${w.conns}x${w.inflight})`;
-    if (!x.ok) { out.push(`| ${wl} | ${label(x.server)} | failed: ${(x.errors[0] ?? '').replace(/\|/g, '/')} | | | | | | | | | |`); continue; }
-    out.push(`| ${wl} | ${label(x.server)} | ${fmtRate(x.msgsPerSec)}${x.loadgenBound ? ' (LG)' : ''} | ${x.mibPerSec.toFixed(1)} | ${fmtUs(x.p50us)} | ${fmtUs(x.p99us)} | `
-      + `${Math.round(x.serverCpu * 100)}% | ${Math.round(x.cpu * 100)}% | ${fmtRate(x.msgsPerCpuSec)} | ${fmtRatio(x.vsWs)} | ${fmtRatio(x.vsNative)} | ${fmtRatio(x.vsRaw)} |`);
+    if (!x.ok) { out.push(`| ${wl} | ${label(x.server)} | failed: ${(x.errors[0] ?? '').replace(/\|/g, '/')} | | | | | | | | | | |`); continue; }
+    out.push(`| ${wl} | ${label(x.server)} | ${fmtRate(x.msgsPerSec)}${x.loadgenBound ? ' (LG)' : ''} | ${fmtSpread(x.spread)}${x.unsettled ? ' †' : ''} | ${x.mibPerSec.toFixed(1)} | ${fmtUs(x.p50us)} | ${fmtUs(x.p99us)} | `
+      + `${Math.round(x.serverCpu * 100)}% | ${Math.round(x.cpu * 100)}% | ${fmtRate(x.msgsPerCpuSec)} | ${fmtRatio(x.vsWs, x.vsWsUnsettled)} | ${fmtRatio(x.vsNative, x.vsNativeUnsettled)} | ${fmtRatio(x.vsRaw, x.vsRawUnsettled)} |`);
   }
-  out.push('', '(LG): the load generator used >= 90% of its core while the server used < 90% of its own: the figure is a lower bound for that server.', '');
+  out.push('', '(LG): the load generator used >= 90% of its core while the server used < 90% of its own: the figure is a lower bound for that server.',
+    `spread: half the distance between the fastest and the slowest round, as a share of the median (±10% = rounds 20% apart). †: the cell, or the cell it is compared with, spread more than ${Math.round(r.spreadLimit * 100)}% between rounds: not settled, measure again before drawing a conclusion from it.`, '');
   if (r.idle.length) {
     out.push(`Idle memory: ${r.idle[0].conns} connections (one 16-byte echo each, then idle), server RSS 1 s after start and 2 s after the last connection opened.`, '');
     out.push('| server | RSS before | RSS after | per connection | vs ws |', '| --- | ---: | ---: | ---: | ---: |');
@@ -475,7 +501,7 @@ function renderMarkdown(r) {
     out.push('');
   }
   out.push('Targets (ratio of msg/s in this run; the per-CPU-second ratio alongside):', '', '| target | ratio | per CPU-s | met |', '| --- | ---: | ---: | --- |');
-  for (const t of r.targets) out.push(`| ${t.target} | ${fmtRatio(t.ratio)} | ${fmtRatio(t.cpuRatio)} | ${t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'} |`);
+  for (const t of r.targets) out.push(`| ${t.target} | ${fmtRatio(t.ratio, t.unsettled)} | ${fmtRatio(t.cpuRatio, t.unsettled)} | ${t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'}${t.unsettled ? ' (not settled)' : ''} |`);
   out.push('');
   return out.join('\n');
 }
