@@ -22,3 +22,13 @@ export { goingAway } from './going-away.js';
 export { WebSocketStream, WebSocketError, CloseEvent, MessageEvent, wrapWebSocket } from '@streamsocket/session';
 export type { WebSocketOpenInfo, CloseInfo, Refusal, Acceptance, RequestHook } from '@streamsocket/session';
 export { HandshakeError } from '@streamsocket/handshake';
+
+// Serving from a fetch handler: one route object for Deno.serve, Bun.serve, workerd and (with handleUpgrades) Node;
+// topics (publish/subscribe) and the Redis-style backplane interface.
+export { websocketRoute, Topics } from '@streamsocket/session';
+export type {
+  WebSocketRoute, RouteOptions, RouteInfo, RouteStreamHandler, RouteWebSocketHandler, SessionEngine, TopicsOptions, PublishOptions,
+  PublishData, Backplane,
+} from '@streamsocket/session';
+export { handleUpgrades, requestOf } from './fetch-upgrade.js';
+export type { UpgradeEnv, UpgradeFetch, HandleUpgradesOptions } from './fetch-upgrade.js';

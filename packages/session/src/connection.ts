@@ -432,8 +432,49 @@ export class Connection implements TimerTarget, ChannelSink {
     } finally {
       this.bufferedAmount -= size;
       this.doneSeq = seq;
+      if (this.framed !== null) this.flushFramed();
       if (this.pendingClose && seq >= this.acceptSeq) this.sendClose();
     }
+  }
+
+  /**
+   * Writes a message framed elsewhere (a topic's publish: the same bytes for every subscriber) after every
+   * message the writable accepted before this call, ahead of any accepted after it. `frames` is shared: it is
+   * written as is, never modified. False when the session no longer sends (closing or closed).
+   */
+  writeFramed(frames: readonly Uint8Array[]): boolean {
+    if (this.readyState !== OPEN || this.closeQueued || this.pendingClose !== null) return false;
+    if (this.doneSeq >= this.writeSeq && this.framed === null) this.writeShared(frames);
+    else (this.framed ??= []).push({ after: this.writeSeq, frames });
+    return true;
+  }
+
+  /** True while the transport is over its high-water mark, or framed messages wait behind the writable's. */
+  get sendCongested(): boolean {
+    if (this.framed !== null) return true;
+    const d = this.direct;
+    return d !== null ? d.congested : (this.connWriter!.desiredSize ?? 1) <= 0;
+  }
+
+  /** Framed messages waiting for the writes accepted before them (see writeFramed). */
+  private framed: Array<{ after: number; frames: readonly Uint8Array[] }> | null = null;
+
+  private flushFramed(): void {
+    const q = this.framed!;
+    let i = 0;
+    while (i < q.length && q[i]!.after <= this.doneSeq) this.writeShared(q[i++]!.frames);
+    if (i === q.length) this.framed = null;
+    else q.splice(0, i);
+  }
+
+  private writeShared(frames: readonly Uint8Array[]): void {
+    const d = this.direct;
+    if (d !== null && !this.transportClosing) {
+      for (let i = 0; i < frames.length; i++) d.write(frames[i]!);
+    } else if (this.connWriter !== null) {
+      for (let i = 0; i < frames.length; i++) this.connWriter.write(frames[i]!).catch(noop);
+    }
+    if (this.opts.idleTimeout > 0) this.lastActivity = Date.now();
   }
 
   /** Writes encoded chunks to the socket (in order; errors surface through writer.closed). */

@@ -38,3 +38,16 @@ export type { CommonOptions, ResolvedOptions, SessionLimits, SessionTimeouts, Se
 // Shared timer queue (exposed for introspection in tests and benchmarks)
 export { TimerQueue, timers } from './timers.js';
 export type { TimerTarget, TimerEntry } from './timers.js';
+
+// Serving from a fetch handler (Deno.serve, Bun.serve, workerd, Node through handleUpgrades) and platform sockets
+export { websocketRoute, offerSocket, socketTaken, requestHeadOf } from './request-upgrade.js';
+export type {
+  WebSocketRoute, RouteOptions, RouteInfo, RouteStreamHandler, RouteWebSocketHandler, BunWebSocketHandlers, BunServerWebSocket, SocketTakeover,
+} from './request-upgrade.js';
+export { PlatformConnection, DEFAULT_MAX_READ_BACKLOG } from './platform.js';
+export type { PlatformSocket, PlatformBinding, SessionCore } from './platform.js';
+export type { SessionEngine, TopicRegistry } from './websocket-stream.js';
+
+// Topics (publish/subscribe) and the backplane that carries them between processes
+export { Topics, DEFAULT_MAX_PUBLISH_BACKLOG } from './topics.js';
+export type { TopicsOptions, PublishOptions, PublishData, Backplane } from './topics.js';

@@ -27,6 +27,14 @@ import type { ByteDuplex } from './pipe.js';
 import { serverHandshake, abortConn, type AcceptOptions } from './server-handshake.js';
 import { clientHandshake, prepareRequest, type ConnectOptions } from './client-handshake.js';
 import { deflateAvailable, loadZlib, isValidCloseCode, type DeflateAgreement } from '@streamsocket/codec';
+import type { ClosedHandle, SessionCore } from './platform.js';
+
+/**
+ * Who reads and writes a session's frames: `'streamsocket'` when our codec runs on a byte stream we own (every
+ * `serve()`, `accept()`, `connect()`, Node's `upgrade()`), `'platform'` when the runtime's own WebSocket does
+ * (Deno.upgradeWebSocket, Bun.serve, workerd's WebSocketPair) and the session presents it (see platform.ts).
+ */
+export type SessionEngine = 'streamsocket' | 'platform';
 
 export interface WebSocketOpenInfo {
   readable: ReadableStream<ReceiveData>;
@@ -46,6 +54,8 @@ export interface SessionStart {
   url?: string;
   request?: RequestHead;
   response?: ResponseHead;
+  /** A platform-owned WebSocket: builds the session's core instead of a Connection over `conn`. */
+  core?: (closed: ClosedHandle) => SessionCore;
 }
 
 const noop = (): void => {};
@@ -73,6 +83,14 @@ function isThenable<T>(x: T | Promise<T>): x is Promise<T> {
   return typeof (x as { then?: unknown }).then === 'function';
 }
 
+/** What a session needs of the topic registry it belongs to (implemented by Topics, topics.ts). */
+export interface TopicRegistry {
+  subscribe(ws: WebSocketStream, topic: string): void;
+  unsubscribe(ws: WebSocketStream, topic: string): void;
+  subscriptionsOf(ws: WebSocketStream): string[];
+  isSubscribed(ws: WebSocketStream, topic: string): boolean;
+}
+
 export class WebSocketStream {
   /** ws:/wss: URL: the one connected to (client), or rebuilt from Host + request target (server). */
   url: string;
@@ -83,15 +101,23 @@ export class WebSocketStream {
   /** Client role: the 101 response head. */
   response: ResponseHead | null = null;
 
-  private conn: Connection | null = null;
+  /** Who frames this session's messages: our codec, or the platform's own WebSocket (see SessionEngine). */
+  readonly engine: SessionEngine;
+  /** @internal The negotiated permessage-deflate parameters (codec engine only), for topics' shared framing. */
+  deflateAgreement: DeflateAgreement | null = null;
+  /** @internal Server-side topic registry this session belongs to (set by the server or route that made it). */
+  topics: TopicRegistry | null = null;
+
+  private conn: SessionCore | null = null;
   private guard: HandshakeGuard | null;
   private failed = false;
   private protocolValue = '';
   private extensionsValue = '';
 
   /** @internal Use accept() / connect() / createWebSocketStreamClass(). */
-  constructor(url: string, guard: HandshakeGuard, options: ResolvedOptions, run: () => Promise<SessionStart>) {
+  constructor(url: string, guard: HandshakeGuard, options: ResolvedOptions, run: () => Promise<SessionStart>, engine: SessionEngine = 'streamsocket') {
     this.url = url;
+    this.engine = engine;
     this.guard = guard;
     let resolveClosed!: (v: CloseInfo) => void;
     let rejectClosed!: (e: unknown) => void;
@@ -110,8 +136,9 @@ export class WebSocketStream {
         this.protocolValue = s.protocol;
         this.extensionsValue = s.extensions;
         const closed = { promise: this.closed, resolve: resolveClosed, reject: rejectClosed };
-        const conn = new Connection({ role: s.role, conn: s.conn, rest: s.rest, options, deflate: s.deflate, closed });
+        const conn = s.core ? s.core(closed) : new Connection({ role: s.role, conn: s.conn, rest: s.rest, options, deflate: s.deflate, closed });
         this.conn = conn;
+        this.deflateAgreement = s.deflate;
         return { readable: conn.readable, writable: conn.writable, protocol: s.protocol, extensions: s.extensions };
       },
       (e: unknown) => {
@@ -182,6 +209,36 @@ export class WebSocketStream {
   /** Shorthand for closeWithCode(1001, reason): the endpoint is going away (server shutdown). */
   goingAway(reason = ''): void {
     this.closeWithCode(1001, reason);
+  }
+
+  /** @internal The running core (a Connection for the codec engine), once open. */
+  get core(): SessionCore | null {
+    return this.conn;
+  }
+
+  /** Server role: receive what is published to `topic` (see Topics). Throws when the session belongs to no server. */
+  subscribe(topic: string): void {
+    this.registry().subscribe(this, topic);
+  }
+
+  /** Stops receiving `topic`. */
+  unsubscribe(topic: string): void {
+    this.topics?.unsubscribe(this, topic);
+  }
+
+  /** The topics this session is subscribed to. */
+  get subscriptions(): string[] {
+    return this.topics?.subscriptionsOf(this) ?? [];
+  }
+
+  /** True when subscribed to `topic`. */
+  isSubscribed(topic: string): boolean {
+    return this.topics?.isSubscribed(this, topic) ?? false;
+  }
+
+  private registry(): TopicRegistry {
+    if (this.topics === null) throw new DOMException('This WebSocket belongs to no server with topics.', 'InvalidStateError');
+    return this.topics;
   }
 
   /** Sends a ping and resolves when its pong arrives; rejects if the session closes first or is not open. */

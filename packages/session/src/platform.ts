@@ -1,0 +1,384 @@
+/**
+ * A WebSocket the platform owns (Deno.upgradeWebSocket's socket, Bun.serve's ServerWebSocket, workerd's
+ * WebSocketPair end), presented through the same session as one our codec runs: a readable of messages, a
+ * writable with backpressure, the close handshake's outcome in `closed`. The platform frames, masks, compresses
+ * and answers pings; this module only moves whole messages and close codes. Runtime-free: a binder (see
+ * request-upgrade.ts) feeds the platform's events into the PlatformConnection and tells it what the platform
+ * offers for backpressure.
+ *
+ * What the platform's API allows, and so what this presentation can and cannot do:
+ * - Outgoing backpressure: Bun's send() returns -1 once its buffer is over the limit and `drain` follows, so a
+ *   write resolves at the drain. Elsewhere `bufferedAmount` is polled (every `POLL_MS`) while it is above the
+ *   writable's high-water mark; where the platform reports 0 always (workerd), writes never wait.
+ * - Incoming: no platform lets a server pause one WebSocket's reading, so messages are queued in the readable as
+ *   they come. A reader that falls more than `maxReadBacklog` bytes behind the readable's high-water mark is
+ *   closed with 1008 instead of letting the queue grow.
+ * - ping() needs a platform ping with pong events (Bun); elsewhere it rejects with NotSupportedError.
+ * - The close timeout: if the peer never answers our close frame, after `closeTimeout` the platform socket is
+ *   terminated where it can be (Bun's terminate()) and `closed` rejects with 1006.
+ */
+import { ReadableStream, WritableStream } from '@web-std/stream';
+import { WebSocketError } from './errors.js';
+import { CLOSED, CLOSING, OPEN, type CloseInfo, type ReadyState, type ReceiveData, type SendData } from './connection.js';
+import type { ResolvedOptions } from './options.js';
+
+/** The part of a platform WebSocket this module uses. */
+export interface PlatformSocket {
+  /** Bun returns a number (-1: queued over the backpressure limit, 0: dropped); the others nothing. */
+  send(data: string | Uint8Array): unknown;
+  close(code?: number, reason?: string): void;
+}
+
+/** How a binder describes its platform socket. */
+export interface PlatformBinding {
+  socket: PlatformSocket;
+  /** send() returns -1 when over the platform's limit, and onDrain() follows (Bun). */
+  sendSignalsBackpressure?: boolean;
+  /** Bytes queued by the platform and not yet written (WHATWG `bufferedAmount`, Bun's getBufferedAmount()). */
+  bufferedAmount?: () => number;
+  /** Sends a ping; the platform reports pongs to onPong() (Bun). */
+  ping?: (data: Uint8Array) => void;
+  /** Drops the connection at once (Bun's terminate()). */
+  terminate?: () => void;
+  /** Bytes the reader may lag behind the readable's high-water mark before the connection is closed with 1008. */
+  maxReadBacklog: number;
+}
+
+/** What WebSocketStream needs of a running session (Connection and PlatformConnection both are one). */
+export interface SessionCore {
+  readonly readable: ReadableStream<ReceiveData>;
+  readonly writable: WritableStream<SendData>;
+  readonly readyState: ReadyState;
+  readonly bufferedAmount: number;
+  close(code: number | null, reason: string): void;
+  ping(data?: Uint8Array): Promise<void>;
+}
+
+export interface ClosedHandle {
+  promise: Promise<CloseInfo>;
+  resolve: (v: CloseInfo) => void;
+  reject: (e: unknown) => void;
+}
+
+/** How often bufferedAmount is looked at while a write waits for the platform's buffer to empty. */
+export const POLL_MS = 5;
+/** Default of `maxReadBacklog`. */
+export const DEFAULT_MAX_READ_BACKLOG = 1024 * 1024;
+
+function chunkSize(chunk: unknown): number {
+  if (typeof chunk === 'string') return chunk.length;
+  if (chunk instanceof ArrayBuffer) return chunk.byteLength;
+  if (ArrayBuffer.isView(chunk)) return chunk.byteLength;
+  if (typeof Blob !== 'undefined' && chunk instanceof Blob) return chunk.size;
+  return 0;
+}
+
+function receivedSize(chunk: ReceiveData): number {
+  return typeof chunk === 'string' ? chunk.length : chunk.byteLength;
+}
+
+interface PendingPing {
+  payload: Uint8Array;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+let pingCounter = 0;
+
+export class PlatformConnection implements SessionCore {
+  readonly readable: ReadableStream<ReceiveData>;
+  readonly writable: WritableStream<SendData>;
+  readyState: ReadyState = OPEN;
+  bufferedAmount = 0;
+  /** Messages received while the reader was over `maxReadBacklog` behind (the connection was then closed). */
+  private readCtrl!: ReadableStreamDefaultController<ReceiveData>;
+  private writeCtrl!: WritableStreamDefaultController;
+  private readonly b: PlatformBinding;
+  private readonly opts: ResolvedOptions;
+  private readonly closedHandle: ClosedHandle;
+  private readableDone = false;
+  private drainWaiters: Array<() => void> = [];
+  private closeTimer: ReturnType<typeof setTimeout> | null = null;
+  private pings: PendingPing[] | null = null;
+  /** Close requested while writes accepted before it were still going out. */
+  private pendingClose: { code: number | null; reason: string } | null = null;
+  private closeSent = false;
+  private writeSeq = 0;
+  private doneSeq = 0;
+  private acceptSeq = Infinity;
+
+  constructor(binding: PlatformBinding, options: ResolvedOptions, closed: ClosedHandle) {
+    this.b = binding;
+    this.opts = options;
+    this.closedHandle = closed;
+    this.readable = new ReadableStream<ReceiveData>(
+      {
+        start: (c) => {
+          this.readCtrl = c;
+        },
+        cancel: () => {
+          this.readableDone = true;
+          this.close(null, '');
+        },
+      },
+      { highWaterMark: options.readHighWaterMark, size: receivedSize },
+    );
+    this.writable = new WritableStream<SendData>(
+      {
+        start: (c) => {
+          this.writeCtrl = c;
+        },
+        write: (chunk) => this.sinkWrite(chunk),
+        close: () => this.close(null, ''),
+        abort: (reason: unknown) => {
+          this.writeSeq = this.doneSeq;
+          if (reason instanceof WebSocketError && reason.closeCode !== null) this.close(reason.closeCode, reason.reason);
+          else this.close(null, '');
+        },
+      },
+      {
+        highWaterMark: options.writeHighWaterMark,
+        size: (chunk: SendData) => {
+          this.writeSeq++;
+          const n = chunkSize(chunk);
+          this.bufferedAmount += n;
+          return n;
+        },
+      },
+    );
+  }
+
+  // ------------------------------------------------------------ from the platform
+
+  /** A whole message from the platform: a string, or binary as ArrayBuffer or any byte view. */
+  onMessage(data: string | ArrayBuffer | ArrayBufferView): void {
+    if (this.readableDone || this.readyState === CLOSED) return;
+    let m: ReceiveData;
+    if (typeof data === 'string') m = data;
+    else if (data instanceof ArrayBuffer) m = new Uint8Array(data);
+    else m = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (this.readyState !== OPEN && (this.readCtrl.desiredSize ?? 0) <= 0) return; // closing: what fits, as Connection
+    this.readCtrl.enqueue(m);
+    if ((this.readCtrl.desiredSize ?? 0) < -this.b.maxReadBacklog && this.readyState === OPEN) {
+      this.close(1008, 'reader too slow');
+    }
+  }
+
+  /** The platform's buffer went below its limit (Bun's drain). */
+  onDrain(): void {
+    const w = this.drainWaiters;
+    if (w.length === 0) return;
+    this.drainWaiters = [];
+    for (const f of w) f();
+  }
+
+  onPong(data: Uint8Array): void {
+    const pings = this.pings;
+    if (!pings) return;
+    const i = pings.findIndex((p) => sameBytes(p.payload, data));
+    if (i < 0) return;
+    const settled = pings.splice(0, i + 1);
+    if (pings.length === 0) this.pings = null;
+    for (const p of settled) p.resolve();
+  }
+
+  /**
+   * The platform's close event. `clean`: the close handshake completed (a close frame came with or without a
+   * code); false for a dropped connection (code 1006).
+   */
+  onClose(code: number, reason: string, clean = code !== 1006): void {
+    if (this.readyState === CLOSED) return;
+    if (!this.closeSent) {
+      // Peer-initiated: make sure the platform answers (most do by themselves; a second close is ignored).
+      this.closeSent = true;
+      try {
+        if (clean) this.b.socket.close(code === 1005 ? undefined : code, code === 1005 ? undefined : reason);
+      } catch {
+        /* already closed */
+      }
+    }
+    this.finish(clean, { closeCode: clean ? code : 1006, reason: clean ? reason : '' });
+  }
+
+  /** The platform reported an error (the close event follows, or the connection is gone). */
+  onError(e: unknown): void {
+    if (this.readyState === CLOSED) return;
+    this.finish(false, { closeCode: 1006, reason: '' }, e);
+  }
+
+  // ------------------------------------------------------------ to the platform
+
+  private async sinkWrite(chunk: SendData): Promise<void> {
+    const size = chunkSize(chunk);
+    const seq = this.doneSeq + 1;
+    try {
+      if (this.readyState === CLOSED || this.closeSent || seq > this.acceptSeq) {
+        throw new DOMException('The WebSocket is closing or closed.', 'InvalidStateError');
+      }
+      let data: string | Uint8Array;
+      if (typeof chunk === 'string') data = chunk;
+      else if (chunk instanceof Uint8Array) data = chunk;
+      else if (chunk instanceof ArrayBuffer) data = new Uint8Array(chunk);
+      else if (ArrayBuffer.isView(chunk)) data = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      else if (typeof Blob !== 'undefined' && chunk instanceof Blob) data = new Uint8Array(await chunk.arrayBuffer());
+      else {
+        if (this.readyState === OPEN) queueMicrotask(() => this.close(null, ''));
+        throw new TypeError('WebSocket data must be a string, ArrayBuffer, ArrayBufferView or Blob');
+      }
+      const r = this.sendNow(data);
+      if (r === 0) throw new DOMException('The platform dropped the message: the WebSocket is closed.', 'InvalidStateError');
+      await this.whenWritable(r);
+    } finally {
+      this.bufferedAmount -= size;
+      this.doneSeq = seq;
+      if (this.pendingClose && seq >= this.acceptSeq) this.sendClose();
+    }
+  }
+
+  /** Sends now; -1 over the platform's limit, 0 dropped, else sent (binders normalise). */
+  sendNow(data: string | Uint8Array): number {
+    let r: unknown;
+    try {
+      r = this.b.socket.send(data);
+    } catch (e) {
+      // The platform refused (closed meanwhile): the close event says how it ended.
+      if (this.readyState === OPEN) queueMicrotask(() => this.onError(e));
+      return 0;
+    }
+    return typeof r === 'number' ? r : 1;
+  }
+
+  /** Resolves once the platform can take more (at once when it can now). */
+  whenWritable(sendResult = 1): Promise<void> | void {
+    if (this.b.sendSignalsBackpressure) {
+      if (sendResult !== -1) return;
+      return new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    }
+    const buffered = this.b.bufferedAmount;
+    if (!buffered || buffered() <= this.opts.writeHighWaterMark) return;
+    return new Promise<void>((resolve) => {
+      const poll = (): void => {
+        if (this.readyState === CLOSED || buffered() <= this.opts.writeHighWaterMark) resolve();
+        else setTimeout(poll, POLL_MS);
+      };
+      setTimeout(poll, POLL_MS);
+    });
+  }
+
+  /** True while the platform reports its buffer over the writable's high-water mark. */
+  get congested(): boolean {
+    if (this.drainWaiters.length > 0) return true;
+    const buffered = this.b.bufferedAmount;
+    return buffered !== undefined && buffered() > this.opts.writeHighWaterMark;
+  }
+
+  close(code: number | null, reason: string): void {
+    if (this.readyState !== OPEN) return;
+    this.readyState = CLOSING;
+    this.pendingClose = { code, reason };
+    this.acceptSeq = this.writeSeq;
+    this.closeTimer = setTimeout(() => this.onCloseTimeout(), this.opts.closeTimeout);
+    if (this.doneSeq >= this.acceptSeq) this.sendClose();
+  }
+
+  private sendClose(): void {
+    const pc = this.pendingClose;
+    if (!pc || this.closeSent) return;
+    this.pendingClose = null;
+    this.closeSent = true;
+    try {
+      if (pc.code === null) this.b.socket.close();
+      else this.b.socket.close(pc.code, pc.reason);
+    } catch (e) {
+      this.onError(e);
+    }
+  }
+
+  private onCloseTimeout(): void {
+    this.closeTimer = null;
+    if (this.readyState === CLOSED) return;
+    try {
+      this.b.terminate?.();
+    } catch {
+      /* gone already */
+    }
+    this.finish(false, { closeCode: 1006, reason: '' }, new Error('close timeout: the peer did not answer the close frame'));
+  }
+
+  ping(data?: Uint8Array): Promise<void> {
+    if (this.readyState !== OPEN) return Promise.reject(new DOMException('The WebSocket is not open.', 'InvalidStateError'));
+    const ping = this.b.ping;
+    if (!ping) return Promise.reject(new DOMException('This platform WebSocket cannot send pings.', 'NotSupportedError'));
+    let payload: Uint8Array;
+    if (data === undefined) {
+      payload = new Uint8Array(4);
+      new DataView(payload.buffer).setUint32(0, ++pingCounter >>> 0);
+    } else {
+      if (data.byteLength > 125) return Promise.reject(new RangeError('ping payload must be at most 125 bytes'));
+      payload = data.slice();
+    }
+    return new Promise<void>((resolve, reject) => {
+      (this.pings ??= []).push({ payload, resolve, reject });
+      ping(payload);
+    });
+  }
+
+  private finish(clean: boolean, info: CloseInfo, cause?: unknown): void {
+    if (this.readyState === CLOSED) return;
+    this.readyState = CLOSED;
+    if (this.closeTimer !== null) clearTimeout(this.closeTimer);
+    this.closeTimer = null;
+    this.onDrain();
+    let err: WebSocketError | null = null;
+    if (clean) {
+      if (!this.readableDone) {
+        this.readableDone = true;
+        try {
+          this.readCtrl.close();
+        } catch {
+          /* closed */
+        }
+      }
+      // A turn later, so that a pipe from the readable (just closed) can close the writable cleanly first, as it
+      // can with the codec engine (whose transport closes after the close frames).
+      setTimeout(() => {
+        try {
+          this.writeCtrl.error(new DOMException('The WebSocket is closed.', 'InvalidStateError'));
+        } catch {
+          /* closed or errored */
+        }
+      }, 0);
+      this.closedHandle.resolve(info);
+    } else {
+      const msg = cause instanceof Error ? cause.message : 'the connection was closed abnormally';
+      err = WebSocketError.internal(msg, 1006, '', cause);
+      if (!this.readableDone) {
+        this.readableDone = true;
+        try {
+          this.readCtrl.error(err);
+        } catch {
+          /* closed */
+        }
+      }
+      try {
+        this.writeCtrl.error(err);
+      } catch {
+        /* errored */
+      }
+      this.closedHandle.reject(err);
+    }
+    const pings = this.pings;
+    this.pings = null;
+    if (pings) {
+      const e = err ?? new WebSocketError('The WebSocket was closed before the pong arrived.');
+      for (const p of pings) p.reject(e);
+    }
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+

@@ -1,0 +1,157 @@
+// PlatformConnection: a WebSocket the platform owns (Deno's, Bun's, workerd's), presented as a session. A fake
+// platform socket stands in for them here; the examples (hono, shared-port, worker-route) run the real ones.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { PlatformConnection, resolveOptions, WebSocketError, type PlatformBinding } from '../src/index.js';
+import type { CloseInfo } from '../src/index.js';
+import { settle, sleep, within } from './helpers.js';
+
+interface Fake {
+  sent: Array<string | Uint8Array>;
+  closes: Array<[number | undefined, string | undefined]>;
+  buffered: number;
+  sendResult: number | undefined;
+  pings: Uint8Array[];
+  terminated: boolean;
+}
+
+function make(extra: Partial<PlatformBinding> = {}, options = {}) {
+  const fake: Fake = { sent: [], closes: [], buffered: 0, sendResult: undefined, pings: [], terminated: false };
+  let resolve!: (v: CloseInfo) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<CloseInfo>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {});
+  const binding: PlatformBinding = {
+    socket: {
+      send: (d) => {
+        fake.sent.push(d);
+        return fake.sendResult;
+      },
+      close: (code, reason) => void fake.closes.push([code, reason]),
+    },
+    maxReadBacklog: 1024,
+    ...extra,
+  };
+  const conn = new PlatformConnection(binding, resolveOptions({ writeHighWaterMark: 100, readHighWaterMark: 100, closeTimeout: 200, ...options }), { promise, resolve, reject });
+  return { conn, fake, closed: promise };
+}
+
+test('messages in: strings, ArrayBuffers and byte views arrive as strings and Uint8Arrays', async () => {
+  const { conn } = make();
+  conn.onMessage('héllo');
+  conn.onMessage(new Uint8Array([1, 2, 3]).buffer);
+  conn.onMessage(new Uint16Array([0x0201]));
+  const r = conn.readable.getReader();
+  assert.is((await r.read()).value, 'héllo');
+  assert.equal([...((await r.read()).value as Uint8Array)], [1, 2, 3]);
+  const v = (await r.read()).value as Uint8Array;
+  assert.instance(v, Uint8Array);
+  assert.is(v.byteLength, 2);
+});
+
+test('messages out: every SendData kind reaches send(); close waits for the writes accepted before it', async () => {
+  const { conn, fake, closed } = make();
+  const w = conn.writable.getWriter();
+  void w.write('text');
+  void w.write(new Uint8Array([9]));
+  void w.write(new Uint8Array([7, 8]).buffer);
+  void w.write(new Blob([new Uint8Array([5])]));
+  conn.close(1000, 'bye');
+  await within(w.ready.catch(() => {}).then(() => sleep(20)));
+  assert.is(fake.sent.length, 4, 'all four before the close');
+  assert.is(fake.sent[0], 'text');
+  assert.equal([...(fake.sent[3] as Uint8Array)], [5]);
+  assert.equal(fake.closes, [[1000, 'bye']]);
+  assert.is(conn.readyState, 2);
+  conn.onClose(1000, 'bye');
+  assert.equal(await within(closed), { closeCode: 1000, reason: 'bye' });
+  assert.is(conn.readyState, 3);
+  const late = await settle(w.write('late'));
+  assert.not.ok(late.ok, 'writes after the close reject');
+});
+
+test('peer close: the readable ends, a pipe from it closes cleanly, the close is answered', async () => {
+  const { conn, fake, closed } = make();
+  const sink: unknown[] = [];
+  const piped = conn.readable.pipeTo(new WritableStream({ write: (c) => void sink.push(c) }));
+  const back = new ReadableStream({ start: (c) => { c.enqueue('x'); c.close(); } }).pipeTo(conn.writable, { preventClose: true });
+  await back;
+  conn.onMessage('one');
+  conn.onClose(4001, 'peer says bye');
+  await within(piped);
+  assert.equal(sink, ['one']);
+  assert.equal(await within(closed), { closeCode: 4001, reason: 'peer says bye' });
+  assert.equal(fake.closes, [[4001, 'peer says bye']], 'the platform is told to answer');
+});
+
+test('an abrupt end (1006) rejects closed with a WebSocketError and errors both streams', async () => {
+  const { conn, closed } = make();
+  const reading = conn.readable.getReader().read();
+  conn.onClose(1006, '', false);
+  const r = await settle(closed);
+  if (r.ok) throw new Error('closed resolved');
+  assert.instance(r.error, WebSocketError);
+  assert.is(r.error.closeCode, 1006);
+  assert.not.ok((await settle(reading)).ok);
+});
+
+test("backpressure, Bun's way: send() returning -1 holds the write until drain", async () => {
+  const { conn, fake } = make({ sendSignalsBackpressure: true });
+  const w = conn.writable.getWriter();
+  fake.sendResult = -1;
+  let done = false;
+  const p = w.write('a').then(() => (done = true));
+  await sleep(20);
+  assert.not.ok(done, 'waiting for drain');
+  assert.ok(conn.congested);
+  conn.onDrain();
+  await within(p);
+  assert.ok(done);
+});
+
+test('backpressure by bufferedAmount: a write waits while the platform holds more than the high-water mark', async () => {
+  const box = { n: 0 };
+  const { conn } = make({ bufferedAmount: () => box.n });
+  const w = conn.writable.getWriter();
+  box.n = 1000;
+  let done = false;
+  const p = w.write('a').then(() => (done = true));
+  await sleep(30);
+  assert.not.ok(done);
+  box.n = 0;
+  await within(p);
+  assert.ok(done);
+});
+
+test('a reader far behind (more than maxReadBacklog past the high-water mark) gets the connection closed with 1008', async () => {
+  const { conn, fake } = make();
+  for (let i = 0; i < 20; i++) conn.onMessage('x'.repeat(100));
+  assert.equal(fake.closes, [[1008, 'reader too slow']]);
+  assert.is(conn.readyState, 2);
+});
+
+test('ping: NotSupportedError without a platform ping; with one, resolved by the matching pong', async () => {
+  const a = make();
+  const r = await settle(a.conn.ping());
+  assert.is(r.ok ? '' : r.error.name, 'NotSupportedError');
+  const b = make({ ping: (d) => void b.fake.pings.push(d) });
+  const p = b.conn.ping(new Uint8Array([1, 2]));
+  assert.is(b.fake.pings.length, 1);
+  b.conn.onPong(new Uint8Array([1, 2]));
+  await within(p);
+});
+
+test('close timeout: the platform socket is terminated and closed rejects with 1006', async () => {
+  const box = { terminated: false };
+  const { conn, closed } = make({ terminate: () => void (box.terminated = true) });
+  conn.close(1000, '');
+  const r = await settle(closed);
+  if (r.ok) throw new Error('closed resolved');
+  assert.is(r.error.closeCode, 1006);
+  assert.ok(box.terminated);
+});
+
+test.run();
