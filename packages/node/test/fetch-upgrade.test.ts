@@ -22,7 +22,12 @@ const route = websocketRoute({ protocols: ['chat'] }, async (ws: WebSocketStream
   engines.push(ws.engine);
   ws.subscribe('all');
   const { readable } = await ws.opened;
-  for await (const m of readable) route.publish('all', m);
+  const reader = readable.getReader();
+  for (;;) {
+    const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
+    if (done) break;
+    route.publish('all', value!);
+  }
 });
 
 test.before(async () => {

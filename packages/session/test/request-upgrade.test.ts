@@ -5,10 +5,13 @@ import * as assert from 'uvu/assert';
 import { accept, connect, createPipePair, offerSocket, websocketRoute, type RouteOptions, type WebSocketStream } from '../src/index.js';
 import { settle, sleep, within } from './helpers.js';
 
+/**
+ * An upgrade Request as a server host hands it over. Built from a standalone Headers object: a browser's Request
+ * constructor drops Upgrade, Connection and Sec-* (forbidden request headers), which server hosts keep.
+ */
 function upgradeRequest(path = '/ws', headers: Record<string, string> = {}): Request {
-  return new Request(`http://example.com${path}`, {
-    headers: { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13', ...headers },
-  });
+  const h = new Headers({ upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13', ...headers });
+  return { url: `http://example.com${path}`, method: 'GET', headers: h } as unknown as Request;
 }
 
 /** Offers a pipe under `request` (what handleUpgrades does with a socket) and dials it with our client. */
