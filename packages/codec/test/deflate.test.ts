@@ -3,6 +3,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PerMessageDeflate, deflateAvailable, type DeflateAgreement } from '../src/deflate/index.js';
+import { SYNC_INFLATE_INPUT, SYNC_INFLATE_SLICE } from '../src/deflate/per-message.js';
+import { nativeSyncWorks } from '../src/deflate/native-sync.js';
+import { getZlib } from '../src/deflate/zlib.js';
 import { CodecError } from '../src/errors.js';
 
 // Tests that need node:zlib are registered as skipped where it is missing (browsers), rather than passing without
@@ -274,7 +277,10 @@ const limits = suite('limits and errors');
 
 (deflateAvailable ? limits : limits.skip)('dispose: pending and later operations reject with 1011, dispose is idempotent', async () => {
   const { client, server } = pair(agreement());
-  const c = await client.compress(text(200_000));
+  // Incompressible, so the message is larger than a synchronous inflate takes and is still on the threadpool when
+  // dispose() comes (a small one would already be done).
+  const c = await client.compress(noise(200_000, 7));
+  assert.ok(c.length > SYNC_INFLATE_INPUT, `${c.length}`);
   const pendingIn = server.decompress([c], []);
   const pendingOut = client.compress(text(300_000));
   server.dispose(); server.dispose();
@@ -284,4 +290,43 @@ const limits = suite('limits and errors');
   await rejectsWith(server.decompress([c], []), 1011, 'DEFLATE_DISPOSED');
   await rejectsWith(client.compress(c), 1011, 'DEFLATE_DISPOSED');
 });
+(deflateAvailable ? limits : limits.skip)('a highly compressed message inflates in slices, yielding to the event loop between them', async () => {
+  const { client, server } = pair(agreement(), 64 << 20);
+  // A 4 KiB text repeated: every match has the same length and distance, a few bits each, so 3 MiB fits in a few KiB.
+  const block = text(4096, 3);
+  const plain = new Uint8Array(3 * SYNC_INFLATE_SLICE + 12_345);
+  for (let o = 0; o < plain.length; o += block.length) plain.set(block.subarray(0, plain.length - o), o);
+  const c = await client.compress(plain);
+  assert.ok(c.length <= SYNC_INFLATE_INPUT, `${c.length}`); // small enough for the synchronous path where it exists
+  let ticks = 0;
+  const timer = globalThis.setInterval(() => { ticks++; }, 0);
+  const out: Uint8Array[] = [];
+  await server.decompress([c], out);
+  globalThis.clearInterval(timer);
+  assert.equal(join(out), plain);
+  // On the synchronous path each slice ends with a macrotask, so a timer ran while the message was inflated.
+  // (Where the runtime's zlib has no usable native handle, as in Deno, the threadpool inflates it instead.)
+  if (nativeSyncWorks(getZlib()!)) assert.ok(ticks >= 2, `${ticks}`);
+  // The context survives the slices: the next message still inflates against it.
+  const again = await client.compress(plain.subarray(0, 5000));
+  assert.ok(again.length < 200, `${again.length}`);
+  const out2: Uint8Array[] = [];
+  await server.decompress([again], out2);
+  assert.equal(join(out2), plain.subarray(0, 5000));
+  client.dispose(); server.dispose();
+});
+
+(deflateAvailable ? limits : limits.skip)('the size cap holds across slices, and dispose() during a slice\'s pause rejects with 1011', async () => {
+  const zeros = new Uint8Array(8 * SYNC_INFLATE_SLICE);
+  const bomb = await pair(agreement()).client.compress(zeros);
+  assert.ok(bomb.length <= SYNC_INFLATE_INPUT, `${bomb.length}`);
+  const capped = pair(agreement(), 2 * SYNC_INFLATE_SLICE + 1).server;
+  await rejectsWith(capped.decompress([bomb], []), 1009, 'MESSAGE_TOO_BIG');
+  capped.dispose();
+  const gone = pair(agreement()).server;
+  const pending = gone.decompress([bomb], []);
+  gone.dispose();
+  await rejectsWith(pending, 1011, 'DEFLATE_DISPOSED');
+});
+
 limits.run();

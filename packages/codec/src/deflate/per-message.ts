@@ -3,9 +3,11 @@
  * deflater for what we send, each with its own serial queue.
  *
  * How zlib is driven, per direction (README-deflate.md has the measurements):
- * - Context takeover: one persistent zlib stream. Small messages (compressed input <= 1 KiB to inflate, <= 64 KiB
- *   to deflate) go through synchronous calls on its native handle (native-sync.ts) where the runtime passes the
- *   self-test; everything else is one threadpool write per message (Z_SYNC_FLUSH).
+ * - Context takeover: one persistent zlib stream. Messages up to 64 KiB (compressed input to inflate, input to
+ *   deflate) go through synchronous calls on its native handle (native-sync.ts) where the runtime passes the
+ *   self-test; everything else is one threadpool write per message (Z_SYNC_FLUSH). A synchronous inflate yields to
+ *   the event loop after every SYNC_INFLATE_SLICE bytes of output, so a highly compressed message never blocks it
+ *   for longer than inflating that much takes.
  * - No context takeover: no state between messages. Messages <= 64 KiB go through zlib's one-shot synchronous
  *   functions (no persistent memory at all); larger ones through a fresh stream released right after, so a big
  *   message never blocks the event loop for long.
@@ -33,10 +35,18 @@ export const SYNC_LIMIT = 64 * 1024;
 export const CHUNK_SIZE = 16 * 1024;
 /**
  * With context takeover, compressed messages up to this size are inflated synchronously on the persistent stream
- * (see native-sync.ts). DEFLATE expands at most ~1032:1, so one such call produces at most ~1 MiB (and never more
- * than maxMessageSize): a bounded, short block of the event loop, in exchange for no threadpool round trip.
+ * (see native-sync.ts), in exchange for no threadpool round trip (a 16 KiB message costs 2-3x less that way,
+ * README-deflate.md). Larger ones, rarely worth blocking the event loop for, take the threadpool.
  */
-export const SYNC_INFLATE_INPUT = 1024;
+export const SYNC_INFLATE_INPUT = 64 * 1024;
+/**
+ * Output a synchronous inflate produces before it yields to the event loop (a macrotask) and goes on: what bounds
+ * how long one message can block it, whatever its compression ratio (DEFLATE expands up to ~1032:1).
+ */
+export const SYNC_INFLATE_SLICE = 1024 * 1024;
+
+/** Lets timers and I/O run between slices of a long synchronous inflate. */
+const nextTask = (): Promise<void> => new Promise((resolve) => { globalThis.setTimeout(resolve, 0); });
 
 /** Output buffer of the synchronous calls, per persistent stream: small messages fit, bigger ones loop. */
 const NATIVE_CHUNK_SIZE = 4096;
@@ -154,26 +164,39 @@ class Inflater {
     let total = 0;
     let ended: boolean;
     if (native && input.length <= SYNC_INFLATE_INPUT) {
-      if (pipe.failure !== null) throw pipe.failure instanceof CodecError ? pipe.failure : corrupt();
-      let left: number;
-      try {
-        left = native.run(input, z.constants.Z_SYNC_FLUSH, (piece) => {
-          total += piece.length;
-          if (total > this.max) return false;
-          got.push(piece);
-          return true;
-        });
-      } catch {
-        const e = corrupt();
-        pipe.abort(e);
-        throw e;
+      let offset = 0;
+      for (;;) {
+        // Also after a slice's pause: dispose() (the connection went away) or a failure may have happened meanwhile.
+        if (pipe.failure !== null) throw pipe.failure instanceof CodecError ? pipe.failure : corrupt();
+        let slice = 0;
+        let left: number;
+        try {
+          left = native.run(offset === 0 ? input : input.subarray(offset), z.constants.Z_SYNC_FLUSH, (piece) => {
+            total += piece.length;
+            if (total > this.max) return false;
+            got.push(piece);
+            slice += piece.length;
+            return slice < SYNC_INFLATE_SLICE;
+          });
+        } catch {
+          const e = corrupt();
+          pipe.abort(e);
+          throw e;
+        }
+        if (total > this.max) {
+          const e = tooBig(this.max);
+          pipe.abort(e);
+          throw e;
+        }
+        if (slice < SYNC_INFLATE_SLICE) {
+          ended = left > 0;
+          break;
+        }
+        // The slice is full: zlib may hold more output for what it consumed, and `left` bytes are still to come.
+        // After a pause, run again from there (with nothing left to feed, that call only drains zlib's output).
+        offset = input.length - left;
+        await nextTask();
       }
-      if (total > this.max) {
-        const e = tooBig(this.max);
-        pipe.abort(e);
-        throw e;
-      }
-      ended = left > 0;
     } else {
       try {
         await pipe.write(input, (chunk) => {
