@@ -240,9 +240,9 @@ export class PlatformConnection implements SessionCore {
     let r: unknown;
     try {
       r = this.b.socket.send(data);
-    } catch (e) {
-      // The platform refused (closed meanwhile): the close event says how it ended.
-      if (this.readyState === OPEN) queueMicrotask(() => this.onError(e));
+    } catch {
+      // The platform refused: closed meanwhile (its close event says how it ended), or, in workerd, a socket of
+      // another request's context. Not delivered; the session itself is left to the platform's events.
       return 0;
     }
     return typeof r === 'number' ? r : 1;
@@ -269,7 +269,11 @@ export class PlatformConnection implements SessionCore {
   get congested(): boolean {
     if (this.drainWaiters.length > 0) return true;
     const buffered = this.b.bufferedAmount;
-    return buffered !== undefined && buffered() > this.opts.writeHighWaterMark;
+    try {
+      return buffered !== undefined && buffered() > this.opts.writeHighWaterMark;
+    } catch {
+      return false; // unreadable from here (workerd: another request's socket); send() will say
+    }
   }
 
   close(code: number | null, reason: string): void {

@@ -350,7 +350,8 @@ export function websocketRoute(a: RouteOptions | RouteStreamHandler, b?: RouteSt
         const client = pair[0];
         const sock = pair[1];
         sock.accept?.();
-        const ws = bindEventSocket(sock, head, url, protocol);
+        // An accepted server end is open: workerd fires no 'open' event on it.
+        const ws = bindEventSocket(sock, head, url, protocol, true);
         run(ws, info);
         const headers = new Headers(extra);
         if (protocol) headers.set('sec-websocket-protocol', protocol);
@@ -365,7 +366,7 @@ export function websocketRoute(a: RouteOptions | RouteStreamHandler, b?: RouteSt
   };
 
   /** A WHATWG-style platform socket (Deno, workerd) as a session. */
-  const bindEventSocket = (sock: EventTargetSocket, head: RequestHead, url: string, protocol: string): WebSocketStream => {
+  const bindEventSocket = (sock: EventTargetSocket, head: RequestHead, url: string, protocol: string, openNow = false): WebSocketStream => {
     sock.binaryType = 'arraybuffer';
     let conn: PlatformConnection | null = null;
     const early: Array<(c: PlatformConnection) => void> = [];
@@ -379,7 +380,7 @@ export function websocketRoute(a: RouteOptions | RouteStreamHandler, b?: RouteSt
       openedResolve = res;
       openedReject = rej;
     });
-    if (sock.readyState === 1) openedResolve();
+    if (openNow || sock.readyState === 1) openedResolve();
     sock.addEventListener('open', () => openedResolve());
     sock.addEventListener('message', (ev) => withConn((c) => c.onMessage(ev.data as string | ArrayBuffer)));
     sock.addEventListener('close', (ev) => {
