@@ -18,8 +18,12 @@ import {
   type WebSocketConstructor,
   type DialOptions as SessionDialOptions,
   type WebSocket as SessionWebSocket,
+  resolveProxy,
+  validateProxyOption,
+  type ProxyOption,
 } from '@streamsocket/session';
 import { dial, type TlsClientOptions } from './dial.js';
+import { dialViaProxy, nodeEnv } from './proxy-dial.js';
 import { socketStreams } from './socket-streams.js';
 
 /** Where connect() dials for a URL (the session's, re-exported). */
@@ -33,11 +37,35 @@ export interface ConnectOptions extends SessionConnectOptions, TlsClientOptions 
   connectTimeout?: number;
   /** Alias of `deflate`: offer permessage-deflate (RFC 7692). Default false. */
   permessageDeflate?: SessionConnectOptions['deflate'];
+  /**
+   * A proxy to tunnel through: `http://[user:pass@]host:port` (HTTP CONNECT), `https://...` (the same over TLS
+   * to the proxy), `socks5://` / `socks5h://` (the proxy resolves the target's name); or `{ url, headers,
+   * noProxy }`; or `'env'` for HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY (see the README); or `false`.
+   * Default: direct, like `ws` and undici (`'env'` when NODE_USE_ENV_PROXY=1, Node's own switch for this).
+   */
+  proxy?: ProxyOption;
+  /** TLS options for an `https:` proxy itself (the connection's own `ca` etc. apply to the target). */
+  proxyTls?: TlsClientOptions;
+}
+
+/** Node's default for `proxy`: off, unless NODE_USE_ENV_PROXY=1 asks for the environment. */
+function defaultProxy(): ProxyOption {
+  return process.env.NODE_USE_ENV_PROXY === '1' ? 'env' : false;
+}
+
+interface ProxyRoute {
+  option: ProxyOption | undefined;
+  tls: TlsClientOptions;
+}
+
+function proxyRoute(o: ConnectOptions): ProxyRoute {
+  validateProxyOption(o.proxy);
+  return { option: o.proxy, tls: o.proxyTls ?? {} };
 }
 
 /** Splits our options into the session's (everything it knows) and the dialer's (TLS). */
 function sessionOptions(o: ConnectOptions): SessionConnectOptions {
-  const { ca: _ca, rejectUnauthorized: _ru, servername: _sn, tls: _tls, connectTimeout, permessageDeflate, ...rest } = o;
+  const { ca: _ca, rejectUnauthorized: _ru, servername: _sn, tls: _tls, connectTimeout, permessageDeflate, proxy: _px, proxyTls: _pt, ...rest } = o;
   const s: SessionConnectOptions = { ...rest };
   if (connectTimeout !== undefined) s.handshakeTimeout = connectTimeout;
   if (permessageDeflate !== undefined && s.deflate === undefined) s.deflate = permessageDeflate;
@@ -54,8 +82,12 @@ function tlsOptions(o: ConnectOptions): TlsClientOptions {
 }
 
 /** Dials `url` and resolves with the socket bound as a byte pair. */
-export async function dialStreams(url: URL, tls: TlsClientOptions, signal: AbortSignal): Promise<ByteDuplex> {
-  const socket = await dial(dialTarget(url), tls, signal);
+export async function dialStreams(url: URL, tls: TlsClientOptions, signal: AbortSignal, route?: ProxyRoute): Promise<ByteDuplex> {
+  const proxy = resolveProxy(url, route?.option, nodeEnv, defaultProxy());
+  const target = dialTarget(url);
+  const socket = proxy
+    ? await dialViaProxy(proxy, target, { target: tls, proxy: route?.tls ?? {} }, signal)
+    : await dial(target, tls, signal);
   return socketStreams(socket);
 }
 
@@ -66,7 +98,8 @@ export async function dialStreams(url: URL, tls: TlsClientOptions, signal: Abort
  */
 export function connect(url: string | URL, options: ConnectOptions = {}): WebSocketStream {
   const tls = tlsOptions(options);
-  return connectWith((u, signal) => dialStreams(u, tls, signal), url, sessionOptions(options));
+  const route = proxyRoute(options);
+  return connectWith((u, signal) => dialStreams(u, tls, signal, route), url, sessionOptions(options));
 }
 
 /**
@@ -75,7 +108,8 @@ export function connect(url: string | URL, options: ConnectOptions = {}): WebSoc
  */
 export function createWebSocket(options: Omit<ConnectOptions, 'protocols' | 'signal'> = {}): WebSocketConstructor {
   const tls = tlsOptions(options);
-  const dialer = (url: URL, d: SessionDialOptions): Promise<ByteDuplex> => dialStreams(url, tls, d.signal);
+  const route = proxyRoute(options);
+  const dialer = (url: URL, d: SessionDialOptions): Promise<ByteDuplex> => dialStreams(url, tls, d.signal, route);
   return createWebSocketClass(dialer, sessionOptions(options));
 }
 

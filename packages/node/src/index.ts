@@ -8,6 +8,8 @@ export type { SocketStreams, SocketStreamsOptions, DirectWriter } from './socket
 export { connect, createWebSocket, WebSocket, dialTarget } from './client.js';
 export type { ConnectOptions } from './client.js';
 export { TlsConnectError } from './dial.js';
+export { ProxyError } from '@streamsocket/session';
+export type { ProxyOption, ProxyConfig, ProxyHop, ProxyErrorCode } from '@streamsocket/session';
 export type { TlsClientOptions } from './dial.js';
 export { serve, DEFAULT_MAX_PENDING_HANDSHAKES } from './server.js';
 export type {

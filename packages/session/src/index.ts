@@ -9,6 +9,13 @@ export type { CloseInfo, SendData, ReceiveData, ReadyState } from './connection.
 export { connectWith, dialTarget } from './dialing.js';
 export type { ConnectionDialer, DialTarget } from './dialing.js';
 
+// Proxies for every client adapter: which one (option or environment), and the tunnel protocols
+export { resolveProxy, parseProxyUrl, proxyUrlFromEnv, matchesNoProxy, validateProxyOption } from './proxy-env.js';
+export type { EnvLookup, ProxyConfig, ProxyEndpoint, ProxyOption, ProxyScheme } from './proxy-env.js';
+export { ProxyError, dialThroughProxy, httpConnect, socks5Connect } from './proxy-tunnel.js';
+export type { ProxyErrorCode, ProxyHop, ProxyTransport, TunnelIO } from './proxy-tunnel.js';
+export { parseIPv4, parseIPv6 } from './ip-literal.js';
+
 // What every server adapter does with an accepted connection (handshake cap, handler, shutdown)
 export { ServerCore, DEFAULT_MAX_PENDING_HANDSHAKES, acceptOptionsOf } from './server-core.js';
 export type {
