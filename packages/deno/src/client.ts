@@ -19,9 +19,13 @@ import {
   type WebSocket as SessionWebSocket,
   type WebSocketConstructor,
   type WebSocketStream,
+  resolveProxy,
+  validateProxyOption,
+  type ProxyOption,
 } from '@streamsocket/session';
 import { connStreams } from './conn-streams.js';
 import { dial, type TlsClientOptions } from './dial.js';
+import { denoEnv, dialViaProxy } from './proxy-dial.js';
 
 /** Where connect() dials for a URL (the session's, re-exported). */
 export { dialTarget };
@@ -36,6 +40,26 @@ export interface ConnectOptions extends SessionConnectOptions, TlsClientOptions 
   permessageDeflate?: SessionConnectOptions['deflate'];
   /** Bytes per socket read buffer. Default 64 KiB. */
   readBufferSize?: number;
+  /**
+   * A proxy to tunnel through: `http://[user:pass@]host:port` (HTTP CONNECT), `https://...` (the same over TLS
+   * to the proxy; ws: targets only, see the README), `socks5://` / `socks5h://` (the proxy resolves the target's
+   * name); or `{ url, headers, noProxy }`; or `'env'`; or `false` for always direct. Default `'env'`:
+   * HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY, as Deno's own fetch and WebSocket read them (when env
+   * access is granted; without it, direct).
+   */
+  proxy?: ProxyOption;
+  /** TLS options for an `https:` proxy itself (the connection's own `ca` etc. apply to the target). */
+  proxyTls?: TlsClientOptions;
+}
+
+interface ProxyRoute {
+  option: ProxyOption | undefined;
+  tls: TlsClientOptions;
+}
+
+function proxyRoute(o: ConnectOptions): ProxyRoute {
+  validateProxyOption(o.proxy);
+  return { option: o.proxy, tls: o.proxyTls ?? {} };
 }
 
 /** Options for the `WebSocket` class: everything but what its constructor takes. */
@@ -43,7 +67,7 @@ export type WebSocketOptions = Omit<ConnectOptions, 'protocols' | 'signal'>;
 
 /** Splits our options into the session's (everything it knows) and the dialer's. */
 function sessionOptions(o: ConnectOptions): SessionConnectOptions {
-  const { ca: _ca, rejectUnauthorized: _ru, clientCert: _cc, connectTimeout, permessageDeflate, readBufferSize: _rb, ...rest } = o;
+  const { ca: _ca, rejectUnauthorized: _ru, clientCert: _cc, connectTimeout, permessageDeflate, readBufferSize: _rb, proxy: _px, proxyTls: _pt, ...rest } = o;
   const s: SessionConnectOptions = { ...rest };
   if (connectTimeout !== undefined) s.handshakeTimeout = connectTimeout;
   if (permessageDeflate !== undefined && s.deflate === undefined) s.deflate = permessageDeflate;
@@ -60,8 +84,10 @@ function tlsOptions(o: ConnectOptions): TlsClientOptions & { readBufferSize?: nu
 }
 
 /** Dials `url` and resolves with the connection bound as a byte pair. */
-export async function dialStreams(url: URL, tls: TlsClientOptions & { readBufferSize?: number }, signal: AbortSignal): Promise<ByteDuplex> {
-  const conn = await dial(dialTarget(url), tls, signal);
+export async function dialStreams(url: URL, tls: TlsClientOptions & { readBufferSize?: number }, signal: AbortSignal, route?: ProxyRoute): Promise<ByteDuplex> {
+  const proxy = resolveProxy(url, route?.option, denoEnv, 'env');
+  const target = dialTarget(url);
+  const conn = proxy ? await dialViaProxy(proxy, target, { target: tls, proxy: route?.tls ?? {} }, signal) : await dial(target, tls, signal);
   const s = connStreams(conn, tls.readBufferSize !== undefined ? { readBufferSize: tls.readBufferSize } : {});
   return { readable: s.readable, writable: s.writable, direct: s.direct };
 }
@@ -75,7 +101,8 @@ export async function dialStreams(url: URL, tls: TlsClientOptions & { readBuffer
  */
 export function connect(url: string | URL, options: ConnectOptions = {}): WebSocketStream {
   const tls = tlsOptions(options);
-  return connectWith((u, signal) => dialStreams(u, tls, signal), url, sessionOptions(options));
+  const route = proxyRoute(options);
+  return connectWith((u, signal) => dialStreams(u, tls, signal, route), url, sessionOptions(options));
 }
 
 /**
@@ -84,7 +111,8 @@ export function connect(url: string | URL, options: ConnectOptions = {}): WebSoc
  */
 export function createWebSocket(options: WebSocketOptions = {}): WebSocketConstructor {
   const tls = tlsOptions(options);
-  const dialer = (url: URL, d: SessionDialOptions): Promise<ByteDuplex> => dialStreams(url, tls, d.signal);
+  const route = proxyRoute(options);
+  const dialer = (url: URL, d: SessionDialOptions): Promise<ByteDuplex> => dialStreams(url, tls, d.signal, route);
   return createWebSocketClass(dialer, sessionOptions(options));
 }
 

@@ -14,6 +14,8 @@ export { goingAway } from './going-away.js';
 export { connStreams } from './conn-streams.js';
 export type { ConnStreams, ConnStreamsOptions, ConnLike } from './conn-streams.js';
 export { dial, TlsConnectError } from './dial.js';
+export { ProxyError } from '@streamsocket/session';
+export type { ProxyOption, ProxyConfig, ProxyHop, ProxyErrorCode } from '@streamsocket/session';
 export type { DialTarget, TlsClientOptions } from './dial.js';
 // The session's types and classes users meet through this package (as @streamsocket/node re-exports them).
 export { WebSocketStream, WebSocketError, CloseEvent, MessageEvent, wrapWebSocket } from '@streamsocket/session';

@@ -1,0 +1,16 @@
+/** Ambient declarations of the Deno APIs proxying adds (checked against Deno 2.9's `deno types`); see types.d.ts. */
+declare namespace Deno {
+  interface StartTlsOptions {
+    hostname?: string;
+    caCerts?: string[];
+    alpnProtocols?: string[];
+  }
+  type TcpConn = Conn;
+  type TlsConn = Conn;
+  function startTls(conn: TcpConn, options?: StartTlsOptions): Promise<TlsConn>;
+
+  const env: { get(key: string): string | undefined; set(key: string, value: string): void; delete(key: string): void };
+  const permissions: {
+    querySync?(desc: { name: 'env'; variable?: string }): { state: 'granted' | 'denied' | 'prompt' };
+  };
+}

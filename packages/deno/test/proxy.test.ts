@@ -1,0 +1,24 @@
+/** Our Deno client through squid (HTTP CONNECT, plain and TLS, basic auth) and dante (SOCKS5), ws: and wss:. */
+import { proxySuite } from '../../devtools/testkit/proxy-suite.js';
+import { skipOutside, type AdapterConnect, type AdapterServe } from '../../devtools/testkit/pair-suite.js';
+import { connect, serve, TlsConnectError } from '../src/index.js';
+import { inDeno } from './sides.js';
+
+if (inDeno) {
+  proxySuite({
+    name: 'deno: our client through real proxies',
+    connect: connect as unknown as AdapterConnect,
+    serve: serve as unknown as AdapterServe,
+    trust: (ca) => ({ ca }),
+    serverTls: (cert, key) => ({ tls: { cert, key } }),
+    setEnv: (name, value) => {
+      if (value === undefined) Deno.env.delete(name);
+      else Deno.env.set(name, value);
+    },
+    defaultProxy: 'env',
+    tlsInTls: /Deno\.startTls accepts a TCP connection only/,
+    tlsError: TlsConnectError,
+  });
+} else {
+  skipOutside('Deno', 'proxy.test.ts');
+}
