@@ -47,9 +47,15 @@ export function ensureTools() {
     if (r.status !== 0) throw new Error('npm install of the runtimes failed');
   }
   // Debian packages: Chromium for the browser pass; jemalloc for the soak's server (packages/hardening, which also
-  // installs it itself when run alone). One apt-get run for both.
+  // installs it itself when run alone); squid and dante-server, the real proxies the clients' proxy suites start
+  // (devtools/testkit/proxies.ts). One apt-get run for all.
   const jemalloc = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
-  const debs = [...(existsSync(chromiumPath) ? [] : ['chromium']), ...(existsSync(jemalloc) || process.arch !== 'x64' ? [] : ['libjemalloc2'])];
+  const debs = [
+    ...(existsSync(chromiumPath) ? [] : ['chromium']),
+    ...(existsSync(jemalloc) || process.arch !== 'x64' ? [] : ['libjemalloc2']),
+    ...(existsSync('/usr/sbin/squid') ? [] : ['squid']),
+    ...(existsSync('/usr/sbin/danted') ? [] : ['dante-server']),
+  ];
   if (debs.length) {
     console.log(`installing Debian ${debs.join(', ')} ...`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };

@@ -19,8 +19,12 @@ import {
   type WebSocket as SessionWebSocket,
   type WebSocketConstructor,
   type WebSocketStream,
+  resolveProxy,
+  validateProxyOption,
+  type ProxyOption,
 } from '@streamsocket/session';
 import { dial, type TlsClientOptions } from './dial.js';
+import { bunEnv, dialViaProxy } from './proxy-dial.js';
 
 /** Where connect() dials for a URL (the session's, re-exported). */
 export { dialTarget };
@@ -35,6 +39,25 @@ export interface ConnectOptions extends SessionConnectOptions, TlsClientOptions 
   permessageDeflate?: SessionConnectOptions['deflate'];
   /** Bytes the socket's readable may queue before the socket is paused. Default 64 KiB. */
   socketReadHighWaterMark?: number;
+  /**
+   * A proxy to tunnel through: `http://[user:pass@]host:port` (HTTP CONNECT), `https://...` (the same over TLS
+   * to the proxy), `socks5://` / `socks5h://` (the proxy resolves the target's name); or `{ url, headers,
+   * noProxy }`; or `'env'`; or `false` for always direct. Default `'env'`: HTTPS_PROXY / HTTP_PROXY /
+   * ALL_PROXY / NO_PROXY, as Bun's own fetch reads them.
+   */
+  proxy?: ProxyOption;
+  /** TLS options for an `https:` proxy itself (the connection's own `ca` etc. apply to the target). */
+  proxyTls?: TlsClientOptions;
+}
+
+interface ProxyRoute {
+  option: ProxyOption | undefined;
+  tls: TlsClientOptions;
+}
+
+function proxyRoute(o: ConnectOptions): ProxyRoute {
+  validateProxyOption(o.proxy);
+  return { option: o.proxy, tls: o.proxyTls ?? {} };
 }
 
 /** Options for the `WebSocket` class: everything but what its constructor takes. */
@@ -42,7 +65,7 @@ export type WebSocketOptions = Omit<ConnectOptions, 'protocols' | 'signal'>;
 
 /** Splits our options into the session's (everything it knows) and the dialer's. */
 function sessionOptions(o: ConnectOptions): SessionConnectOptions {
-  const { ca: _ca, rejectUnauthorized: _ru, servername: _sn, clientCert: _cc, connectTimeout, permessageDeflate, socketReadHighWaterMark: _hw, ...rest } = o;
+  const { ca: _ca, rejectUnauthorized: _ru, servername: _sn, clientCert: _cc, connectTimeout, permessageDeflate, socketReadHighWaterMark: _hw, proxy: _px, proxyTls: _pt, ...rest } = o;
   const s: SessionConnectOptions = { ...rest };
   if (connectTimeout !== undefined) s.handshakeTimeout = connectTimeout;
   if (permessageDeflate !== undefined && s.deflate === undefined) s.deflate = permessageDeflate;
@@ -60,9 +83,19 @@ function tlsOptions(o: ConnectOptions): TlsClientOptions & { socketReadHighWater
 }
 
 /** Dials `url` and resolves with the socket bound as a byte pair. */
-export async function dialStreams(url: URL, tls: TlsClientOptions & { socketReadHighWaterMark?: number }, signal: AbortSignal): Promise<ByteDuplex> {
+export async function dialStreams(
+  url: URL,
+  tls: TlsClientOptions & { socketReadHighWaterMark?: number },
+  signal: AbortSignal,
+  route?: ProxyRoute,
+): Promise<ByteDuplex> {
   const hwm = tls.socketReadHighWaterMark;
-  const b = await dial(dialTarget(url), tls, signal, hwm !== undefined ? { readHighWaterMark: hwm } : {});
+  const streams = hwm !== undefined ? { readHighWaterMark: hwm } : {};
+  const proxy = resolveProxy(url, route?.option, bunEnv, 'env');
+  const target = dialTarget(url);
+  const b = proxy
+    ? await dialViaProxy(proxy, target, { target: tls, proxy: route?.tls ?? {} }, signal, streams)
+    : await dial(target, tls, signal, streams);
   // The binding itself: the session drives its `channel`, so its WHATWG pair is never created.
   return b;
 }
@@ -76,7 +109,8 @@ export async function dialStreams(url: URL, tls: TlsClientOptions & { socketRead
  */
 export function connect(url: string | URL, options: ConnectOptions = {}): WebSocketStream {
   const tls = tlsOptions(options);
-  return connectWith((u, signal) => dialStreams(u, tls, signal), url, sessionOptions(options));
+  const route = proxyRoute(options);
+  return connectWith((u, signal) => dialStreams(u, tls, signal, route), url, sessionOptions(options));
 }
 
 /**
@@ -85,7 +119,8 @@ export function connect(url: string | URL, options: ConnectOptions = {}): WebSoc
  */
 export function createWebSocket(options: WebSocketOptions = {}): WebSocketConstructor {
   const tls = tlsOptions(options);
-  const dialer = (url: URL, d: SessionDialOptions): Promise<ByteDuplex> => dialStreams(url, tls, d.signal);
+  const route = proxyRoute(options);
+  const dialer = (url: URL, d: SessionDialOptions): Promise<ByteDuplex> => dialStreams(url, tls, d.signal, route);
   return createWebSocketClass(dialer, sessionOptions(options));
 }
 

@@ -14,6 +14,8 @@ export { goingAway } from './going-away.js';
 export { SocketBinding, socketHandlers } from './socket-streams.js';
 export type { SocketStreamsOptions, SocketChannel, ChannelSink, DirectWriter } from './socket-streams.js';
 export { dial, TlsConnectError } from './dial.js';
+export { ProxyError } from '@streamsocket/session';
+export type { ProxyOption, ProxyConfig, ProxyHop, ProxyErrorCode } from '@streamsocket/session';
 export type { DialTarget, TlsClientOptions } from './dial.js';
 // The session's types and classes users meet through this package (as @streamsocket/node re-exports them).
 export { WebSocketStream, WebSocketError, CloseEvent, MessageEvent, wrapWebSocket } from '@streamsocket/session';

@@ -1,0 +1,24 @@
+/** Our Bun client through squid (HTTP CONNECT, plain and TLS, basic auth) and dante (SOCKS5), ws: and wss:. */
+import { proxySuite } from '../../devtools/testkit/proxy-suite.js';
+import { skipOutside, type AdapterConnect, type AdapterServe } from '../../devtools/testkit/pair-suite.js';
+import { connect, serve, TlsConnectError } from '../src/index.js';
+import { inBun } from './sides.js';
+
+if (inBun) {
+  proxySuite({
+    name: 'bun: our client through real proxies',
+    connect: connect as unknown as AdapterConnect,
+    serve: serve as unknown as AdapterServe,
+    trust: (ca) => ({ ca }),
+    serverTls: (cert, key) => ({ tls: { cert, key } }),
+    setEnv: (name, value) => {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    },
+    defaultProxy: 'env',
+    tlsInTls: /upgradeTLS\(\) does not run TLS inside TLS/,
+    tlsError: TlsConnectError,
+  });
+} else {
+  skipOutside('Bun', 'proxy.test.ts');
+}
