@@ -10,7 +10,7 @@ export type {
   ServeOptions, TlsServerOptions, WebSocketServer, ConnectionInfo, FailedConnectionInfo, StreamHandler, WebSocketHandler,
   CloseOptions, ServerAddress,
 } from './server.js';
-export { goingAway } from './going-away.js';
+export { goingAway } from '@streamsocket/session';
 export { SocketBinding, socketHandlers } from './socket-streams.js';
 export type { SocketStreamsOptions, SocketChannel, ChannelSink, DirectWriter } from './socket-streams.js';
 export { dial, TlsConnectError } from './dial.js';

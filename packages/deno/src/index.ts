@@ -10,7 +10,7 @@ export type {
   ServeOptions, TlsServerOptions, WebSocketServer, ConnectionInfo, FailedConnectionInfo, StreamHandler, WebSocketHandler,
   CloseOptions, ServerAddress,
 } from './server.js';
-export { goingAway } from './going-away.js';
+export { goingAway } from '@streamsocket/session';
 export { connStreams } from './conn-streams.js';
 export type { ConnStreams, ConnStreamsOptions, ConnLike } from './conn-streams.js';
 export { dial, TlsConnectError } from './dial.js';

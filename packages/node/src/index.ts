@@ -18,7 +18,7 @@ export type {
 export { upgrade } from './upgrade.js';
 export type { UpgradeOptions } from './upgrade.js';
 export { serializeIncomingHead } from './request-head.js';
-export { goingAway } from './going-away.js';
+export { goingAway } from '@streamsocket/session';
 
 // The session's types and classes users meet through this package.
 export { WebSocketStream, WebSocketError, CloseEvent, MessageEvent, wrapWebSocket } from '@streamsocket/session';

@@ -1,25 +1,21 @@
 /**
  * A standalone WebSocket server: a net (ws:) or tls (wss:) listener whose every connection is bound with
- * socketStreams() and handed to the session's accept(), which reads the request head, applies the policy and
- * answers 101 or the refusal. Accepted sessions go to the user's handler.
+ * socketStreams() and handed to the session's ServerCore, like the Deno and Bun adapters: accept() reads the
+ * request head, applies the policy and answers 101 or the refusal; connections still in the opening handshake
+ * are capped (`maxPendingHandshakes`: beyond it, 503 and close); a failing handler closes its session with 1011;
+ * `close()` stops listening, aborts pending handshakes, sends 1001 (Going Away) to every session, waits for every
+ * socket to be gone (bounded: `closeTimeout` + 1 s, then destroyed), and resolves once the port is released.
  *
- * Lifecycle bookkeeping is the only thing that lives here (the same behaviour as the session's ServerCore, which
- * the Deno and Bun adapters use; kept apart here because it is tuned for Node's idle memory per connection: no
- * closure or promise reaction per open session, see README "Memory per connection"):
- * - connections still in the opening handshake are capped (`maxPendingHandshakes`): beyond it a new connection
- *   is answered 503 and closed at once, so a flood of idle sockets cannot hold unbounded head buffers and timers;
- * - `close()` stops listening, aborts pending handshakes, closes every open session with 1001 (Going Away),
- *   waits for every socket to be gone (bounded: `closeTimeout` + 1 s, then destroyed), and resolves once the port
- *   is released;
- * - connections that did not become a WebSocket (refused, malformed, timed out, failed TLS) and handler failures
- *   go to `onError`.
+ * What is Node's lives here: listening, TLS (its handshake timeout, and reporting a failed TLS handshake to
+ * `onError`), binding each socket, releasing the port. The core tracks each socket through its binding's 'close'
+ * (ServedConnection.track): no closure or promise reaction per open connection.
  */
 import net from 'node:net';
 import tls from 'node:tls';
 import {
-  accept,
   acceptOptionsOf,
-  wrapWebSocket,
+  DEFAULT_MAX_PENDING_HANDSHAKES,
+  ServerCore,
   type AcceptOptions,
   type ServeOptionsBase,
   type ServerCloseOptions,
@@ -27,9 +23,8 @@ import {
   type WebSocketServerBase,
   type WebSocketStream,
 } from '@streamsocket/session';
-import { buildErrorResponse, type RequestHead } from '@streamsocket/handshake';
+import type { RequestHead } from '@streamsocket/handshake';
 import { socketStreams } from './socket-streams.js';
-import { goingAway } from './going-away.js';
 
 export interface TlsServerOptions extends tls.TlsOptions {
   /** PEM certificate chain. */
@@ -57,9 +52,11 @@ export interface ConnectionInfo {
 /**
  * ConnectionInfo with the peer's address read from the socket only when asked: Node caches the getpeername()
  * result on the socket (an object and two strings), which an idle server should not pay for every connection.
+ * `request` is set by the core (null until the head was read).
  */
-class Info implements ConnectionInfo {
-  constructor(readonly request: RequestHead, readonly socket: net.Socket) {}
+class Info {
+  request: RequestHead | null = null;
+  constructor(readonly socket: net.Socket) {}
   get remoteAddress(): string | undefined {
     return this.socket.remoteAddress;
   }
@@ -68,9 +65,9 @@ class Info implements ConnectionInfo {
   }
 }
 
-/** The open session of a served socket, so that its 'close' listener (shared) can forget it. */
-const kSession = Symbol('streamsocket.session');
-type ServedSocket = net.Socket & { [kSession]?: WebSocketStream };
+type AdapterInfo = Omit<ConnectionInfo, 'request'>;
+/** Our own serve() options, not the session's. */
+const ADAPTER_KEYS = ['tls', 'backlog'] as const;
 
 export type StreamHandler = (ws: WebSocketStream, info: ConnectionInfo) => unknown;
 export type WebSocketHandler = (ws: WebSocket, info: ConnectionInfo) => unknown;
@@ -96,109 +93,50 @@ export interface WebSocketServer extends WebSocketServerBase {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export const DEFAULT_MAX_PENDING_HANDSHAKES = 256;
+export { DEFAULT_MAX_PENDING_HANDSHAKES };
 
 const noop = (): void => {};
 
 /** The options the session's accept() gets. */
 export function acceptOptions(o: Omit<ServeOptions, 'signal'>): AcceptOptions {
-  return acceptOptionsOf(o, ['tls', 'backlog']);
+  return acceptOptionsOf(o, ADAPTER_KEYS);
 }
 
 export function serve(options: ServeOptions & { webSocket: true }, handler: WebSocketHandler): WebSocketServer;
 export function serve(options: ServeOptions, handler: StreamHandler): WebSocketServer;
 export function serve(options: ServeOptions, handler: StreamHandler | WebSocketHandler): WebSocketServer {
-  const maxPending = options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES;
-  if (!(maxPending >= 1)) throw new RangeError('maxPendingHandshakes must be >= 1');
-  // Frozen: the session then resolves it once for every connection (one ResolvedOptions, not one each).
-  const accOpts = Object.freeze(acceptOptions(options));
-  const closeTimeout = accOpts.closeTimeout ?? 5000;
-  const handshakeTimeout = accOpts.handshakeTimeout ?? 10_000;
-
-  const pending = new Set<WebSocketStream>();
-  /**
-   * Sessions that opened, until their socket closes (a session ends before its socket: it closes the transport).
-   * `connections` skips the ones already closed. Keyed off the socket's 'close' rather than `ws.closed` to spare
-   * every connection a promise reaction and a closure.
-   */
-  const open = new Set<WebSocketStream>();
-  /** Every socket accepted (raw TCP ones for TLS too), so close() can wait for and, if need be, destroy them. */
-  const sockets = new Set<net.Socket>();
+  const accept = acceptOptions(options);
+  const core = new ServerCore<AdapterInfo>(
+    { accept, maxPendingHandshakes: options.maxPendingHandshakes, webSocket: options.webSocket, onError: options.onError },
+    handler as StreamHandler,
+  );
+  const handshakeTimeout = accept.handshakeTimeout ?? 10_000;
   let closing: Promise<void> | null = null;
-  let closeReason = 'server shutting down';
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
-
-  const onSocket = (socket: net.Socket): void => {
-    if (closing) return void socket.destroy();
-    if (pending.size >= maxPending) return refuseBusy(socket);
-    socket.setNoDelay(true);
-    const ws = accept(socketStreams(socket), accOpts);
-    pending.add(ws);
-    ws.opened.then(
-      () => {
-        pending.delete(ws);
-        if (closing) return goingAway(ws, closeReason);
-        if (!socket.closed) {
-          // (a socket whose 'close' was already emitted has a closed session: nothing to track)
-          open.add(ws);
-          (socket as ServedSocket)[kSession] = ws;
-          socket.on('close', forgetSession);
-        }
-        runHandler(ws, new Info(ws.request!, socket));
-      },
-      (e: unknown) => {
-        pending.delete(ws);
-        // Built only for a connection that failed: a served one never pays for it.
-        if (options.onError) report(e, { request: ws.request, socket, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort });
-      },
-    );
-  };
-
-  const report = (e: unknown, info: FailedConnectionInfo): void => {
-    try {
-      options.onError?.(e, info);
-    } catch {
-      /* a throwing error hook must not break the server */
-    }
-  };
-  const handlerFailed = (ws: WebSocketStream, info: ConnectionInfo, e: unknown): void => {
-    report(e, info);
-    goingAway(ws, 'internal error', 1011);
-  };
-
-  const runHandler = (ws: WebSocketStream, info: ConnectionInfo): void => {
-    let r: unknown;
-    try {
-      r = options.webSocket ? (handler as WebSocketHandler)(wrapWebSocket(ws), info) : (handler as StreamHandler)(ws, info);
-    } catch (e) {
-      return handlerFailed(ws, info, e);
-    }
-    if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(noop, (e: unknown) => handlerFailed(ws, info, e));
-  };
 
   const server = options.tls
     ? tls.createServer({ ...options.tls, handshakeTimeout: handshakeTimeout || 120_000, ALPNProtocols: ['http/1.1'] })
     : net.createServer();
-  server.on(options.tls ? 'secureConnection' : 'connection', onSocket);
-  // Shared by every socket ('close' is emitted once; `on` avoids once()'s per-socket wrapper).
-  function forget(this: net.Socket): void {
-    sockets.delete(this);
-  }
-  // On the socket the session runs on (the TLSSocket for wss:, not the raw one `forget` watches).
-  function forgetSession(this: ServedSocket): void {
-    const ws = this[kSession];
-    if (ws !== undefined) open.delete(ws);
-  }
-  server.on('connection', (s: net.Socket) => {
-    sockets.add(s);
-    s.on('close', forget);
-    if (options.tls) s.on('error', noop); // raw socket of a TLS connection: errors surface on the TLSSocket
+  server.on(options.tls ? 'secureConnection' : 'connection', (socket: net.Socket) => {
+    if (core.closing) return void socket.destroy();
+    socket.setNoDelay(true);
+    core.add(socketStreams(socket), new Info(socket));
   });
-  // A failed TLS handshake (bad client, scanner, timeout) is not our error to throw.
+  /** TLS only: the raw sockets (those in their TLS handshake are not the core's yet); close() destroys what is left. */
+  const handshaking = new Set<net.Socket>();
+  function forget(this: net.Socket): void {
+    handshaking.delete(this);
+  }
   if (options.tls) {
+    server.on('connection', (s: net.Socket) => {
+      handshaking.add(s);
+      s.on('close', forget);
+      s.on('error', noop); // errors surface on the TLSSocket
+    });
+    // A failed TLS handshake (bad client, scanner, timeout) is not our error to throw.
     server.on('tlsClientError', (e: Error, s: net.Socket) => {
-      if (options.onError) report(e, { request: null, socket: s, remoteAddress: s.remoteAddress, remotePort: s.remotePort });
+      if (options.onError) core.report(e, { request: null, socket: s, remoteAddress: s.remoteAddress, remotePort: s.remotePort });
       s.destroy();
     });
   }
@@ -222,22 +160,13 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
 
   const close = (o: CloseOptions = {}): Promise<void> => {
     if (closing) return closing;
-    if (o.reason !== undefined) closeReason = o.reason;
     closing = (async () => {
       const released = new Promise<void>((resolve) => {
         if (!server.listening) return resolve();
         server.close(() => resolve());
       });
-      for (const ws of pending) ws.close();
-      for (const ws of open) goingAway(ws, closeReason);
-      const gone = Promise.all([...sockets].map((s) => new Promise<void>((r) => (s.destroyed ? r() : s.once('close', () => r())))));
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadline = new Promise<void>((r) => {
-        timer = setTimeout(r, closeTimeout + 1000);
-      });
-      await Promise.race([gone, deadline]);
-      clearTimeout(timer);
-      for (const s of sockets) s.destroy();
+      await core.close(o.reason);
+      for (const s of handshaking) s.destroy();
       await released;
       resolveClosed();
     })();
@@ -259,25 +188,13 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
     },
     closed,
     get pendingHandshakes() {
-      return pending.size;
+      return core.pendingHandshakes;
     },
     get connections() {
-      let n = 0;
-      for (const ws of open) if (ws.readyState !== 3) n++;
-      return n;
+      return core.connections;
     },
     server,
     close,
     [Symbol.asyncDispose]: () => close(),
   };
-}
-
-/** Over the pending-handshake cap: 503 on the raw socket, close, no session at all. */
-function refuseBusy(socket: net.Socket): void {
-  socket.on('error', noop);
-  socket.end(buildErrorResponse(503, { headers: [['Retry-After', '1']] }));
-  socket.resume(); // drain so the peer's FIN closes it; bounded below
-  const t = setTimeout(() => socket.destroy(), 2000);
-  t.unref();
-  socket.once('close', () => clearTimeout(t));
 }

@@ -32,7 +32,7 @@
  *
  * Measured against `stream.Duplex.toWeb(socket)`: see packages/node/README.md and bench/node-binding.
  */
-import type { ByteChannel, ChannelSink, DirectWriter } from '@streamsocket/session';
+import type { ByteChannel, ChannelSink, ConnectionOwner, DirectWriter, ServedConnection } from '@streamsocket/session';
 import type { Socket } from 'node:net';
 import { ReadableStream, WritableStream } from '@web-std/stream';
 
@@ -88,6 +88,12 @@ export interface SocketStreams {
    * `write()`/`congested`/`drained()`, `end()` (flush, FIN), `abort()`, `closed`. What the session drives when present.
    */
   channel: SocketChannel;
+  /** Resolves once the socket is closed (its 'close' event; made on first access). Never rejects. */
+  readonly closed: Promise<void>;
+  /** Destroys the socket at once. */
+  destroy(): void;
+  /** ServedConnection.track: `owner.released(this)` once the socket closed. */
+  track(owner: ConnectionOwner): void;
 }
 
 /** Default readable high-water mark, in bytes. */
@@ -183,6 +189,10 @@ class SocketBinding {
   drainResolve: (() => void) | undefined = undefined;
   drainReject: ((e: unknown) => void) | undefined = undefined;
   lingerTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Told once the socket closed (ServedConnection.track), and `closed`'s resolver when it was asked for. */
+  owner: ConnectionOwner | undefined = undefined;
+  served: ServedConnection | undefined = undefined;
+  goneResolve: (() => void) | undefined = undefined;
 
   constructor(
     readonly socket: BoundSocket,
@@ -195,12 +205,13 @@ class SocketBinding {
       for (const h of Array.isArray(head) ? head : [head]) if (h.byteLength > 0) this.push(h);
     }
     const s = socket;
+    s[kBinding] = this;
     if (s.destroyed) {
       // Already gone before we were handed the socket: deliver what we have, then 1006.
       queueMicrotask(() => this.fail(closedError()));
+      if (!s.closed) s.on('close', onClose);
       return;
     }
-    s[kBinding] = this;
     s.on('data', onData);
     s.on('end', onEnd);
     s.on('error', onError);
@@ -407,6 +418,8 @@ class SocketBinding {
     s.off('data', onData);
     s.off('end', onEnd);
     s.off('drain', onDrain);
+    this.goneResolve?.();
+    this.owner?.released(this.served!);
   }
 
   onDrain(): void {
@@ -624,11 +637,25 @@ export function socketStreams(socket: Socket, opts: SocketStreamsOptions = {}): 
 }
 
 /** What socketStreams() returns: the streams are made on first access (a session uses `channel` instead). */
-class Streams implements SocketStreams {
+class Streams implements SocketStreams, ServedConnection {
   readonly direct: Channel;
   readonly channel: Channel;
+  #closed: Promise<void> | undefined = undefined;
   constructor(private readonly b: SocketBinding) {
     this.direct = this.channel = new Channel(b);
+  }
+  get closed(): Promise<void> {
+    const b = this.b;
+    return (this.#closed ??= b.socket.closed ? Promise.resolve() : new Promise<void>((r) => (b.goneResolve = r)));
+  }
+  destroy(): void {
+    this.b.socket.destroy();
+  }
+  track(owner: ConnectionOwner): void {
+    const b = this.b;
+    if (b.socket.closed) return queueMicrotask(() => owner.released(this));
+    b.owner = owner;
+    b.served = this;
   }
   get readable(): ReadableStream<Uint8Array> {
     const b = this.b;

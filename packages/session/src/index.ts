@@ -17,9 +17,9 @@ export type { ProxyErrorCode, ProxyHop, ProxyTransport, TunnelIO } from './proxy
 export { parseIPv4, parseIPv6 } from './ip-literal.js';
 
 // What every server adapter does with an accepted connection (handshake cap, handler, shutdown)
-export { ServerCore, DEFAULT_MAX_PENDING_HANDSHAKES, acceptOptionsOf } from './server-core.js';
+export { ServerCore, DEFAULT_MAX_PENDING_HANDSHAKES, acceptOptionsOf, goingAway } from './server-core.js';
 export type {
-  ServedConnection, Served, Failed, ServedStreamHandler, ServedWebSocketHandler, ServerCoreOptions, ServeOptionsBase, ServerCloseOptions,
+  ServedConnection, ConnectionOwner, Served, Failed, ServedStreamHandler, ServedWebSocketHandler, ServerCoreOptions, ServeOptionsBase, ServerCloseOptions,
   WebSocketServerBase,
 } from './server-core.js';
 

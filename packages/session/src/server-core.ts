@@ -10,6 +10,7 @@
  */
 import { buildErrorResponse, type RequestHead } from '@streamsocket/handshake';
 import type { ByteDuplex } from './pipe.js';
+import { respondAndClose } from './server-handshake.js';
 import { accept, type AcceptOptions, type WebSocketStream } from './websocket-stream.js';
 import { wrapWebSocket, type WebSocket } from './websocket.js';
 
@@ -19,6 +20,17 @@ export interface ServedConnection extends ByteDuplex {
   readonly closed: Promise<void>;
   /** Tears the transport down at once, whatever its state. */
   destroy(): void;
+  /**
+   * Calls `owner.released(this)` once the transport is fully closed (at once if it already is). What the core
+   * tracks connections with: one field on the transport instead of a promise reaction and a closure each.
+   * Without it, the core chains `closed`.
+   */
+  track?(owner: ConnectionOwner): void;
+}
+
+/** Told when a tracked transport is fully closed (ServedConnection.track). */
+export interface ConnectionOwner {
+  released(conn: ServedConnection): void;
 }
 
 /** What the application learns about a connection: the adapter's own details plus the validated request head. */
@@ -112,15 +124,20 @@ const DEFAULT_SHUTDOWN_REASON = 'server shutting down';
 
 const noop = (): void => {};
 
-export class ServerCore<I extends object> {
+export class ServerCore<I extends object> implements ConnectionOwner {
   readonly #pending = new Set<WebSocketStream>();
-  readonly #open = new Set<WebSocketStream>();
-  /** Every connection handed over and not yet closed, so close() can wait for and, if need be, destroy them. */
-  readonly #conns = new Set<ServedConnection>();
+  /**
+   * Every connection handed over and not yet released by its transport, with its session once that opened (null
+   * before, and for refused or failed ones): close() waits for and, if need be, destroys them. Entries leave when
+   * the transport reports itself closed (`released`), not on the session's `closed`: no promise reaction per
+   * open connection. A session ends before its transport (it closes it), so `connections` skips closed ones.
+   */
+  readonly #conns = new Map<ServedConnection, WebSocketStream | null>();
   readonly #handler: ServedStreamHandler<I> | ServedWebSocketHandler<I>;
   readonly #options: ServerCoreOptions<I>;
   readonly #maxPending: number;
   #closing: Promise<void> | null = null;
+  #allGone: (() => void) | null = null;
   #reason = DEFAULT_SHUTDOWN_REASON;
 
   constructor(options: ServerCoreOptions<I> & { webSocket: true }, handler: ServedWebSocketHandler<I>);
@@ -129,7 +146,8 @@ export class ServerCore<I extends object> {
     const max = options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES;
     if (!(max >= 1)) throw new RangeError('maxPendingHandshakes must be >= 1');
     this.#maxPending = max;
-    this.#options = options;
+    // Frozen: the session then resolves the options once for every connection (websocket-stream.ts).
+    this.#options = { ...options, accept: Object.isFrozen(options.accept) ? options.accept : Object.freeze({ ...options.accept }) };
     this.#handler = handler;
   }
 
@@ -140,7 +158,9 @@ export class ServerCore<I extends object> {
 
   /** Open sessions. */
   get connections(): number {
-    return this.#open.size;
+    let n = 0;
+    for (const ws of this.#conns.values()) if (ws !== null && ws.readyState !== 3) n++;
+    return n;
   }
 
   /** True once close() was called: adapters stop accepting. */
@@ -151,8 +171,9 @@ export class ServerCore<I extends object> {
   /** Takes one accepted connection through the handshake to the handler. */
   add(conn: ServedConnection, info: I): void {
     if (this.#closing) return conn.destroy();
-    this.#conns.add(conn);
-    void conn.closed.then(() => this.#conns.delete(conn));
+    this.#conns.set(conn, null);
+    if (conn.track) conn.track(this);
+    else void conn.closed.then(() => this.released(conn));
     if (this.#pending.size >= this.#maxPending) return refuseBusy(conn);
     const failed = info as Failed<I>;
     failed.request = null;
@@ -163,17 +184,22 @@ export class ServerCore<I extends object> {
         this.#pending.delete(ws);
         failed.request = ws.request;
         if (this.#closing) return void ws.closeWithCode(1001, this.#reason);
-        this.#open.add(ws);
-        const drop = (): void => void this.#open.delete(ws); // one closure for both outcomes
-        ws.closed.then(drop, drop);
+        // (a transport already released has a closed session: nothing to track)
+        if (this.#conns.has(conn)) this.#conns.set(conn, ws);
         this.#run(ws, failed as Served<I>);
       },
       (e: unknown) => {
         this.#pending.delete(ws);
         failed.request = ws.request;
-        this.#report(e, failed);
+        this.report(e, failed);
       },
     );
+  }
+
+  /** @internal (ConnectionOwner) The transport of `conn` is fully closed. */
+  released(conn: ServedConnection): void {
+    this.#conns.delete(conn);
+    if (this.#conns.size === 0) this.#allGone?.();
   }
 
   /**
@@ -186,13 +212,17 @@ export class ServerCore<I extends object> {
     if (reason !== undefined) this.#reason = reason;
     this.#closing = (async () => {
       for (const ws of this.#pending) ws.close();
-      for (const ws of this.#open) ws.closeWithCode(1001, this.#reason);
+      for (const ws of this.#conns.values()) if (ws !== null) ws.closeWithCode(1001, this.#reason);
       const limit = (this.#options.accept.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT) + SHUTDOWN_GRACE_MS;
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const gone = Promise.all([...this.#conns].map((c) => c.closed));
-      await Promise.race([gone, new Promise<void>((r) => (timer = setTimeout(r, limit)))]);
+      if (this.#conns.size > 0) {
+        await new Promise<void>((r) => {
+          this.#allGone = r;
+          timer = setTimeout(r, limit);
+        });
+      }
       clearTimeout(timer);
-      for (const c of this.#conns) c.destroy();
+      for (const c of this.#conns.keys()) c.destroy();
       this.#conns.clear();
     })();
     return this.#closing;
@@ -200,7 +230,7 @@ export class ServerCore<I extends object> {
 
   #run(ws: WebSocketStream, info: Served<I>): void {
     const failed = (e: unknown): void => {
-      this.#report(e, info);
+      this.report(e, info);
       ws.closeWithCode(1011, 'internal error');
     };
     let r: unknown;
@@ -214,7 +244,8 @@ export class ServerCore<I extends object> {
     if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(noop, failed);
   }
 
-  #report(e: unknown, info: Failed<I>): void {
+  /** Hands a connection's failure to `onError` (adapters too, e.g. for a failed TLS handshake); never throws. */
+  report(e: unknown, info: Failed<I>): void {
     try {
       this.#options.onError?.(e, info);
     } catch {
@@ -223,20 +254,19 @@ export class ServerCore<I extends object> {
   }
 }
 
-/** Over the pending-handshake cap: 503, FIN, no session at all; destroyed if the peer does not go in time. */
+/**
+ * Over the pending-handshake cap: 503, FIN, no session at all. The transport drains until the peer's FIN
+ * (bounded by its linger) so the 503 is not wiped out by a reset; a peer that does not read it in time is cut off.
+ */
 function refuseBusy(conn: ServedConnection): void {
-  const response = buildErrorResponse(503, { headers: [['Retry-After', '1']] });
-  const timer = setTimeout(() => conn.destroy(), REFUSAL_LINGER_MS);
-  void conn.closed.then(() => clearTimeout(timer));
-  if (conn.channel) {
-    const ch = conn.channel;
-    ch.write(response);
-    ch.end().catch(noop);
-    ch.cancel().catch(noop);
-    return;
-  }
-  const w = conn.writable.getWriter();
-  w.write(response).catch(noop);
-  w.close().catch(noop);
-  conn.readable.cancel().catch(noop);
+  void respondAndClose(conn, buildErrorResponse(503, { headers: [['Retry-After', '1']] }), REFUSAL_LINGER_MS);
+}
+
+/**
+ * Server-initiated closes with codes the WHATWG `close()` refuses to take from applications: 1001 Going Away on
+ * shutdown, 1011 Internal Error after a handler failure, 1013 Try Again Later. Legitimate on the wire (RFC 6455
+ * 7.4.1); sent through `WebSocketStream.closeWithCode()`. Every adapter exports it.
+ */
+export function goingAway(ws: WebSocketStream, reason: string, code = 1001): void {
+  ws.closeWithCode(code, reason);
 }
