@@ -84,7 +84,7 @@ export function serve(options: ServeOptions & { webSocket: true }, handler: WebS
 export function serve(options: ServeOptions, handler: StreamHandler): WebSocketServer;
 export function serve(options: ServeOptions, handler: StreamHandler | WebSocketHandler): WebSocketServer {
   const core = new ServerCore<AdapterInfo>(
-    { accept: acceptOptionsOf(options, ADAPTER_KEYS), maxPendingHandshakes: options.maxPendingHandshakes, webSocket: options.webSocket, onError: options.onError },
+    { accept: acceptOptionsOf(options, ADAPTER_KEYS), maxPendingHandshakes: options.maxPendingHandshakes, webSocket: options.webSocket, onError: options.onError, topics: options.topics },
     handler as StreamHandler,
   );
   const { hostname = '0.0.0.0', port = 0, tls, signal } = options;
@@ -152,6 +152,11 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
     get connections() {
       return core.connections;
     },
+    get clients() {
+      return core.clients;
+    },
+    topics: core.topics,
+    publish: (topic, data, o) => core.publish(topic, data, o),
     listener,
     close,
     closed,

@@ -107,7 +107,7 @@ export function serve(options: ServeOptions, handler: StreamHandler): WebSocketS
 export function serve(options: ServeOptions, handler: StreamHandler | WebSocketHandler): WebSocketServer {
   const accept = acceptOptions(options);
   const core = new ServerCore<AdapterInfo>(
-    { accept, maxPendingHandshakes: options.maxPendingHandshakes, webSocket: options.webSocket, onError: options.onError },
+    { accept, maxPendingHandshakes: options.maxPendingHandshakes, webSocket: options.webSocket, onError: options.onError, topics: options.topics },
     handler as StreamHandler,
   );
   const handshakeTimeout = accept.handshakeTimeout ?? 10_000;
@@ -193,6 +193,11 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
     get connections() {
       return core.connections;
     },
+    get clients() {
+      return core.clients;
+    },
+    topics: core.topics,
+    publish: (topic, data, o) => core.publish(topic, data, o),
     server,
     close,
     [Symbol.asyncDispose]: () => close(),

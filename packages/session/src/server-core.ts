@@ -13,6 +13,7 @@ import type { ByteDuplex } from './pipe.js';
 import { respondAndClose } from './server-handshake.js';
 import { accept, type AcceptOptions, type WebSocketStream } from './websocket-stream.js';
 import { wrapWebSocket, type WebSocket } from './websocket.js';
+import { Topics, type PublishData, type PublishOptions, type TopicsOptions } from './topics.js';
 
 /** An accepted transport as an adapter hands it over. */
 export interface ServedConnection extends ByteDuplex {
@@ -50,6 +51,8 @@ export interface ServerCoreOptions<I> {
   webSocket?: boolean | undefined;
   /** Every connection that did not become a WebSocket, and every handler failure. Default: ignore. */
   onError?: ((error: unknown, info: Failed<I>) => void) | undefined;
+  /** Topics of this server's sessions (slow-subscriber policy, backplane). */
+  topics?: TopicsOptions | undefined;
 }
 
 /**
@@ -77,6 +80,8 @@ export interface ServeOptionsBase<I> extends Omit<AcceptOptions, 'request' | 're
    * failure) and for errors thrown by the handler. Default: ignore (the peer got its error response).
    */
   onError?: (error: unknown, info: Failed<I>) => void;
+  /** Topics (`ws.subscribe`, `server.publish`): slow-subscriber policy and limit, backplane. See Topics. */
+  topics?: TopicsOptions;
 }
 
 export interface ServerCloseOptions {
@@ -93,13 +98,19 @@ export interface WebSocketServerBase {
   readonly pendingHandshakes: number;
   /** Open sessions. */
   readonly connections: number;
+  /** The open sessions (a snapshot). */
+  readonly clients: ReadonlySet<WebSocketStream>;
+  /** This server's topics registry (subscribers, `dropped`, `closedSlow`). */
+  readonly topics: Topics;
+  /** Sends to every subscriber of `topic` (`ws.subscribe(topic)`) but `except`; returns how many it reached here. */
+  publish(topic: string, data: PublishData, options?: PublishOptions): number;
   /** 1001 to every session, stop listening; resolves when every connection is gone and the port is released. */
   close(options?: ServerCloseOptions): Promise<void>;
   /** Resolves when the server is fully closed. */
   readonly closed: Promise<void>;
 }
 
-const SERVE_KEYS = ['hostname', 'port', 'permessageDeflate', 'maxPendingHandshakes', 'webSocket', 'signal', 'onError'];
+const SERVE_KEYS = ['hostname', 'port', 'permessageDeflate', 'maxPendingHandshakes', 'webSocket', 'signal', 'onError', 'topics'];
 
 /**
  * The session options inside an adapter's serve() options: everything but the serve-level keys and the
@@ -139,6 +150,8 @@ export class ServerCore<I extends object> implements ConnectionOwner {
   #closing: Promise<void> | null = null;
   #allGone: (() => void) | null = null;
   #reason = DEFAULT_SHUTDOWN_REASON;
+  /** `ws.subscribe()` and `publish()` of this server's sessions. */
+  readonly topics: Topics;
 
   constructor(options: ServerCoreOptions<I> & { webSocket: true }, handler: ServedWebSocketHandler<I>);
   constructor(options: ServerCoreOptions<I>, handler: ServedStreamHandler<I>);
@@ -149,6 +162,18 @@ export class ServerCore<I extends object> implements ConnectionOwner {
     // Frozen: the session then resolves the options once for every connection (websocket-stream.ts).
     this.#options = { ...options, accept: Object.isFrozen(options.accept) ? options.accept : Object.freeze({ ...options.accept }) };
     this.#handler = handler;
+    this.topics = new Topics(options.topics);
+  }
+
+  /** The open sessions (a snapshot: a new Set on each call). */
+  get clients(): ReadonlySet<WebSocketStream> {
+    const out = new Set<WebSocketStream>();
+    for (const ws of this.#conns.values()) if (ws !== null && ws.readyState !== 3) out.add(ws);
+    return out;
+  }
+
+  publish(topic: string, data: PublishData, options?: PublishOptions): number {
+    return this.topics.publish(topic, data, options);
   }
 
   /** Connections in the opening handshake. */
@@ -186,6 +211,7 @@ export class ServerCore<I extends object> implements ConnectionOwner {
         if (this.#closing) return void ws.closeWithCode(1001, this.#reason);
         // (a transport already released has a closed session: nothing to track)
         if (this.#conns.has(conn)) this.#conns.set(conn, ws);
+        ws.topics = this.topics;
         this.#run(ws, failed as Served<I>);
       },
       (e: unknown) => {
@@ -198,6 +224,8 @@ export class ServerCore<I extends object> implements ConnectionOwner {
 
   /** @internal (ConnectionOwner) The transport of `conn` is fully closed. */
   released(conn: ServedConnection): void {
+    const ws = this.#conns.get(conn);
+    if (ws) this.topics.forget(ws); // (publish skips sessions that closed before their transport was released)
     this.#conns.delete(conn);
     if (this.#conns.size === 0) this.#allGone?.();
   }

@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { accept, connect, createPipePair, Topics, type TopicsOptions, type WebSocketStream, type AcceptOptions, type ConnectOptions } from '../src/index.js';
 import { Connection } from '../src/connection.js';
+import { ServerCore } from '../src/server-core.js';
 import { deflateAvailable, loadZlib } from '@streamsocket/codec';
 import { settle, sleep, within } from './helpers.js';
 
@@ -161,6 +162,35 @@ test('a backplane hears publishes and first/last subscriptions, and its messages
   b!.server.unsubscribe('x');
   assert.equal(log, ['sub x', 'pub x local', 'unsub x']);
   for (const m of [a!, b!]) m.client.close();
+});
+
+test("ServerCore (Deno's and Bun's serve()): sessions join its topics; clients, publish, and leaving on close", async () => {
+  const core = new ServerCore<{ id: number }>({ accept: {} }, async (ws) => {
+    await ws.opened;
+    ws.subscribe('all');
+  });
+  const clients: WebSocketStream[] = [];
+  for (let id = 0; id < 3; id++) {
+    const [c, s] = createPipePair();
+    let done!: () => void;
+    const closed = new Promise<void>((r) => (done = r));
+    // The session closing its writable is the server closing TCP: the connection is gone once that went out.
+    const pass = new TransformStream<Uint8Array, Uint8Array>();
+    void pass.readable.pipeTo(s.writable).then(done, done);
+    core.add({ readable: s.readable, writable: pass.writable, closed, destroy: () => { s.reset(); done(); } }, { id });
+    clients.push(connect(c, 'ws://example.com/'));
+  }
+  const readers = await Promise.all(clients.map(async (c) => (await within(c.opened)).readable.getReader()));
+  await sleep(10);
+  assert.is(core.clients.size, 3);
+  assert.is(core.publish('all', 'to all'), 3);
+  for (const r of readers) assert.is(await read(r), 'to all');
+  clients[0]!.close({ closeCode: 1000 });
+  await within(clients[0]!.closed);
+  await sleep(10);
+  assert.is(core.clients.size, 2);
+  assert.is(core.topics.subscriberCount('all'), 2);
+  await core.close();
 });
 
 if (zlib) {
