@@ -54,11 +54,15 @@ async function client(connect, url, options = {}) {
   const { readable, writable, protocol } = await ws.opened;
   const reader = readable.getReader();
   const writer = writable.getWriter();
+  // A read that timed out stays pending and is reused by the next call, so no message is lost to it.
+  let pending = null;
   const next = async (ms = 5000) => {
     let t;
     const timeout = new Promise((_, rej) => { t = setTimeout(() => rej(new Error(`no message within ${ms} ms`)), ms); });
+    pending ??= reader.read();
     try {
-      const r = await Promise.race([reader.read(), timeout]);
+      const r = await Promise.race([pending, timeout]);
+      pending = null;
       return r.value;
     } finally {
       clearTimeout(t);

@@ -48,13 +48,15 @@ export function ensureTools() {
   }
   // Debian packages: Chromium for the browser pass; jemalloc for the soak's server (packages/hardening, which also
   // installs it itself when run alone); squid and dante-server, the real proxies the clients' proxy suites start
-  // (devtools/testkit/proxies.ts). One apt-get run for all.
+  // (devtools/testkit/proxies.ts); redis-server, the topics' backplane in packages/redis and examples/chat-cluster
+  // (devtools/redis.mjs). One apt-get run for all.
   const jemalloc = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
   const debs = [
     ...(existsSync(chromiumPath) ? [] : ['chromium']),
     ...(existsSync(jemalloc) || process.arch !== 'x64' ? [] : ['libjemalloc2']),
     ...(existsSync('/usr/sbin/squid') ? [] : ['squid']),
     ...(existsSync('/usr/sbin/danted') ? [] : ['dante-server']),
+    ...(existsSync('/usr/bin/redis-server') ? [] : ['redis-server']),
   ];
   if (debs.length) {
     console.log(`installing Debian ${debs.join(', ')} ...`);

@@ -35,7 +35,7 @@ export interface RouteInfo {
 export type RouteStreamHandler = (ws: WebSocketStream, info: RouteInfo) => unknown;
 export type RouteWebSocketHandler = (ws: WebSocket, info: RouteInfo) => unknown;
 
-export interface RouteOptions extends Omit<AcceptOptions, 'request' | 'rest' | 'signal' | 'secure' | 'extensions'>, TopicsOptions {
+export interface RouteOptions extends Omit<AcceptOptions, 'request' | 'rest' | 'signal' | 'secure' | 'extensions'> {
   /** Alias of `deflate`. Where the platform owns the socket, its own permessage-deflate setting applies (Bun: this one). */
   permessageDeflate?: AcceptOptions['deflate'];
   /** Hand the handler a WHATWG `WebSocket` instead of a WebSocketStream. Default false. */
@@ -47,6 +47,8 @@ export interface RouteOptions extends Omit<AcceptOptions, 'request' | 'rest' | '
   maxReadBacklog?: number;
   /** Every upgrade that did not become a session (refused, failed handshake), and every handler failure. */
   onError?: (error: unknown, info: RouteInfo) => void;
+  /** Topics (`ws.subscribe`, `route.publish`): slow-subscriber policy and limit, backplane. See Topics. */
+  topics?: TopicsOptions;
 }
 
 /** Bun.serve's `websocket` option (the part used here). */
@@ -172,16 +174,12 @@ export function websocketRoute(a: RouteOptions | RouteStreamHandler, b?: RouteSt
   const options: RouteOptions = typeof a === 'function' ? {} : a;
   const handler = (typeof a === 'function' ? a : b) as RouteStreamHandler | RouteWebSocketHandler;
   if (typeof handler !== 'function') throw new TypeError('websocketRoute needs a handler');
-  const { permessageDeflate, webSocket, maxReadBacklog, onError, onRequest, maxPublishBacklog, slowSubscriber, backplane, ...rest } = options;
+  const { permessageDeflate, webSocket, maxReadBacklog, onError, onRequest, topics: topicOpts, ...rest } = options;
   const accept: AcceptOptions = { ...rest };
   if (permessageDeflate !== undefined && accept.deflate === undefined) accept.deflate = permessageDeflate;
   const resolved: ResolvedOptions = resolveOptions(accept);
   const backlog = maxReadBacklog ?? DEFAULT_MAX_READ_BACKLOG;
   if (!(backlog >= 0)) throw new RangeError('maxReadBacklog must be >= 0');
-  const topicOpts: TopicsOptions = {};
-  if (maxPublishBacklog !== undefined) topicOpts.maxPublishBacklog = maxPublishBacklog;
-  if (slowSubscriber !== undefined) topicOpts.slowSubscriber = slowSubscriber;
-  if (backplane !== undefined) topicOpts.backplane = backplane;
   const topics = new Topics(topicOpts);
   const open = new Set<WebSocketStream>();
   let closing: string | null = null;
