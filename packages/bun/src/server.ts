@@ -6,7 +6,7 @@
  *
  * What is Bun's lives here: listening, binding each socket, releasing the port. The rest is the session's
  * ServerCore, shared by the three adapters: connections still in the opening handshake are capped
- * (`maxPendingHandshakes`: beyond it, 503 and close); a failing handler closes its session with 1011; `close()`
+ * (the admission policy: at `maxPendingHandshakes` the oldest pending one is dropped, per-address caps); a failing handler closes its session with 1011; `close()`
  * stops accepting, aborts pending handshakes, sends 1001 (Going Away) to every session, waits for every
  * connection to be gone (bounded: `closeTimeout` + 1 s, then destroyed), and resolves once the port is released.
  */
@@ -30,7 +30,7 @@ export interface TlsServerOptions {
   key: string;
 }
 
-export interface ServeOptions extends ServeOptionsBase<Omit<ConnectionInfo, 'request'>> {
+export interface ServeOptions extends ServeOptionsBase<Omit<ConnectionInfo, 'request' | 'clientAddress'>> {
   /** Serve wss: with this certificate and key. */
   tls?: TlsServerOptions;
   /** Bytes a socket's readable may queue before the socket is paused. Default 64 KiB. */
@@ -40,6 +40,8 @@ export interface ServeOptions extends ServeOptionsBase<Omit<ConnectionInfo, 'req
 export interface ConnectionInfo {
   /** The request head (method, target, headers) as the session validated it. */
   request: RequestHead;
+  /** The peer's address, or the client's as a trusted proxy reported it (`trustedProxies`). */
+  readonly clientAddress: string;
   remoteAddress: string;
   remotePort: number;
   /** The underlying Bun socket. Don't read or write it. */
@@ -76,7 +78,7 @@ export interface WebSocketServer extends WebSocketServerBase {
 
 export { DEFAULT_MAX_PENDING_HANDSHAKES };
 
-type AdapterInfo = Omit<ConnectionInfo, 'request'>;
+type AdapterInfo = Omit<ConnectionInfo, 'request' | 'clientAddress'>;
 /** Our own serve() options, not the session's. */
 const ADAPTER_KEYS = ['tls', 'socketReadHighWaterMark'] as const;
 
@@ -84,7 +86,10 @@ export function serve(options: ServeOptions & { webSocket: true }, handler: WebS
 export function serve(options: ServeOptions, handler: StreamHandler): WebSocketServer;
 export function serve(options: ServeOptions, handler: StreamHandler | WebSocketHandler): WebSocketServer {
   const core = new ServerCore<AdapterInfo>(
-    { accept: acceptOptionsOf(options, ADAPTER_KEYS), maxPendingHandshakes: options.maxPendingHandshakes, webSocket: options.webSocket, onError: options.onError, topics: options.topics },
+    {
+      accept: acceptOptionsOf(options, ADAPTER_KEYS), maxPendingHandshakes: options.maxPendingHandshakes, webSocket: options.webSocket, onError: options.onError, topics: options.topics,
+      maxPendingHandshakesPerAddress: options.maxPendingHandshakesPerAddress, maxConnectionsPerAddress: options.maxConnectionsPerAddress, trustedProxies: options.trustedProxies,
+    },
     handler as StreamHandler,
   );
   const { hostname = '0.0.0.0', port = 0, tls, signal } = options;
@@ -140,6 +145,9 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
     },
     get connections() {
       return core.connections;
+    },
+    get stats() {
+      return core.stats;
     },
     get clients() {
       return core.clients;

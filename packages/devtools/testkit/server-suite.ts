@@ -1,6 +1,6 @@
 /**
  * serve(): shutdown semantics (1001 to every client, handshakes in progress dropped, port released), handler
- * failures (1011), the pending-handshake cap (503), abrupt peers (1006), TLS misuse reported to onError, the
+ * failures (1011), the pending-handshake cap (the oldest dropped), abrupt peers (1006), TLS misuse reported to onError, the
  * signal option. Runtime-agnostic: packages/deno/test and packages/bun/test run this one copy with their adapter,
  * their runtime's own WebSocket client and a raw TCP client written against their runtime's socket API.
  */
@@ -125,14 +125,21 @@ export function serverSuite(name: string, { runtime, serve, connect, nativeClien
     }
   });
 
-  s('over maxPendingHandshakes a new connection is answered 503', async () => {
-    const server = serve({ hostname: '127.0.0.1', port: 0, maxPendingHandshakes: 1, handshakeTimeout: 60_000 }, () => {});
-    // One connection that never sends its head keeps the only slot.
+  s('at maxPendingHandshakes the oldest pending connection is dropped and the new one served', async () => {
+    const server = serve({ hostname: '127.0.0.1', port: 0, maxPendingHandshakes: 1, handshakeTimeout: 60_000 }, (ws) => {
+      void ws.opened.then(({ readable, writable }) => readable.pipeTo(writable)).catch(() => {});
+    });
+    // One connection that never sends its head holds the only slot, until a client that completes arrives.
     const hold = await raw.client(server.port, '');
     try {
       await within(T, (async () => { while (server.pendingHandshakes < 1) await new Promise((r) => setTimeout(r, 5)); })(), 'slot taken');
-      const e = await within(T, connect(server.url).opened.then(() => null, (x: unknown) => x), 'refused');
-      assert.is((e as { status?: number } | null)?.status, 503);
+      const ws = connect(server.url);
+      await within(T, ws.opened, 'the newest is served');
+      // The silent one was closed: its read ends with nothing.
+      assert.is(await within(T, hold.read(), 'silent one dropped'), '');
+      assert.is((server as unknown as { stats: { evicted: number } }).stats.evicted, 1);
+      ws.close();
+      await within(T, ws.closed, 'closed');
     } finally {
       hold.close();
       await server.close();

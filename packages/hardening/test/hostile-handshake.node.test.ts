@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { serve, connect, DEFAULT_MAX_PENDING_HANDSHAKES, type WebSocketStream } from '@streamsocket/node';
-import { DEFAULTS } from '@streamsocket/session';
+import { DEFAULTS, DEFAULT_ADMISSION } from '@streamsocket/session';
 import { RawPeer, sleep, within, until, upgradeRequest, baseline, backTo, escaped, cleanup, tracked } from './_net.js';
 
 async function echo(ws: WebSocketStream): Promise<void> {
@@ -33,9 +33,10 @@ async function roundTrip(port: number): Promise<number> {
   return Date.now() - t0;
 }
 
-test('defaults: handshake timeout 10 s, 256 pending handshakes, 16 KiB head, 100 headers', () => {
+test('defaults: handshake timeout 10 s, 4096 pending handshakes (1024 per address), 16 KiB head, 100 headers', () => {
   assert.is(DEFAULTS.handshakeTimeout, 10_000);
-  assert.is(DEFAULT_MAX_PENDING_HANDSHAKES, 256);
+  assert.is(DEFAULT_MAX_PENDING_HANDSHAKES, 4096);
+  assert.is(DEFAULT_ADMISSION.maxPendingHandshakesPerAddress, 1024);
   assert.is(DEFAULTS.maxHeadSize, 16 * 1024);
   assert.is(DEFAULTS.maxHeaderCount, 100);
   assert.is(DEFAULTS.maxMessageSize, 16 * 1024 * 1024);
@@ -86,28 +87,31 @@ test('slowloris: byte-a-tick heads and silent sockets are closed at the handshak
   assert.ok(after.fds <= base.fds && after.timers <= base.timers, 'no fd or timer leak');
 });
 
-test('the pending-handshake cap holds: beyond it 503 at once, and capacity returns after the timeout', async () => {
+test('the pending-handshake cap holds and favours clients that complete: at the cap the oldest pending socket is dropped, new clients are served', async () => {
   const CAP = 30;
-  const server = tracked(serve({ hostname: '127.0.0.1', port: 0, handshakeTimeout: 800, maxPendingHandshakes: CAP }, (ws) => void echo(ws)));
+  const server = tracked(serve({ hostname: '127.0.0.1', port: 0, handshakeTimeout: 5000, maxPendingHandshakes: CAP }, (ws) => void echo(ws)));
   await server.ready;
   const port = server.port;
   const idle: RawPeer[] = [];
-  for (let i = 0; i < CAP; i++) idle.push(new RawPeer(port));
-  await Promise.all(idle.map((p) => p.ready()));
+  for (let i = 0; i < CAP; i++) {
+    idle.push(new RawPeer(port));
+    await idle.at(-1)!.ready(); // in order: idle[0] is the oldest
+  }
   await until(() => server.pendingHandshakes === CAP, 2000, 'cap reached');
-  const extra: RawPeer[] = [];
-  const t0 = Date.now();
-  for (let i = 0; i < 10; i++) extra.push(new RawPeer(port));
-  const statuses = await Promise.all(extra.map(async (p) => (await p.responseHead(2000)).status));
-  const refusedIn = Date.now() - t0;
-  console.log(`[cap] ${CAP} idle sockets pending; 10 more answered ${statuses.join(',')} within ${refusedIn} ms; pending stayed ${server.pendingHandshakes}`);
-  assert.equal(statuses, new Array(10).fill(503));
+  // 10 real clients arrive at once while the room is full of silent sockets: each is served, and each arrival
+  // while the room is full makes the oldest silent socket go, in arrival order.
+  const rtts = await Promise.all(Array.from({ length: 10 }, () => roundTrip(port)));
+  const evicted = server.stats.evicted;
+  await until(() => idle.slice(0, evicted).every((p) => p.closed), 2000, 'the oldest dropped');
+  const stillOpen = idle.filter((p) => !p.closed).length;
+  console.log(`[cap] ${CAP} silent sockets pending; 10 clients arriving at once all served, round trips max ${Math.max(...rtts)} ms; the ${evicted} oldest silent sockets dropped, ${stillOpen} still pending; pending ${server.pendingHandshakes}`);
+  assert.ok(Math.max(...rtts) < 1000, 'served promptly');
+  assert.ok(evicted >= 1 && evicted <= 10, `${evicted} evicted`);
+  assert.is(stillOpen, CAP - evicted, 'only the oldest were dropped');
+  assert.ok(idle.slice(evicted).every((p) => !p.closed), 'the newer silent sockets are kept');
   assert.ok(server.pendingHandshakes <= CAP);
-  // After the idle ones time out, real clients get in again.
-  await until(() => idle.every((p) => p.closed), 3000, 'idle closed by timeout');
-  const rtt = await roundTrip(port);
-  assert.ok(rtt < 1000);
-  for (const p of [...idle, ...extra]) p.destroy();
+  for (const p of idle) assert.is(p.received.length, 0, 'a dropped socket gets no response, just the close');
+  for (const p of idle) p.destroy();
   await server.close();
 });
 

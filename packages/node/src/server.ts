@@ -2,12 +2,14 @@
  * A standalone WebSocket server: a net (ws:) or tls (wss:) listener whose every connection is bound with
  * socketStreams() and handed to the session's ServerCore, like the Deno and Bun adapters: accept() reads the
  * request head, applies the policy and answers 101 or the refusal; connections still in the opening handshake
- * are capped (`maxPendingHandshakes`: beyond it, 503 and close); a failing handler closes its session with 1011;
+ * are admitted by the core's admission policy (at `maxPendingHandshakes` the oldest pending one is dropped; per-
+ * address caps; trusted proxies); a failing handler closes its session with 1011;
  * `close()` stops listening, aborts pending handshakes, sends 1001 (Going Away) to every session, waits for every
  * socket to be gone (bounded: `closeTimeout` + 1 s, then destroyed), and resolves once the port is released.
  *
- * What is Node's lives here: listening, TLS (its handshake timeout, and reporting a failed TLS handshake to
- * `onError`), binding each socket, releasing the port. The core tracks each socket through its binding's 'close'
+ * What is Node's lives here: listening, TLS (its handshake timeout, counted in `stats.tlsHandshakeTimeouts`, and
+ * reporting a failed TLS handshake to `onError`; a TLS connection is admitted at TCP accept, so a TLS handshake in
+ * progress is a pending handshake that the policy may drop), binding each socket, releasing the port. The core tracks each socket through its binding's 'close'
  * (ServedConnection.track): no closure or promise reaction per open connection.
  */
 import net from 'node:net';
@@ -15,7 +17,9 @@ import tls from 'node:tls';
 import {
   acceptOptionsOf,
   DEFAULT_MAX_PENDING_HANDSHAKES,
+  DROPPED,
   ServerCore,
+  type Admitted,
   type AcceptOptions,
   type ServeOptionsBase,
   type ServerCloseOptions,
@@ -33,16 +37,18 @@ export interface TlsServerOptions extends tls.TlsOptions {
   key: string | Buffer | Array<string | Buffer>;
 }
 
-export interface ServeOptions extends ServeOptionsBase<Omit<ConnectionInfo, 'request'>> {
+export interface ServeOptions extends ServeOptionsBase<Omit<ConnectionInfo, 'request' | 'clientAddress'>> {
   /** Serve wss: with this certificate and key (any other tls.createServer option may be added). */
   tls?: TlsServerOptions;
-  /** listen() backlog. Default: Node's (511). */
+  /** listen() backlog. Default 4096 (see DEFAULT_BACKLOG: a full accept queue drops SYNs). */
   backlog?: number;
 }
 
 export interface ConnectionInfo {
   /** The request head (method, target, headers) as the session validated it. */
   request: RequestHead;
+  /** The peer's address, or the client's as a trusted proxy reported it (`trustedProxies`). */
+  readonly clientAddress: string;
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
   /** The underlying socket (a tls.TLSSocket for wss:). Don't read or write it. */
@@ -56,6 +62,7 @@ export interface ConnectionInfo {
  */
 class Info {
   request: RequestHead | null = null;
+  clientAddress = '';
   constructor(readonly socket: net.Socket) {}
   get remoteAddress(): string | undefined {
     return this.socket.remoteAddress;
@@ -65,7 +72,7 @@ class Info {
   }
 }
 
-type AdapterInfo = Omit<ConnectionInfo, 'request'>;
+type AdapterInfo = Omit<ConnectionInfo, 'request' | 'clientAddress'>;
 /** Our own serve() options, not the session's. */
 const ADAPTER_KEYS = ['tls', 'backlog'] as const;
 
@@ -97,6 +104,20 @@ export { DEFAULT_MAX_PENDING_HANDSHAKES };
 
 const noop = (): void => {};
 
+/**
+ * listen() backlog: connections the kernel completed and queues until we accept them (Linux caps it at
+ * net.core.somaxconn, 4096 by default). With the queue full the kernel drops new SYNs and a client retries only
+ * after a second, so the queue must absorb the bursts of a crowd of reconnecting attackers; with Node's own
+ * default (511) clients waited over a second in the attack tests.
+ */
+const DEFAULT_BACKLOG = 4096;
+
+/** On a TLS connection's raw TCP socket: its admission taken at TCP accept (null: refused). */
+const kAdmitted = Symbol('streamsocket.admitted');
+type RawSocket = net.Socket & { [kAdmitted]?: Admitted | null };
+/** The TCP socket under a server-side TLSSocket (Node's own `_parent` link). */
+const rawOf = (s: net.Socket): RawSocket | undefined => (s as net.Socket & { _parent?: net.Socket })._parent as RawSocket | undefined;
+
 /** The options the session's accept() gets. */
 export function acceptOptions(o: Omit<ServeOptions, 'signal'>): AcceptOptions {
   return acceptOptionsOf(o, ADAPTER_KEYS);
@@ -107,7 +128,10 @@ export function serve(options: ServeOptions, handler: StreamHandler): WebSocketS
 export function serve(options: ServeOptions, handler: StreamHandler | WebSocketHandler): WebSocketServer {
   const accept = acceptOptions(options);
   const core = new ServerCore<AdapterInfo>(
-    { accept, maxPendingHandshakes: options.maxPendingHandshakes, webSocket: options.webSocket, onError: options.onError, topics: options.topics },
+    {
+      accept, maxPendingHandshakes: options.maxPendingHandshakes, webSocket: options.webSocket, onError: options.onError, topics: options.topics,
+      maxPendingHandshakesPerAddress: options.maxPendingHandshakesPerAddress, maxConnectionsPerAddress: options.maxConnectionsPerAddress, trustedProxies: options.trustedProxies,
+    },
     handler as StreamHandler,
   );
   const handshakeTimeout = accept.handshakeTimeout ?? 10_000;
@@ -120,23 +144,36 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
     : net.createServer();
   server.on(options.tls ? 'secureConnection' : 'connection', (socket: net.Socket) => {
     if (core.closing) return void socket.destroy();
+    let early: Admitted | null | undefined;
+    if (options.tls) {
+      early = rawOf(socket)?.[kAdmitted];
+      if (early === null || early?.dropped) return void socket.destroy(); // refused or dropped at TCP accept
+    }
     socket.setNoDelay(true);
-    core.add(socketStreams(socket), new Info(socket));
+    core.add(socketStreams(socket), new Info(socket), undefined, early);
   });
   /** TLS only: the raw sockets (those in their TLS handshake are not the core's yet); close() destroys what is left. */
   const handshaking = new Set<net.Socket>();
-  function forget(this: net.Socket): void {
+  function forget(this: RawSocket): void {
     handshaking.delete(this);
+    const a = this[kAdmitted];
+    if (a) core.leave(a); // (a no-op once its handshake settled)
   }
   if (options.tls) {
-    server.on('connection', (s: net.Socket) => {
+    server.on('connection', (s: RawSocket) => {
       handshaking.add(s);
       s.on('close', forget);
       s.on('error', noop); // errors surface on the TLSSocket
+      // Admitted now, before its TLS handshake: a peer that never finishes it holds a pending slot the policy can
+      // give to a newer connection, instead of sitting outside every cap until the TLS timeout.
+      s[kAdmitted] = core.admitEarly(s.remoteAddress ?? '', () => s.destroy());
     });
     // A failed TLS handshake (bad client, scanner, timeout) is not our error to throw.
-    server.on('tlsClientError', (e: Error, s: net.Socket) => {
-      if (options.onError) core.report(e, { request: null, socket: s, remoteAddress: s.remoteAddress, remotePort: s.remotePort });
+    server.on('tlsClientError', (e: Error & { code?: string }, s: net.Socket) => {
+      const a = rawOf(s)?.[kAdmitted];
+      if (a?.dropped) e = DROPPED[a.dropped];
+      else if (e.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') core.stats.tlsHandshakeTimeouts++;
+      if (options.onError) core.report(e, { request: null, clientAddress: s.remoteAddress ?? '', socket: s, remoteAddress: s.remoteAddress, remotePort: s.remotePort });
       s.destroy();
     });
   }
@@ -147,7 +184,7 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
     server.once('error', onError);
     const listenOpts: net.ListenOptions = { port: options.port ?? 0 };
     if (options.hostname !== undefined) listenOpts.host = options.hostname;
-    if (options.backlog !== undefined) listenOpts.backlog = options.backlog;
+    listenOpts.backlog = options.backlog ?? DEFAULT_BACKLOG;
     server.listen(listenOpts, () => {
       server.off('error', onError);
       address = server.address() as net.AddressInfo;
@@ -192,6 +229,9 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
     },
     get connections() {
       return core.connections;
+    },
+    get stats() {
+      return core.stats;
     },
     get clients() {
       return core.clients;

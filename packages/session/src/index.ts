@@ -17,11 +17,17 @@ export type { ProxyErrorCode, ProxyHop, ProxyTransport, TunnelIO } from './proxy
 export { parseIPv4, parseIPv6 } from './ip-literal.js';
 
 // What every server adapter does with an accepted connection (handshake cap, handler, shutdown)
-export { ServerCore, DEFAULT_MAX_PENDING_HANDSHAKES, acceptOptionsOf, goingAway } from './server-core.js';
+export { ServerCore, Admitted, DEFAULT_MAX_PENDING_HANDSHAKES, acceptOptionsOf, goingAway } from './server-core.js';
 export type {
   ServedConnection, ConnectionOwner, Served, Failed, ServedStreamHandler, ServedWebSocketHandler, ServerCoreOptions, ServeOptionsBase, ServerCloseOptions,
   WebSocketServerBase,
 } from './server-core.js';
+
+// Who gets into the opening handshake (pending caps that drop the oldest, per-address caps, trusted proxies)
+export { Admission, PendingEntry, DEFAULT_ADMISSION, DROPPED } from './admission.js';
+export type { AdmissionOptions, AdmissionStats, DropReason } from './admission.js';
+export { addressKey, forwardedClient, parseIp, trustTest } from './addresses.js';
+export type { TrustedProxies } from './addresses.js';
 
 // The WHATWG WebSocket class
 export { WebSocket, createWebSocketClass, createWebSocketStreamClass, wrapWebSocket } from './websocket.js';

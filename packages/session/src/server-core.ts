@@ -5,10 +5,15 @@
  * send 1001 to every session and wait, bounded, for the transports to be gone.
  *
  * The adapters keep only what is theirs: listening, accepting, binding a socket to a `ServedConnection`, and
- * releasing the port. So `serve()` behaves the same in Node, Deno and Bun, down to the status a connection over
- * the cap gets (503 with Retry-After) and the order of a shutdown.
+ * releasing the port. So `serve()` behaves the same in Node, Deno and Bun, down to which connection is dropped
+ * at the pending cap and the order of a shutdown.
+ *
+ * Who gets into the handshake is the admission policy's call (admission.ts): at the pending cap the oldest
+ * pending handshake is dropped rather than the newest refused, per-address caps keep one host from taking the
+ * room, and trusted proxies' `Forwarded`/`X-Forwarded-For` name the client.
  */
-import { buildErrorResponse, type RequestHead } from '@streamsocket/handshake';
+import { buildErrorResponse, HandshakeError, type RequestHead } from '@streamsocket/handshake';
+import { Admission, DEFAULT_ADMISSION, DROPPED, type AdmissionOptions, type AdmissionStats, type DropReason, type PendingEntry } from './admission.js';
 import type { ByteDuplex } from './pipe.js';
 import { respondAndClose } from './server-handshake.js';
 import { accept, type AcceptOptions, type WebSocketStream } from './websocket-stream.js';
@@ -27,6 +32,11 @@ export interface ServedConnection extends ByteDuplex {
    * Without it, the core chains `closed`.
    */
   track?(owner: ConnectionOwner): void;
+  /**
+   * TLS connections whose adapter can tell: false until the TLS handshake completed. A handshake timeout while
+   * it is false is counted as a TLS handshake timeout.
+   */
+  secured?: boolean;
 }
 
 /** Told when a tracked transport is fully closed (ServedConnection.track). */
@@ -35,18 +45,16 @@ export interface ConnectionOwner {
 }
 
 /** What the application learns about a connection: the adapter's own details plus the validated request head. */
-export type Served<I> = I & { request: RequestHead };
+export type Served<I> = I & { request: RequestHead; clientAddress: string };
 /** What `onError` learns: `request` is null when the connection failed before a session opened (refused, malformed, timed out). */
-export type Failed<I> = I & { request: RequestHead | null };
+export type Failed<I> = I & { request: RequestHead | null; clientAddress: string };
 
 export type ServedStreamHandler<I> = (ws: WebSocketStream, info: Served<I>) => unknown;
 export type ServedWebSocketHandler<I> = (ws: WebSocket, info: Served<I>) => unknown;
 
-export interface ServerCoreOptions<I> {
+export interface ServerCoreOptions<I> extends AdmissionOptions {
   /** Handshake policy and session options for every connection. */
   accept: AcceptOptions;
-  /** Connections allowed in the opening handshake at once; beyond it, 503 and close. Default 256. */
-  maxPendingHandshakes?: number | undefined;
   /** Hand the handler a WHATWG `WebSocket` instead of a WebSocketStream. Default false. */
   webSocket?: boolean | undefined;
   /** Every connection that did not become a WebSocket, and every handler failure. Default: ignore. */
@@ -67,10 +75,30 @@ export interface ServeOptionsBase<I> extends Omit<AcceptOptions, 'request' | 're
   /** Alias of `deflate`: accept permessage-deflate (RFC 7692) when offered. Default false. */
   permessageDeflate?: AcceptOptions['deflate'];
   /**
-   * Connections allowed in the opening handshake at once (accepted, 101 not yet sent). Beyond it, a new
-   * connection is answered 503 and closed. Default 256.
+   * Connections allowed in the opening handshake at once (accepted, 101 not yet sent). At the cap a new
+   * connection still gets in and the oldest pending one is dropped (closed; counted in `stats.evicted`): a
+   * client that completes its handshake is never the oldest, a socket that stalls always becomes it. Default
+   * 4096, sized from the memory a pending handshake costs (session README, "Admission").
    */
   maxPendingHandshakes?: number;
+  /**
+   * Pending handshakes one address (an IPv6 /64) may hold; over it that address's own oldest is dropped
+   * (`stats.evictedPerAddress`). Peers in `trustedProxies` are exempt. Default 1024.
+   */
+  maxPendingHandshakesPerAddress?: number;
+  /**
+   * Open sessions one client address (an IPv6 /64) may hold: over it a new connection is answered 429 before
+   * its handshake (or, when the address came from a trusted proxy's header, closed with 1013 after the 101).
+   * Default Infinity, so that a reverse proxy's single address is never refused; set it together with
+   * `trustedProxies` behind a proxy.
+   */
+  maxConnectionsPerAddress?: number;
+  /**
+   * Reverse proxies whose `Forwarded` / `X-Forwarded-For` header names the client (addresses or CIDR ranges,
+   * e.g. `['127.0.0.1', '10.0.0.0/8']`, or a test). Only then are those headers read: `info.clientAddress` and
+   * the per-address caps use the client they name. Default none.
+   */
+  trustedProxies?: AdmissionOptions['trustedProxies'];
   /** Hand the handler a WHATWG `WebSocket` object instead of a WebSocketStream. Default false. */
   webSocket?: boolean;
   /** Aborting it closes the server like close(). */
@@ -98,6 +126,8 @@ export interface WebSocketServerBase {
   readonly pendingHandshakes: number;
   /** Open sessions. */
   readonly connections: number;
+  /** Admission counters: handshakes admitted, dropped at the caps, refused per address, timed out. */
+  readonly stats: Readonly<AdmissionStats>;
   /** The open sessions (a snapshot). */
   readonly clients: ReadonlySet<WebSocketStream>;
   /** This server's topics registry (subscribers, `dropped`, `closedSlow`). */
@@ -110,7 +140,10 @@ export interface WebSocketServerBase {
   readonly closed: Promise<void>;
 }
 
-const SERVE_KEYS = ['hostname', 'port', 'permessageDeflate', 'maxPendingHandshakes', 'webSocket', 'signal', 'onError', 'topics'];
+const SERVE_KEYS = [
+  'hostname', 'port', 'permessageDeflate', 'maxPendingHandshakes', 'maxPendingHandshakesPerAddress', 'maxConnectionsPerAddress',
+  'trustedProxies', 'webSocket', 'signal', 'onError', 'topics',
+];
 
 /**
  * The session options inside an adapter's serve() options: everything but the serve-level keys and the
@@ -125,15 +158,37 @@ export function acceptOptionsOf(options: ServeOptionsBase<never>, adapterKeys: r
   return accept;
 }
 
-export const DEFAULT_MAX_PENDING_HANDSHAKES = 256;
+export const DEFAULT_MAX_PENDING_HANDSHAKES = DEFAULT_ADMISSION.maxPendingHandshakes;
 const DEFAULT_CLOSE_TIMEOUT = 5_000;
 /** Past the close timeout, how long connections may linger on shutdown before they are destroyed. */
 const SHUTDOWN_GRACE_MS = 1_000;
-/** How long a connection refused over the cap may take to read our 503 and go. */
+/** How long a refused connection (429) may take to read our answer and go. */
 const REFUSAL_LINGER_MS = 2_000;
 const DEFAULT_SHUTDOWN_REASON = 'server shutting down';
 
 const noop = (): void => {};
+
+/**
+ * A connection's place in the admission from TCP accept until its handshake settles. Adapters that own a TLS
+ * accept take it at TCP accept (`admitEarly`), so that a TLS handshake in progress is a pending handshake too.
+ */
+export class Admitted {
+  /** @internal */ entry: PendingEntry | null = null;
+  /** @internal */ ws: WebSocketStream | null = null;
+  /** Why the admission dropped it, or null. */
+  dropped: DropReason | null = null;
+  constructor(
+    /** The peer address the per-address caps count it under. */
+    readonly address: string,
+    /** Tears the transport down (the TCP socket under a TLS one). */
+    readonly destroy: () => void,
+  ) {}
+  /** @internal */ drop(reason: DropReason): void {
+    this.dropped = reason;
+    this.ws?.abortHandshake(DROPPED[reason]); // one shared error: nothing allocated per dropped connection
+    this.destroy();
+  }
+}
 
 export class ServerCore<I extends object> implements ConnectionOwner {
   readonly #pending = new Set<WebSocketStream>();
@@ -146,7 +201,9 @@ export class ServerCore<I extends object> implements ConnectionOwner {
   readonly #conns = new Map<ServedConnection, WebSocketStream | null>();
   readonly #handler: ServedStreamHandler<I> | ServedWebSocketHandler<I>;
   readonly #options: ServerCoreOptions<I>;
-  readonly #maxPending: number;
+  readonly #admission: Admission;
+  /** Client address of each open session, kept only when maxConnectionsPerAddress is finite. */
+  readonly #clientOf: Map<ServedConnection, string> | null;
   #closing: Promise<void> | null = null;
   #allGone: (() => void) | null = null;
   #reason = DEFAULT_SHUTDOWN_REASON;
@@ -156,9 +213,8 @@ export class ServerCore<I extends object> implements ConnectionOwner {
   constructor(options: ServerCoreOptions<I> & { webSocket: true }, handler: ServedWebSocketHandler<I>);
   constructor(options: ServerCoreOptions<I>, handler: ServedStreamHandler<I>);
   constructor(options: ServerCoreOptions<I>, handler: ServedStreamHandler<I> | ServedWebSocketHandler<I>) {
-    const max = options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES;
-    if (!(max >= 1)) throw new RangeError('maxPendingHandshakes must be >= 1');
-    this.#maxPending = max;
+    this.#admission = new Admission(options);
+    this.#clientOf = this.#admission.maxOpenPerAddress === Infinity ? null : new Map();
     // Frozen: the session then resolves the options once for every connection (websocket-stream.ts).
     this.#options = { ...options, accept: Object.isFrozen(options.accept) ? options.accept : Object.freeze({ ...options.accept }) };
     this.#handler = handler;
@@ -188,27 +244,90 @@ export class ServerCore<I extends object> implements ConnectionOwner {
     return n;
   }
 
+  /** Admission counters (see AdmissionStats). */
+  get stats(): AdmissionStats {
+    return this.#admission.stats;
+  }
+
+  /** The admission policy (per-address counts, for introspection and tests). */
+  get admission(): Admission {
+    return this.#admission;
+  }
+
+  /**
+   * For adapters that own a TLS accept: admits a TCP connection before its TLS handshake (dropped through
+   * `destroy` when the policy makes room). Returns null when refused (closing, or the address holds
+   * `maxConnectionsPerAddress` sessions: `destroy` was called). Pass the result to add() once the TLS handshake
+   * completed, and to leave() if the transport closes before that.
+   */
+  admitEarly(address: string, destroy: () => void): Admitted | null {
+    if (this.#closing || !this.#admission.mayConnect(address)) {
+      destroy();
+      return null;
+    }
+    const a = new Admitted(address, destroy);
+    a.entry = this.#admission.enter(address, (reason) => a.drop(reason));
+    return a;
+  }
+
+  /** An early admission whose transport closed before add() (failed TLS handshake). Idempotent. */
+  leave(a: Admitted): void {
+    if (a.entry) this.#admission.leave(a.entry);
+  }
+
   /** True once close() was called: adapters stop accepting. */
   get closing(): boolean {
     return this.#closing !== null;
   }
 
-  /** Takes one accepted connection through the handshake to the handler. */
-  add(conn: ServedConnection, info: I): void {
+  /**
+   * Takes one accepted connection through the handshake to the handler. `address` is the peer's address (the
+   * per-address caps count under it; default `info.remoteAddress`), `early` its admission when the adapter took
+   * it at TCP accept (admitEarly).
+   */
+  add(conn: ServedConnection, info: I, address?: string, early?: Admitted | null): void {
     if (this.#closing) return conn.destroy();
     this.#conns.set(conn, null);
     if (conn.track) conn.track(this);
     else void conn.closed.then(() => this.released(conn));
-    if (this.#pending.size >= this.#maxPending) return refuseBusy(conn);
+    const peer = early?.address ?? address ?? String((info as { remoteAddress?: unknown }).remoteAddress ?? '');
     const failed = info as Failed<I>;
     failed.request = null;
+    failed.clientAddress = peer;
+    const admission = this.#admission;
+    let a = early ?? null;
+    if (a === null) {
+      if (!admission.mayConnect(peer)) {
+        refuse(conn, 429);
+        this.report(new HandshakeError(429, 'TOO_MANY_CONNECTIONS', `${peer} holds maxConnectionsPerAddress sessions`), failed);
+        return;
+      }
+      const admitted = new Admitted(peer, () => conn.destroy());
+      admitted.entry = admission.enter(peer, (reason) => admitted.drop(reason));
+      a = admitted;
+    }
+    if (a.dropped !== null) return conn.destroy(); // dropped during its TLS handshake
     const ws = accept(conn, this.#options.accept);
+    a.ws = ws;
     this.#pending.add(ws);
+    const admitted = a;
     ws.opened.then(
       () => {
         this.#pending.delete(ws);
+        admission.leave(admitted.entry!);
         failed.request = ws.request;
         if (this.#closing) return void ws.closeWithCode(1001, this.#reason);
+        const client = admission.clientAddress(peer, ws.request?.headers);
+        failed.clientAddress = client;
+        if (this.#clientOf !== null) {
+          if (!admission.open(client)) {
+            ws.closeWithCode(1013, 'too many connections from this address');
+            this.report(new HandshakeError(429, 'TOO_MANY_CONNECTIONS', `${client} holds maxConnectionsPerAddress sessions`), failed);
+            return;
+          }
+          if (this.#conns.has(conn)) this.#clientOf.set(conn, client);
+          else admission.closed(client);
+        }
         // (a transport already released has a closed session: nothing to track)
         if (this.#conns.has(conn)) this.#conns.set(conn, ws);
         ws.topics = this.topics;
@@ -216,7 +335,13 @@ export class ServerCore<I extends object> implements ConnectionOwner {
       },
       (e: unknown) => {
         this.#pending.delete(ws);
+        admission.leave(admitted.entry!);
         failed.request = ws.request;
+        if (admitted.dropped !== null) e = DROPPED[admitted.dropped];
+        else if (e instanceof HandshakeError && e.code === 'HANDSHAKE_TIMEOUT') {
+          if (conn.secured === false) admission.stats.tlsHandshakeTimeouts++;
+          else admission.stats.handshakeTimeouts++;
+        }
         this.report(e, failed);
       },
     );
@@ -227,6 +352,11 @@ export class ServerCore<I extends object> implements ConnectionOwner {
     const ws = this.#conns.get(conn);
     if (ws) this.topics.forget(ws); // (publish skips sessions that closed before their transport was released)
     this.#conns.delete(conn);
+    const client = this.#clientOf?.get(conn);
+    if (client !== undefined) {
+      this.#clientOf!.delete(conn);
+      this.#admission.closed(client);
+    }
     if (this.#conns.size === 0) this.#allGone?.();
   }
 
@@ -283,11 +413,12 @@ export class ServerCore<I extends object> implements ConnectionOwner {
 }
 
 /**
- * Over the pending-handshake cap: 503, FIN, no session at all. The transport drains until the peer's FIN
- * (bounded by its linger) so the 503 is not wiped out by a reset; a peer that does not read it in time is cut off.
+ * Refused before the handshake (429 over the per-address session cap): the answer, FIN, no session. The transport
+ * drains until the peer's FIN (bounded by its linger) so the answer is not wiped out by a reset; a peer that does
+ * not read it in time is cut off.
  */
-function refuseBusy(conn: ServedConnection): void {
-  void respondAndClose(conn, buildErrorResponse(503, { headers: [['Retry-After', '1']] }), REFUSAL_LINGER_MS);
+function refuse(conn: ServedConnection, status: number): void {
+  void respondAndClose(conn, buildErrorResponse(status, { headers: [['Retry-After', '1']] }), REFUSAL_LINGER_MS);
 }
 
 /**

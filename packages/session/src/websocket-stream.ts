@@ -206,6 +206,18 @@ export class WebSocketStream {
     this.conn?.close(code, reason);
   }
 
+  /**
+   * For server adapters: ends an opening handshake still in progress with `reason` (`opened` rejects with it,
+   * the connection is closed without a response). Returns false, doing nothing, once the handshake settled.
+   * Unlike close(), it creates nothing per call: the admission policy drops thousands of stalled handshakes
+   * per second under attack, with one shared error.
+   */
+  abortHandshake(reason: unknown): boolean {
+    if (!this.guard) return false;
+    this.guard.trip(reason);
+    return true;
+  }
+
   /** Shorthand for closeWithCode(1001, reason): the endpoint is going away (server shutdown). */
   goingAway(reason = ''): void {
     this.closeWithCode(1001, reason);

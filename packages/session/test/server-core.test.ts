@@ -72,20 +72,104 @@ s('hands each opened session and the adapter info plus the request to the handle
   await core.close();
 });
 
-s('over maxPendingHandshakes a connection gets 503 with Retry-After and is closed, no session', async () => {
-  const core = new ServerCore<Info>({ accept: { handshakeTimeout: 60_000 }, maxPendingHandshakes: 1 }, () => {});
-  const [hold, hs] = createPipePair();
-  core.add(served(hs), { id: 1 }); // sends nothing: keeps the only slot
+s('at maxPendingHandshakes the oldest pending connection is dropped (closed, counted, EVICTED to onError) and the newest served', async () => {
+  const errors: Array<[unknown, number]> = [];
+  const core = new ServerCore<Info>(
+    { accept: { handshakeTimeout: 60_000 }, maxPendingHandshakes: 2, onError: (e, info) => errors.push([e, info.id]) },
+    async (ws) => {
+      const { readable, writable } = await ws.opened;
+      await readable.pipeTo(writable);
+    },
+  );
+  const [hold1, h1] = createPipePair();
+  const [hold2, h2] = createPipePair();
+  const silent1 = served(h1);
+  const silent2 = served(h2);
+  core.add(silent1, { id: 1 }, '192.0.2.1'); // send nothing: the two slots are taken
+  core.add(silent2, { id: 2 }, '192.0.2.1');
+  assert.is(core.pendingHandshakes, 2);
+  const { client } = dialInto(core, 3);
+  const { readable, writable } = await within(client.opened, 3000, 'newest opened');
+  await writable.getWriter().write('in');
+  assert.is((await within(readable.getReader().read())).value, 'in');
+  assert.ok(silent1.destroyed, 'the oldest was dropped');
+  assert.not.ok(silent2.destroyed);
+  assert.is(core.stats.evicted, 1);
+  await within((async () => { while (errors.length < 1) await sleep(5); })(), 3000, 'reported');
+  const [e, id] = errors[0]!;
+  assert.is(id, 1);
+  assert.ok(e instanceof HandshakeError);
+  assert.is((e as HandshakeError).code, 'EVICTED');
+  assert.is((e as HandshakeError).status, 503);
   assert.is(core.pendingHandshakes, 1);
-  const [c, s2] = createPipePair();
-  const conn = served(s2);
-  core.add(conn, { id: 2 });
-  const answer = await readText(c);
-  assert.match(answer, /^HTTP\/1\.1 503 /);
+  hold1.reset();
+  hold2.reset();
+  client.close();
+  await core.close();
+});
+
+s('per-address caps: one address drops its own oldest; an address over maxConnectionsPerAddress gets 429', async () => {
+  const errors: string[] = [];
+  const core = new ServerCore<Info>(
+    { accept: { handshakeTimeout: 60_000 }, maxPendingHandshakesPerAddress: 1, maxConnectionsPerAddress: 1, onError: (e) => errors.push((e as HandshakeError).code) },
+    async (ws) => {
+      await ws.opened.catch(() => {});
+    },
+  );
+  const [other, o] = createPipePair();
+  const slowOther = served(o);
+  core.add(slowOther, { id: 1 }, '198.51.100.7');
+  const [x, xs] = createPipePair();
+  const slowA = served(xs);
+  core.add(slowA, { id: 2 }, '203.0.113.1');
+  const [c, cs] = createPipePair();
+  core.add(served(cs), { id: 3 }, '203.0.113.1');
+  const ws = connect(c, URL_);
+  await within(ws.opened, 3000, 'opened');
+  assert.ok(slowA.destroyed, "203.0.113.1's own oldest dropped");
+  assert.not.ok(slowOther.destroyed, 'another address keeps its slot');
+  assert.is(core.stats.evictedPerAddress, 1);
+  // 203.0.113.1 now holds its one session: the next connection is refused before its handshake.
+  const [r, rs] = createPipePair();
+  const refused = served(rs);
+  core.add(refused, { id: 4 }, '203.0.113.1');
+  const answer = await readText(r);
+  assert.match(answer, /^HTTP\/1\.1 429 /);
   assert.match(answer, /\r\nRetry-After: 1\r\n/i);
-  await within(conn.closed, 3000, 'refused connection closed');
-  assert.is(core.pendingHandshakes, 1);
-  hold.reset();
+  await within(refused.closed, 3000, 'refused closed');
+  assert.is(core.stats.refusedPerAddress, 1);
+  assert.ok(errors.includes('EVICTED') && errors.includes('TOO_MANY_CONNECTIONS'), errors.join());
+  other.reset();
+  x.reset();
+  ws.close();
+  await core.close();
+});
+
+s('trustedProxies: clientAddress from X-Forwarded-For; the per-address session cap counts it (1013 after the 101)', async () => {
+  const clients: string[] = [];
+  const core = new ServerCore<Info>(
+    { accept: {}, trustedProxies: ['127.0.0.1'], maxConnectionsPerAddress: 1 },
+    async (ws, info) => {
+      clients.push(info.clientAddress);
+      await ws.opened.catch(() => {});
+    },
+  );
+  const dial = (xff: string) => {
+    const [c, cs] = createPipePair();
+    core.add(served(cs), { id: 0 }, '127.0.0.1');
+    return connect(c, URL_, { headers: { 'X-Forwarded-For': xff } });
+  };
+  const a = dial('203.0.113.1');
+  const b = dial('203.0.113.2');
+  await within(Promise.all([a.opened, b.opened]), 3000, 'both opened');
+  const again = dial('203.0.113.1');
+  await within(again.opened, 3000, 'opened, then closed');
+  const closed = await within(again.closed.then((c) => c, (e: { closeCode: number }) => e), 3000, 'closed');
+  assert.is(closed.closeCode, 1013);
+  assert.equal(clients.sort(), ['203.0.113.1', '203.0.113.2']);
+  assert.is(core.stats.refusedPerAddress, 1);
+  a.close();
+  b.close();
   await core.close();
 });
 
@@ -190,6 +274,7 @@ s('acceptOptionsOf: the session options inside serve() options', () => {
 
 s('maxPendingHandshakes below 1 is refused', () => {
   assert.throws(() => new ServerCore<Info>({ accept: {}, maxPendingHandshakes: 0 }, () => {}), RangeError);
+  assert.throws(() => new ServerCore<Info>({ accept: {}, maxPendingHandshakesPerAddress: 0 }, () => {}), RangeError);
 });
 
 s.run();

@@ -1,0 +1,317 @@
+/**
+ * The two attacks of issue 15 against a server process in one runtime (the attack-<runtime>.node.test.ts files
+ * each call `attackSuite(runtime)`):
+ *
+ * - **slowloris**: first 500 silent sockets from each of 127.0.0.3-6 (the server's RSS is read with those 2,000
+ *   pending: the memory a pending handshake costs), then 5,000 from 127.0.0.2, half silent and half sending their
+ *   head a byte a second (and half of the first 2,000 start dripping too); every socket the server drops is
+ *   reopened a second later, for as long as the attack lasts. Meanwhile 100 well-behaved clients, from 127.0.0.1
+ *   and from the attacking addresses alike, connect, upgrade, echo one message and close: each must be served
+ *   (its echo back) within 1 s. After the attack: no pending handshake, no session, descriptors, the session's
+ *   timer entries and RSS back to where they were.
+ * - **reconnect storm**: 5,000 clients over 127.0.0.2-6, each connecting, echoing one message and closing as fast
+ *   as it can, for 30 s (STREAMSOCKET_STORM_SECONDS); then RSS back within the soak's bound.
+ *
+ * The server runs `serve()` with its defaults (maxPendingHandshakes 4096, 1024 per address, handshakeTimeout 10 s).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import net from 'node:net';
+import {
+  ROLE, MiB, config, goodClient, heard, HEAD, masked, percentile, runtimeAvailable, serverEnv, sleep, spawnRole, startServer, tell, until,
+  type Runtime, type Served, type ServerProc,
+} from './_attack.js';
+
+const GOOD_LIMIT_MS = 1000;
+/** RSS after all closed: within max(20 MiB, 10 %) of the idle RSS, the soak's bound (soak.node.test.ts). */
+const rssTolerance = (baseline: number): number => Math.max(20 * MiB, baseline * 0.1);
+
+interface SlowlorisConfig {
+  port: number;
+  measure: Array<{ address: string; count: number }>;
+  flood: Array<{ address: string; count: number }>;
+  good: { count: number; spacingMs: number; addresses: string[] };
+  reopenMs: number;
+}
+
+interface StormConfig {
+  port: number;
+  clients: number;
+  seconds: number;
+  addresses: string[];
+}
+
+// ---- attacker processes ---------------------------------------------------------------------------------------
+
+async function slowlorisAttacker(): Promise<void> {
+  const c = config<SlowlorisConfig>();
+  const head = Buffer.from(HEAD(c.port));
+  let running = true;
+  const stats = { opened: 0, connected: 0, dropped: 0, errors: 0 };
+  const drippers = new Set<{ s: net.Socket; pos: number }>();
+  const all = new Set<net.Socket>();
+  const open = (address: string, drip: boolean): void => {
+    const s = net.connect({ port: c.port, host: '127.0.0.1', localAddress: address });
+    stats.opened++;
+    all.add(s);
+    const d = { s, pos: 0 };
+    s.on('connect', () => {
+      stats.connected++;
+      if (drip) drippers.add(d);
+    });
+    s.on('error', () => stats.errors++);
+    s.on('data', () => {});
+    s.on('close', () => {
+      all.delete(s);
+      drippers.delete(d);
+      if (!running) return;
+      stats.dropped++;
+      if (c.reopenMs >= 0) setTimeout(() => running && open(address, drip), c.reopenMs);
+    });
+  };
+  const openGroup = async (groups: SlowlorisConfig['measure'], dripShare: number): Promise<void> => {
+    for (const g of groups) {
+      for (let i = 0; i < g.count; i++) {
+        open(g.address, i < g.count * dripShare);
+        if (i % 200 === 199) await sleep(20);
+      }
+    }
+  };
+  // A byte a second on every dripping socket: the head would take ~160 s.
+  const drip = setInterval(() => {
+    for (const d of drippers) if (d.pos < head.length - 1) d.s.write(head.subarray(d.pos, ++d.pos));
+  }, 1000);
+  const measureCount = c.measure.reduce((a, g) => a + g.count, 0);
+  await openGroup(c.measure, 0);
+  await until(() => stats.connected >= measureCount, 30_000, 'measure group connected').catch(() => {});
+  tell({ type: 'measured', ...stats });
+  await heard('go');
+  const floodCount = c.flood.reduce((a, g) => a + g.count, 0);
+  const t0 = Date.now();
+  await openGroup(c.flood, 0.5);
+  await until(() => stats.connected >= measureCount + floodCount, 30_000, 'flood connected').catch(() => {});
+  tell({ type: 'flooded', ms: Date.now() - t0, ...stats });
+  tell({ type: 'holding', ...stats, live: all.size });
+  await heard('stop');
+  running = false;
+  clearInterval(drip);
+  for (const s of all) s.destroy();
+  await until(() => all.size === 0, 10_000, 'attack sockets closed').catch(() => {});
+  tell({ type: 'stopped', ...stats });
+}
+
+/** The well-behaved clients, in a process of their own (the attacker's busy event loop must not delay them). */
+async function goodClients(): Promise<void> {
+  const c = config<SlowlorisConfig>();
+  const results: Array<Promise<Served & { address: string }>> = [];
+  for (let i = 0; i < c.good.count; i++) {
+    const address = c.good.addresses[i % c.good.addresses.length]!;
+    results.push(goodClient(c.port, address, i).then((r) => ({ ...r, address })));
+    await sleep(c.good.spacingMs);
+  }
+  tell({ type: 'served', results: await Promise.all(results) });
+}
+
+async function stormClients(): Promise<void> {
+  const c = config<StormConfig>();
+  const head = Buffer.from(HEAD(c.port));
+  const msg = Buffer.from('storm');
+  const echoFrame = masked(1, msg);
+  const closeFrame = masked(8, Buffer.from([0x03, 0xe8]));
+  const end = Date.now() + c.seconds * 1000;
+  const t = { completed: 0, failed: 0, refused: 0, errors: {} as Record<string, number> };
+  const lat: number[] = [];
+  const once = (address: string): Promise<void> => new Promise((resolve) => {
+    const t0 = performance.now();
+    const s = net.connect({ port: c.port, host: '127.0.0.1', localAddress: address });
+    let buf = Buffer.alloc(0);
+    let stage = 0; // 0 head sent, 1 upgraded, 2 echoed
+    let done = false;
+    const fin = (ok: boolean, why = ''): void => {
+      if (done) return;
+      done = true;
+      if (ok) {
+        t.completed++;
+        if (lat.length < 200_000) lat.push(performance.now() - t0);
+      } else {
+        t.failed++;
+        t.errors[why] = (t.errors[why] ?? 0) + 1;
+      }
+      s.destroy();
+      resolve();
+    };
+    s.setNoDelay(true);
+    s.on('connect', () => s.write(head));
+    s.on('error', (e: NodeJS.ErrnoException) => fin(false, `${e.code ?? e.message} at stage ${stage}`));
+    s.on('close', () => fin(stage >= 2, `closed at stage ${stage}`));
+    s.on('data', (d: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, d]) : d;
+      if (stage === 0) {
+        const i = buf.indexOf('\r\n\r\n');
+        if (i < 0) return;
+        if (buf.subarray(0, 12).toString('latin1') !== 'HTTP/1.1 101') {
+          t.refused++;
+          return fin(false, buf.subarray(0, 12).toString('latin1'));
+        }
+        stage = 1;
+        buf = buf.subarray(i + 4);
+        s.write(echoFrame);
+      }
+      while (buf.length >= 2) {
+        const n = buf[1]! & 127;
+        if (buf.length < 2 + n) return;
+        const op = buf[0]! & 15;
+        buf = buf.subarray(2 + n);
+        if (op === 1 && stage === 1) {
+          stage = 2;
+          s.write(closeFrame);
+        } else if (op === 8) {
+          s.end();
+          return fin(stage >= 2, 'close before echo');
+        }
+      }
+    });
+  });
+  const loop = async (i: number): Promise<void> => {
+    const address = c.addresses[i % c.addresses.length]!;
+    while (Date.now() < end) await once(address);
+  };
+  const loops: Array<Promise<void>> = [];
+  for (let i = 0; i < c.clients; i++) {
+    loops.push(loop(i));
+    if (i % 250 === 249) await sleep(10);
+  }
+  await Promise.all(loops);
+  tell({ type: 'storm', ...t, p50: percentile(lat, 50), p99: percentile(lat, 99), max: percentile(lat, 100) });
+}
+
+// ---- the tests (parent) ---------------------------------------------------------------------------------------
+
+interface Idle { rss: number; fds: number; timers: number }
+
+async function idle(server: ServerProc): Promise<Idle> {
+  const s = await server.gc();
+  await sleep(300);
+  return { rss: server.rss(), fds: server.fds(), timers: s.timers };
+}
+
+/** After an attack: nothing pending or open, then GC; reads until RSS stops falling (V8 unmaps pages lazily). */
+async function settled(server: ServerProc, ms: number): Promise<Idle> {
+  await until(() => server.stats().pending === 0 && server.stats().connections === 0, ms, 'server drained');
+  let s = await server.gc();
+  let rss = server.rss();
+  for (let i = 0; i < 8; i++) {
+    await sleep(700);
+    s = await server.gc();
+    const r = server.rss();
+    const stable = Math.abs(r - rss) < MiB;
+    rss = r;
+    if (stable) break;
+  }
+  return { rss, fds: server.fds(), timers: s.timers };
+}
+
+const mib = (n: number): string => (n / MiB).toFixed(1);
+
+export function attackSuite(runtime: Runtime): void {
+  if (ROLE === 'slowloris') return void slowlorisAttacker().then(() => process.exit(0));
+  if (ROLE === 'storm') return void stormClients().then(() => process.exit(0));
+  if (ROLE === 'good') return void goodClients().then(() => process.exit(0));
+
+  test(`${runtime}: slowloris from 5 addresses (5,000 + 4 x 500 sockets, silent and a byte a second) while 100 clients are each served within 1 s; fds, timers, RSS back`, async () => {
+    if (!runtimeAvailable(runtime)) throw new Error(`${runtime} missing from .tools (npm test installs the runtimes first)`);
+    const server = await startServer(runtime, {}, serverEnv(runtime));
+    await sleep(300);
+    const base = await idle(server);
+    const cfg: SlowlorisConfig = {
+      port: server.port,
+      measure: ['127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6'].map((address) => ({ address, count: 500 })),
+      flood: [{ address: '127.0.0.2', count: 5000 }],
+      good: { count: 100, spacingMs: 60, addresses: ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.7'] },
+      reopenMs: Number(process.env.STREAMSOCKET_ATTACK_REOPEN_MS ?? 1000),
+    };
+    const attacker = spawnRole('slowloris', cfg, 10);
+    let good: ReturnType<typeof spawnRole> | null = null;
+    const lines: string[] = [];
+    try {
+      const m = await attacker.next('measured', 60_000);
+      await until(() => server.stats().pending >= 1990, 15_000, '2,000 pending').catch(() => {});
+      await sleep(500);
+      const pendingNow = server.stats().pending;
+      const rssPending = server.rss();
+      const perHead = (rssPending - base.rss) / Math.max(1, pendingNow);
+      lines.push(`idle server: RSS ${mib(base.rss)} MiB, ${base.fds} fds, ${base.timers} timer entries`);
+      lines.push(`2,000 silent sockets (500 from each of 127.0.0.3-6): ${pendingNow} pending, RSS ${mib(rssPending)} MiB: ${(perHead / 1024).toFixed(1)} KiB per pending handshake (attacker: ${JSON.stringify(m)})`);
+      attacker.send('go');
+      const f = await attacker.next('flooded', 90_000);
+      const atFlood = server.stats();
+      lines.push(`+5,000 from 127.0.0.2 in ${f.ms} ms; server: ${atFlood.pending} pending, evicted ${atFlood.evicted} + ${atFlood.evictedPerAddress} per address, RSS ${mib(server.rss())} MiB`);
+      let maxPending = 0;
+      const watch = setInterval(() => (maxPending = Math.max(maxPending, server.stats().pending)), 100);
+      const cpu0 = server.cpu();
+      const tGood = Date.now();
+      good = spawnRole('good', cfg);
+      const r = await good.next('served', 90_000);
+      const cpuShare = (server.cpu() - cpu0) / ((Date.now() - tGood) / 1000);
+      clearInterval(watch);
+      attacker.send('stop');
+      const stopped = await attacker.next('stopped', 30_000);
+      const results = r.results as Array<Served & { address: string }>;
+      const during = server.stats();
+      const ok = results.filter((x) => x.ok);
+      const served = ok.map((x) => x.servedMs);
+      const byAddr: Record<string, number> = {};
+      for (const x of ok) byAddr[x.address] = Math.max(byAddr[x.address] ?? 0, x.servedMs);
+      lines.push(`100 well-behaved clients during the attack: ${ok.length} served; served in p50 ${percentile(served, 50).toFixed(0)} ms, p99 ${percentile(served, 99).toFixed(0)} ms, max ${Math.max(...served).toFixed(0)} ms (limit ${GOOD_LIMIT_MS}); max by source ${JSON.stringify(Object.fromEntries(Object.entries(byAddr).map(([k, v]) => [k, Math.round(v)])))}`);
+      lines.push(`server during the attack: max ${maxPending} pending; admitted ${during.admitted}, evicted ${during.evicted}, evicted per address ${during.evictedPerAddress}, handshake timeouts ${during.handshakeTimeouts}; server CPU ${cpuShare.toFixed(2)} cores while the clients ran; peak RSS ${mib(server.hwm())} MiB; attacker reopened ${stopped.dropped} dropped sockets`);
+      const failures = results.filter((x) => !x.ok);
+      if (failures.length) lines.push(`not served: ${failures.map((x) => `${x.address}: ${x.error}`).join('; ')}`);
+      assert.equal(failures.map((x) => `${x.address}: ${x.error}`), [], 'every well-behaved client served');
+      assert.ok(Math.max(...served) <= GOOD_LIMIT_MS, `every client served within ${GOOD_LIMIT_MS} ms (max ${Math.max(...served).toFixed(0)})`);
+      assert.ok(during.evictedPerAddress > 0, 'the flooding address was held to its share');
+      assert.ok(maxPending <= 4096);
+      const after = await settled(server, 20_000);
+      lines.push(`after: RSS ${mib(base.rss)} -> ${mib(after.rss)} MiB (+${mib(after.rss - base.rss)}, bound +${mib(rssTolerance(base.rss))}), fds ${base.fds} -> ${after.fds}, timer entries ${base.timers} -> ${after.timers}`);
+      assert.ok(after.fds <= base.fds, `fds back (${base.fds} -> ${after.fds})`);
+      assert.ok(after.timers <= base.timers, `timer entries back (${base.timers} -> ${after.timers})`);
+      assert.ok(after.rss - base.rss <= rssTolerance(base.rss), `RSS back within ${mib(rssTolerance(base.rss))} MiB`);
+    } finally {
+      for (const l of lines) console.log(`[${runtime} slowloris] ${l}`);
+      attacker.kill();
+      good?.kill();
+      await server.stop();
+    }
+  });
+
+  test(`${runtime}: reconnect storm, 5,000 clients connecting, echoing and closing as fast as they can; RSS back within the soak's bound`, async () => {
+    if (!runtimeAvailable(runtime)) throw new Error(`${runtime} missing from .tools (npm test installs the runtimes first)`);
+    const seconds = Number(process.env.STREAMSOCKET_STORM_SECONDS ?? 30);
+    const server = await startServer(runtime, {}, serverEnv(runtime));
+    const lines: string[] = [];
+    await sleep(300);
+    const base = await idle(server);
+    const clients = spawnRole('storm', { port: server.port, clients: 5000, seconds, addresses: ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6'] } satisfies StormConfig);
+    try {
+      let peakConns = 0;
+      const watch = setInterval(() => (peakConns = Math.max(peakConns, server.stats().connections + server.stats().pending)), 200);
+      const r = await clients.next('storm', (seconds + 60) * 1000);
+      clearInterval(watch);
+      const st = server.stats();
+      const completed = r.completed as number;
+      lines.push(`${seconds} s: ${completed} connections completed (${(completed / seconds).toFixed(0)}/s), ${r.failed} failed ${JSON.stringify(r.errors)}; connect-to-close p50 ${(r.p50 as number).toFixed(0)} ms, p99 ${(r.p99 as number).toFixed(0)} ms, max ${(r.max as number).toFixed(0)} ms; server: max ${peakConns} connections at once, evicted ${st.evicted}+${st.evictedPerAddress}, peak RSS ${mib(server.hwm())} MiB`);
+      const after = await settled(server, 30_000);
+      lines.push(`after: RSS ${mib(base.rss)} -> ${mib(after.rss)} MiB (+${mib(after.rss - base.rss)}, bound +${mib(rssTolerance(base.rss))}), fds ${base.fds} -> ${after.fds}, timer entries ${base.timers} -> ${after.timers}`);
+      assert.ok(completed > 5000, 'the storm ran');
+      assert.is(r.failed, 0, 'no connection failed');
+      assert.ok(after.fds <= base.fds, 'fds back');
+      assert.ok(after.timers <= base.timers, 'timer entries back');
+      assert.ok(after.rss - base.rss <= rssTolerance(base.rss), `RSS back within ${mib(rssTolerance(base.rss))} MiB`);
+    } finally {
+      for (const l of lines) console.log(`[${runtime} storm] ${l}`);
+      clients.kill();
+      await server.stop();
+    }
+  });
+
+  test.run();
+}
