@@ -68,6 +68,9 @@ const SERVERS = [
   { id: 'streamsocket-deno', label: '@streamsocket/deno', runtime: 'deno', family: 'deno', kind: 'ws', deflate: true, ours: true, src: 'servers/streamsocket-deno.mjs' },
   { id: 'deno-native', label: 'Deno.serve', runtime: 'deno', family: 'deno', kind: 'ws', deflate: false, file: 'servers/deno-native.js' },
   { id: 'tcp-deno', label: 'raw TCP (Deno)', runtime: 'deno', family: 'deno', kind: 'tcp', file: 'servers/tcp-deno.js' },
+  // The request path (websocketRoute): the platform's own WebSocket behind our stream API; compared with *-native.
+  { id: 'route-bun', label: 'websocketRoute on Bun.serve', runtime: 'bun', family: 'bun', kind: 'ws', deflate: true, ours: true, src: 'servers/route-bun.mjs' },
+  { id: 'route-deno', label: 'websocketRoute on Deno.serve', runtime: 'deno', family: 'deno', kind: 'ws', deflate: false, ours: true, src: 'servers/route-deno.mjs' },
   // C echoes: the load generator's own ceilings (WebSocket and raw TCP); no JavaScript server can go faster.
   { id: 'ws-c', label: 'WebSocket echo (C)', runtime: 'c', family: 'c', kind: 'ws', exe: 'ws-echo' },
   { id: 'tcp-c', label: 'raw TCP (C)', runtime: 'c', family: 'c', kind: 'tcp', exe: 'tcp-echo' },
@@ -452,6 +455,9 @@ function evaluateTargets(find, idleRows) {
   for (const w of ['16KiB', '1MiB']) add(`@streamsocket/bun >= 1x Bun.serve, ${w}`, w, 'streamsocket-bun', 'bun-native', 1);
   add('@streamsocket/bun >= 0.6x Bun.serve, 16 KiB deflate', '16KiB-deflate', 'streamsocket-bun', 'bun-native', 0.6);
   for (const w of ['16B', '100B-text', '16KiB', '1MiB']) add(`@streamsocket/deno >= 1.2x Deno.serve, ${w}`, w, 'streamsocket-deno', 'deno-native', 1.2);
+  // The request-path adapters (issue 13): the stream API over the platform's socket must be cheap.
+  for (const w of ['16B', '16KiB']) add(`websocketRoute on Bun.serve >= 0.9x Bun.serve, ${w}`, w, 'route-bun', 'bun-native', 0.9);
+  for (const w of ['16B', '16KiB']) add(`websocketRoute on Deno.serve >= 0.9x Deno.serve, ${w}`, w, 'route-deno', 'deno-native', 0.9);
   const idleTarget = (s, ref, max) => {
     const r = idleRows.find((x) => x.server === s), b = idleRows.find((x) => x.server === ref);
     const ratio = r && b ? r.perConn / b.perConn : NaN;

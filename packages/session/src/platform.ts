@@ -8,8 +8,8 @@
  *
  * What the platform's API allows, and so what this presentation can and cannot do:
  * - Outgoing backpressure: Bun's send() returns -1 once its buffer is over the limit and `drain` follows, so a
- *   write resolves at the drain. Elsewhere `bufferedAmount` is polled (every `POLL_MS`) while it is above the
- *   writable's high-water mark; where the platform reports 0 always (workerd), writes never wait.
+ *   write resolves at the drain. Elsewhere `bufferedAmount` is polled (at once, then every 1..`POLL_MS` ms)
+ *   while above the writable's high-water mark; where the platform reports 0 always (workerd), writes never wait.
  * - Incoming: no platform lets a server pause one WebSocket's reading, so messages are queued in the readable as
  *   they come. A reader that falls more than `maxReadBacklog` bytes behind the readable's high-water mark is
  *   closed with 1008 instead of letting the queue grow.
@@ -60,7 +60,7 @@ export interface ClosedHandle {
   reject: (e: unknown) => void;
 }
 
-/** How often bufferedAmount is looked at while a write waits for the platform's buffer to empty. */
+/** Longest interval between two looks at bufferedAmount while a write waits for the platform's buffer to empty. */
 export const POLL_MS = 5;
 /** Default of `maxReadBacklog`. */
 export const DEFAULT_MAX_READ_BACKLOG = 1024 * 1024;
@@ -256,12 +256,15 @@ export class PlatformConnection implements SessionCore {
     }
     const buffered = this.b.bufferedAmount;
     if (!buffered || buffered() <= this.opts.writeHighWaterMark) return;
+    // Polled at once, then backing off to POLL_MS: a fixed 5 ms wait capped a fast platform's throughput.
     return new Promise<void>((resolve) => {
+      let delay = 0;
       const poll = (): void => {
-        if (this.readyState === CLOSED || buffered() <= this.opts.writeHighWaterMark) resolve();
-        else setTimeout(poll, POLL_MS);
+        if (this.readyState === CLOSED || buffered() <= this.opts.writeHighWaterMark) return resolve();
+        setTimeout(poll, delay);
+        delay = Math.min(POLL_MS, delay + 1);
       };
-      setTimeout(poll, POLL_MS);
+      setTimeout(poll, 0);
     });
   }
 
