@@ -47,9 +47,10 @@ export function ensureTools() {
     if (r.status !== 0) throw new Error('npm install of the runtimes failed');
   }
   // Debian packages: Chromium for the browser pass; jemalloc for the soak's server (packages/hardening, which also
-  // installs it itself when run alone); squid and dante-server, the real proxies the clients' proxy suites start
-  // (devtools/testkit/proxies.ts); redis-server, the topics' backplane in packages/redis and examples/chat-cluster
-  // (devtools/redis.mjs). One apt-get run for all.
+  // installs it itself when run alone); squid and dante-server, the real proxies the clients' proxy suites start,
+  // and nghttpx (nghttp2-proxy), the independent RFC 8441 server for the HTTP/2 suite (devtools/testkit/proxies.ts);
+  // redis-server, the topics' backplane in packages/redis and examples/chat-cluster (devtools/redis.mjs). One
+  // apt-get run for all.
   const jemalloc = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
   const debs = [
     ...(existsSync(chromiumPath) ? [] : ['chromium']),
@@ -57,6 +58,7 @@ export function ensureTools() {
     ...(existsSync('/usr/sbin/squid') ? [] : ['squid']),
     ...(existsSync('/usr/sbin/danted') ? [] : ['dante-server']),
     ...(existsSync('/usr/bin/redis-server') ? [] : ['redis-server']),
+    ...(existsSync('/usr/sbin/nghttpx') ? [] : ['nghttp2-proxy']),
   ];
   if (debs.length) {
     console.log(`installing Debian ${debs.join(', ')} ...`);

@@ -257,3 +257,39 @@ export function withCredentials(url: string, user = PROXY_USER, pass = PROXY_PAS
   u.password = encodeURIComponent(pass);
   return u.href.replace(/\/$/, '');
 }
+
+/**
+ * nghttpx (Debian's nghttp2-proxy): an independent HTTP/2 implementation with RFC 8441 on its frontend, here a TLS
+ * reverse proxy on 127.0.0.1 in front of an HTTP/1.1 backend on 127.0.0.1:`backendPort`. It turns each extended
+ * CONNECT stream into an HTTP/1.1 Upgrade to the backend; its access log (`log()`) records each request with the
+ * protocol it came in on ("CONNECT ... HTTP/2").
+ */
+export async function startNghttpx(backendPort: number, tls: { cert: string; key: string }): Promise<RunningProxy> {
+  const dir = mkdtempSync(join(tmpdir(), 'ss-nghttpx-'));
+  writeFileSync(join(dir, 'cert.pem'), tls.cert);
+  writeFileSync(join(dir, 'key.pem'), tls.key, { mode: 0o600 });
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const p = startProcess('/usr/sbin/nghttpx', [
+      `--frontend=127.0.0.1,${port}`, `--backend=127.0.0.1,${backendPort};;no-tls`, '--workers=1', '--conf=/dev/null', '--no-ocsp',
+      '--errorlog-file=/dev/stderr', '--accesslog-file=/dev/stdout', '--log-level=WARN', join(dir, 'key.pem'), join(dir, 'cert.pem'),
+    ]);
+    try {
+      await waitListening(p, port, 'nghttpx');
+    } catch (e) {
+      await stopProcess(p);
+      if (attempt < 2 && /bind|in use/i.test(String(e))) continue;
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+    return {
+      url: `https://127.0.0.1:${port}`,
+      port,
+      log: p.output,
+      stop: async () => {
+        await stopProcess(p);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+}

@@ -18,6 +18,8 @@ import {
 import { compatRemoved } from '../src/http2.js';
 import { within, bytes, equalBytes, rejection } from './helpers.js';
 import { makeCert, type TestCert } from './certs.js';
+import { serve } from '../src/index.js';
+import { startNghttpx } from '../../devtools/testkit/proxies.js';
 
 let cert: TestCert;
 let server: Http2WebSocketServer;
@@ -196,6 +198,31 @@ test('acceptHttp2 on a plain http2 server of the user\'s (h2c, cleartext)', asyn
   } finally {
     session.close();
     await new Promise<void>((r) => h2c.close(() => r()));
+  }
+});
+
+test('our HTTP/2 client against an independent RFC 8441 server: nghttpx (nghttp2) in front of an HTTP/1.1 backend', async () => {
+  const backend = serve({ hostname: '127.0.0.1', port: 0, protocols: ['chat'] }, (ws) => void echo(ws));
+  await backend.ready;
+  const ng = await startNghttpx(backend.port, { cert: cert.cert, key: cert.key });
+  const session = http2.connect(`https://localhost:${ng.port}`, { ca: cert.cert });
+  try {
+    const a = connectHttp2(`wss://localhost:${ng.port}/one`, { session, protocols: ['chat'] });
+    const b = connectHttp2(`wss://localhost:${ng.port}/two`, { session });
+    await Promise.all([roundTrip(a), roundTrip(b, 2 * 1024 * 1024)]);
+    assert.is((await a.opened).protocol, 'chat');
+    assert.is(session.remoteSettings.enableConnectProtocol, true, 'nghttpx advertised RFC 8441');
+    a.close({ closeCode: 4000, reason: 'via nghttpx' });
+    assert.equal(await within(a.closed, 5000, 'a closed'), { closeCode: 4000, reason: 'via nghttpx' });
+    b.close();
+    await within(b.closed, 5000, 'b closed');
+    // nghttpx logs each request with the protocol it came in on: two extended CONNECTs over HTTP/2.
+    for (let i = 0; i < 40 && (ng.log().match(/"CONNECT [^"]* HTTP\/2"/g) ?? []).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.is((ng.log().match(/"CONNECT [^"]* HTTP\/2"/g) ?? []).length, 2, ng.log());
+  } finally {
+    session.close();
+    await ng.stop();
+    await backend.close();
   }
 });
 
