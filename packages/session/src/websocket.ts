@@ -174,6 +174,20 @@ export class WebSocket extends EventTarget {
     return this.session.ping(data);
   }
 
+  /** Who frames the messages: 'streamsocket' (our codec) or 'platform' (the runtime's own WebSocket). */
+  get engine(): string {
+    return this.session.engine;
+  }
+
+  /** Server side: receive what is published to `topic` (see the session's `subscribe`). */
+  subscribe(topic: string): void {
+    this.session.subscribe(topic);
+  }
+
+  unsubscribe(topic: string): void {
+    this.session.unsubscribe(topic);
+  }
+
   // ---- event handler attributes
 
   get onopen(): Handler {

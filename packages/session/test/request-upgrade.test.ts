@@ -101,6 +101,28 @@ test('close(): 1001 to every open session, then 503 for new upgrades', async () 
   assert.is((await route.upgrade(upgradeRequest())).status, 503);
 });
 
+test('webSocket: true hands a WHATWG WebSocket with engine, subscribe and unsubscribe', async () => {
+  let seen = '';
+  const route = websocketRoute({ webSocket: true }, (ws) => {
+    seen = ws.engine;
+    ws.subscribe('t');
+    ws.onmessage = () => ws.unsubscribe('t');
+  });
+  const req = upgradeRequest();
+  const offered = offerPipe(req);
+  await route.upgrade(req);
+  const client = offered.client();
+  const { readable, writable } = await within(client.opened);
+  await sleep(20);
+  assert.is(seen, 'streamsocket');
+  assert.is(route.publish('t', 'published'), 1);
+  assert.is((await within(readable.getReader().read())).value, 'published');
+  await writable.getWriter().write('stop');
+  await sleep(20);
+  assert.is(route.topics.subscriberCount('t'), 0);
+  client.close();
+});
+
 test('a session that belongs to no route or server cannot subscribe', () => {
   const [, s] = createPipePair();
   const ws = accept(s);
