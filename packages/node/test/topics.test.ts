@@ -18,7 +18,7 @@ test('publish reaches every subscriber but the excepted; clients is the set of o
   });
   await server.ready;
   try {
-    const a = connect(`${server.url}/`);
+    const a = connect(`${server.url}/`, { headers: { 'x-who': 'a' } });
     const b = new WS(`${server.url}/`);
     const { readable } = await within(a.opened);
     await new Promise((r) => b.once('open', r));
@@ -29,7 +29,8 @@ test('publish reaches every subscriber but the excepted; clients is the set of o
     assert.is(server.publish('news', 'breaking'), 2);
     assert.is((await within(readable.getReader().read())).value, 'breaking');
     assert.is(await within(heard), 'breaking');
-    const aSession = [...server.clients].find((s) => s.request?.headers.get('user-agent') === undefined) as WebSocketStream;
+    const aSession = [...server.clients].find((s) => s.request?.headers.get('x-who') === 'a') as WebSocketStream;
+    assert.ok(aSession, "a's session is among the clients");
     const heard2 = new Promise<string>((r) => b.once('message', (d) => r(String(d))));
     assert.is(server.publish('news', 'not for a', { except: aSession }), 1);
     assert.is(await within(heard2), 'not for a');
