@@ -208,7 +208,35 @@ export class PlatformConnection implements SessionCore {
 
   // ------------------------------------------------------------ to the platform
 
-  private async sinkWrite(chunk: SendData): Promise<void> {
+  /**
+   * The writable's sink: strings and Uint8Arrays the platform takes at once, without an async frame per message
+   * (the common case, and the one whose per-message cost shows at small sizes); the rest in sinkWriteSlow().
+   */
+  private sinkWrite(chunk: SendData): void | Promise<void> {
+    if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) return this.sinkWriteSlow(chunk);
+    const seq = this.doneSeq + 1;
+    const size = typeof chunk === 'string' ? chunk.length : chunk.byteLength;
+    if (this.readyState === CLOSED || this.closeSent || seq > this.acceptSeq) {
+      this.settleWrite(seq, size);
+      throw new DOMException('The WebSocket is closing or closed.', 'InvalidStateError');
+    }
+    const r = this.sendNow(chunk);
+    if (r === 0) {
+      this.settleWrite(seq, size);
+      throw new DOMException('The platform dropped the message: the WebSocket is closed.', 'InvalidStateError');
+    }
+    const wait = this.whenWritable(r);
+    if (wait === undefined) return this.settleWrite(seq, size);
+    return wait.then(() => this.settleWrite(seq, size));
+  }
+
+  private settleWrite(seq: number, size: number): void {
+    this.bufferedAmount -= size;
+    this.doneSeq = seq;
+    if (this.pendingClose && seq >= this.acceptSeq) this.sendClose();
+  }
+
+  private async sinkWriteSlow(chunk: SendData): Promise<void> {
     const size = chunkSize(chunk);
     const seq = this.doneSeq + 1;
     try {
