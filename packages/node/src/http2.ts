@@ -380,6 +380,11 @@ export interface ServeHttp2Options extends Http2AcceptOptions {
   /** Certificate and key (and any other `http2.createSecureServer` option). Without it: cleartext h2c + HTTP/1.1. */
   tls?: http2.SecureServerOptions;
   /**
+   * Streams (WebSockets and requests) one HTTP/2 connection may have open at once: SETTINGS_MAX_CONCURRENT_STREAMS.
+   * Default 256 (Node's own default advertises no limit, letting one connection hold any number of WebSockets).
+   */
+  maxStreamsPerConnection?: number;
+  /**
    * Ordinary HTTP requests (HTTP/2 and HTTP/1.1, Node's compatibility API). Default: 404. WebSocket requests of
    * either version never reach it.
    */
@@ -429,8 +434,8 @@ export const compatRemoved = Symbol('streamsocket.h2.compatRemoved');
  * to `options.request`. Each WebSocket goes to `handler`.
  */
 export function serveHttp2(options: ServeHttp2Options, handler: (ws: WebSocketStream, info: { http2: boolean }) => unknown): Http2WebSocketServer {
-  const { hostname = '127.0.0.1', port = 0, tls, request, ...accept } = options;
-  const settings = { enableConnectProtocol: true };
+  const { hostname = '127.0.0.1', port = 0, tls, request, maxStreamsPerConnection = 256, ...accept } = options;
+  const settings = { enableConnectProtocol: true, maxConcurrentStreams: maxStreamsPerConnection };
   const server = tls
     ? http2.createSecureServer({ ...tls, allowHTTP1: true, settings })
     : http2.createServer({ settings });

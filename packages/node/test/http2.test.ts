@@ -127,6 +127,49 @@ test('10,000 small messages in flight on one stream, and HTTP/2 flow control und
   }
 });
 
+test('backpressure: a server writing to a client that does not read stalls (HTTP/2 flow control), then resumes intact', async () => {
+  const chunk = bytes(256 * 1024, 3);
+  let written = 0;
+  let stalled = false;
+  const srv = serveHttp2({ tls: { cert: cert.cert, key: cert.key } }, async (ws) => {
+    const { writable } = await ws.opened;
+    const w = writable.getWriter();
+    for (let i = 0; i < 160; i++) {
+      // 40 MiB in all; the writer's ready stays pending once the stream's window and our buffers are full.
+      const ready = await Promise.race([w.ready.then(() => true), new Promise((r) => setTimeout(() => r(false), 500))]);
+      if (!ready) {
+        stalled = true;
+        await w.ready;
+      }
+      void w.write(chunk);
+      written += chunk.byteLength;
+    }
+    await w.close();
+  });
+  await srv.ready;
+  const session = http2.connect(`https://localhost:${srv.port}`, { ca: cert.cert });
+  try {
+    const ws = connectHttp2(`wss://localhost:${srv.port}/bp`, { session, maxMessageSize: 1024 * 1024 });
+    const { readable } = await within(ws.opened, 5000, 'opened');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.ok(stalled, 'the server writer waited');
+    assert.ok(written < 16 * 1024 * 1024, `only ${written} bytes were accepted while the client did not read`);
+    let got = 0;
+    const r = readable.getReader();
+    for (;;) {
+      const { done, value } = await within(r.read(), 10_000, 'read');
+      if (done) break;
+      assert.ok(equalBytes(value as Uint8Array, chunk));
+      got += (value as Uint8Array).byteLength;
+    }
+    assert.is(got, 160 * chunk.byteLength);
+    await within(ws.closed, 5000, 'closed');
+  } finally {
+    session.close();
+    await srv.close();
+  }
+});
+
 test('the same port takes HTTP/1.1 Upgrade too (our HTTP/1.1 client, ALPN http/1.1)', async () => {
   const before = server.counts.http1;
   const ws = connect(`wss://localhost:${server.port}/ws/h1`, { ca: cert.cert, protocols: ['mqtt'] });
