@@ -8,7 +8,7 @@
  *
  * What the platform's API allows, and so what this presentation can and cannot do:
  * - Outgoing backpressure: Bun's send() returns -1 once its buffer is over the limit and `drain` follows, so a
- *   write resolves at the drain. Elsewhere `bufferedAmount` is polled (at once, then every 1..`POLL_MS` ms)
+ *   write resolves at the drain. Elsewhere `bufferedAmount` is polled (each turn at first, then every 1..`POLL_MS` ms)
  *   while above the writable's high-water mark; where the platform reports 0 always (workerd), writes never wait.
  * - Incoming: no platform lets a server pause one WebSocket's reading, so messages are queued in the readable as
  *   they come. A reader that falls more than `maxReadBacklog` bytes behind the readable's high-water mark is
@@ -62,6 +62,8 @@ export interface ClosedHandle {
 
 /** Longest interval between two looks at bufferedAmount while a write waits for the platform's buffer to empty. */
 export const POLL_MS = 5;
+/** Looks at bufferedAmount on the next turns of the event loop before backing off. */
+const FAST_POLLS = 20;
 /** Default of `maxReadBacklog`. */
 export const DEFAULT_MAX_READ_BACKLOG = 1024 * 1024;
 
@@ -284,13 +286,14 @@ export class PlatformConnection implements SessionCore {
     }
     const buffered = this.b.bufferedAmount;
     if (!buffered || buffered() <= this.opts.writeHighWaterMark) return;
-    // Polled at once, then backing off to POLL_MS: a fixed 5 ms wait capped a fast platform's throughput.
+    // Polled every turn of the event loop at first (the platform writes between two turns), then backing off to
+    // POLL_MS for a peer that stays slow: a fixed 5 ms wait capped a fast platform's throughput.
     return new Promise<void>((resolve) => {
-      let delay = 0;
+      let polls = 0;
       const poll = (): void => {
         if (this.readyState === CLOSED || buffered() <= this.opts.writeHighWaterMark) return resolve();
-        setTimeout(poll, delay);
-        delay = Math.min(POLL_MS, delay + 1);
+        polls++;
+        setTimeout(poll, polls < FAST_POLLS ? 0 : Math.min(POLL_MS, polls - FAST_POLLS + 1));
       };
       setTimeout(poll, 0);
     });
