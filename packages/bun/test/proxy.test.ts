@@ -1,7 +1,7 @@
 /** Our Bun client through squid (HTTP CONNECT, plain and TLS, basic auth) and dante (SOCKS5), ws: and wss:. */
-import { proxySuite } from '../../devtools/testkit/proxy-suite.js';
+import { proxySuite, type ProxySuiteSpec } from '../../devtools/testkit/proxy-suite.js';
 import { skipOutside, type AdapterConnect, type AdapterServe } from '../../devtools/testkit/pair-suite.js';
-import { connect, serve, TlsConnectError } from '../src/index.js';
+import { connect, createWebSocket, serve, TlsConnectError } from '../src/index.js';
 import { inBun } from './sides.js';
 
 if (inBun) {
@@ -18,6 +18,7 @@ if (inBun) {
     defaultProxy: 'env',
     tlsInTls: /upgradeTLS\(\) does not run TLS inside TLS/,
     tlsError: TlsConnectError,
+    createWebSocket: createWebSocket as unknown as ProxySuiteSpec['createWebSocket'],
   });
 } else {
   skipOutside('Bun', 'proxy.test.ts');

@@ -1,7 +1,7 @@
 /** Our Deno client through squid (HTTP CONNECT, plain and TLS, basic auth) and dante (SOCKS5), ws: and wss:. */
-import { proxySuite } from '../../devtools/testkit/proxy-suite.js';
+import { proxySuite, type ProxySuiteSpec } from '../../devtools/testkit/proxy-suite.js';
 import { skipOutside, type AdapterConnect, type AdapterServe } from '../../devtools/testkit/pair-suite.js';
-import { connect, serve, TlsConnectError } from '../src/index.js';
+import { connect, createWebSocket, serve, TlsConnectError } from '../src/index.js';
 import { inDeno } from './sides.js';
 
 if (inDeno) {
@@ -18,6 +18,7 @@ if (inDeno) {
     defaultProxy: 'env',
     tlsInTls: /Deno\.startTls accepts a TCP connection only/,
     tlsError: TlsConnectError,
+    createWebSocket: createWebSocket as unknown as ProxySuiteSpec['createWebSocket'],
   });
 } else {
   skipOutside('Deno', 'proxy.test.ts');

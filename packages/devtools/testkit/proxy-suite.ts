@@ -28,8 +28,20 @@ export interface ProxySuiteSpec {
    * (a RegExp the message matches).
    */
   tlsInTls: true | RegExp;
+  /** The adapter's createWebSocket(options): the browser-style class, which takes the same proxy options. */
+  createWebSocket: (options: Record<string, unknown>) => new (url: string, protocols?: string[]) => BrowserSocket;
   /** The adapter's TLS failure class (name checks). */
   tlsError: new (...a: never[]) => Error;
+}
+
+interface BrowserSocket {
+  binaryType: string;
+  onopen: ((e: unknown) => void) | null;
+  onmessage: ((e: { data: unknown }) => void) | null;
+  onclose: ((e: { code: number; reason: string }) => void) | null;
+  onerror: ((e: unknown) => void) | null;
+  send(d: string): void;
+  close(code?: number, reason?: string): void;
 }
 
 interface Refusal {
@@ -279,6 +291,53 @@ export function proxySuite(spec: ProxySuiteSpec): void {
       await crossed(squid, before, portOf(secure.url));
     } finally {
       for (const k of ENV) spec.setEnv(k, undefined);
+    }
+  });
+
+  s('the browser-style WebSocket class (createWebSocket) through the SOCKS5 and HTTP proxies, wss:', async () => {
+    for (const proxy of [danteAuth(), squidAuth()]) {
+      const before = (proxy.startsWith('socks') ? dante : squid).log().length;
+      const WS = spec.createWebSocket({ proxy, ...spec.trust(ca.ca) });
+      const ws = new WS(secure.url.replace('ws:', 'wss:'));
+      const got = await within(10_000, new Promise<string>((resolve, reject) => {
+        ws.onopen = () => ws.send('class ✓');
+        ws.onmessage = (e) => resolve(String(e.data));
+        ws.onerror = () => reject(new Error('error event'));
+      }), 'class echo');
+      assert.is(got, 'class ✓');
+      const closed = new Promise<{ code: number; reason: string }>((r) => (ws.onclose = r));
+      ws.close(1000, 'bye');
+      assert.is((await within(5000, closed, 'close')).code, 1000);
+      await crossed(proxy.startsWith('socks') ? dante : squid, before, portOf(secure.url));
+    }
+  });
+
+  s('a proxy that accepts and never answers: connectTimeout ends the opening, the socket is closed', async () => {
+    const net = await import('node:net');
+    const held: Array<import('node:net').Socket> = [];
+    let closedByClient = 0;
+    const silent = net.createServer((sock) => {
+      held.push(sock);
+      sock.resume(); // read (and drop) the request, so the client's FIN is seen
+      sock.on('close', () => closedByClient++);
+      sock.on('error', () => {});
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      for (const scheme of ['http', 'socks5']) {
+        const started = Date.now();
+        const ws = spec.connect(plain.url, { proxy: `${scheme}://127.0.0.1:${port}`, connectTimeout: 600 });
+        const e = await within(3000, ws.opened.then(() => null, (x: unknown) => x as Error), 'opened');
+        assert.ok(e, 'the opening failed');
+        assert.match(String((e as Error).message), /time/i);
+        assert.ok(Date.now() - started >= 550, 'not before the timeout');
+      }
+      for (let i = 0; i < 40 && closedByClient < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.is(closedByClient, 2, 'both tunnels were torn down');
+    } finally {
+      for (const h of held) h.destroy();
+      await new Promise<void>((r) => silent.close(() => r()));
     }
   });
 

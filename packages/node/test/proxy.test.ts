@@ -1,7 +1,7 @@
 /** Our Node client through squid (HTTP CONNECT, plain and TLS, basic auth) and dante (SOCKS5), ws: and wss:. */
-import { proxySuite } from '../../devtools/testkit/proxy-suite.js';
+import { proxySuite, type ProxySuiteSpec } from '../../devtools/testkit/proxy-suite.js';
 import type { AdapterConnect, AdapterServe } from '../../devtools/testkit/pair-suite.js';
-import { connect, serve, TlsConnectError } from '../src/index.js';
+import { connect, createWebSocket, serve, TlsConnectError } from '../src/index.js';
 
 proxySuite({
   name: 'node: our client through real proxies',
@@ -16,4 +16,5 @@ proxySuite({
   defaultProxy: false,
   tlsInTls: true,
   tlsError: TlsConnectError,
+  createWebSocket: createWebSocket as unknown as ProxySuiteSpec['createWebSocket'],
 });
