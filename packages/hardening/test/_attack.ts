@@ -95,6 +95,9 @@ export interface ServerStats {
   refusedPerAddress: number;
   handshakeTimeouts: number;
   tlsHandshakeTimeouts: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
   gc?: boolean;
 }
 

@@ -29,6 +29,9 @@ export class TimerEntry {
 
 type HostTimer = ReturnType<typeof globalThis.setTimeout>;
 
+/** Expirations handled per host timer callback before yielding to I/O (see run()). */
+const MAX_PER_RUN = 128;
+
 export class TimerQueue {
   private heap: TimerEntry[] = [];
   private host: HostTimer | undefined;
@@ -101,8 +104,16 @@ export class TimerQueue {
     this.hostAt = Infinity;
     const now = Date.now();
     const h = this.heap;
-    // Callbacks may schedule new entries; anything due by `now` still runs this round.
+    // Callbacks may schedule new entries; anything due by `now` still runs this round, up to MAX_PER_RUN: thousands
+    // of handshakes that time out together (a slowloris wave) would otherwise hold the event loop for hundreds of
+    // milliseconds, and every client arriving meanwhile with it. The rest run on the next turn, after I/O.
+    let budget = MAX_PER_RUN;
     for (let first = h[0]; first !== undefined && first.at <= now; first = h[0]) {
+      if (budget-- === 0) {
+        this.hostAt = first.at;
+        this.host = globalThis.setTimeout(this.fire, 0);
+        return;
+      }
       this.remove(first);
       try {
         first.target.onTimer(first.kind, now);

@@ -1,0 +1,4 @@
+// Issue 15's attacks (slowloris from many addresses, reconnect storm) against a Deno server process: see _attacks.ts.
+import { attackSuite } from './_attacks.js';
+
+attackSuite('deno');
