@@ -215,6 +215,21 @@ async function settled(server: ServerProc, ms: number): Promise<Idle> {
 
 const mib = (n: number): string => (n / MiB).toFixed(1);
 
+/**
+ * An assertion that Deno's server does not meet yet (docs/reliability.md, "Findings"): in Node and Bun it is a
+ * plain assertion; in Deno a failure is printed as an open known bug (the repo never commits a failing state) and
+ * fails under STREAMSOCKET_KNOWN_BUGS=strict, like test/known-bugs.test.ts.
+ */
+function expectUnlessDeno(runtime: Runtime, lines: string[], name: string, check: () => void): void {
+  if (runtime !== 'deno') return check();
+  try {
+    check();
+  } catch (e) {
+    if (STRICT) throw e;
+    lines.push(`[known bug] OPEN: Deno ${name}: ${(e as Error).message}`);
+  }
+}
+
 export function attackSuite(runtime: Runtime): void {
   if (ROLE === 'slowloris') return void slowlorisAttacker().then(() => process.exit(0));
   if (ROLE === 'storm') return void stormClients().then(() => process.exit(0));
@@ -269,26 +284,19 @@ export function attackSuite(runtime: Runtime): void {
       const failures = results.filter((x) => !x.ok);
       if (failures.length) lines.push(`not served: ${failures.map((x) => `${x.address}: ${x.error}`).join('; ')}`);
       assert.equal(failures.map((x) => `${x.address}: ${x.error}`), [], 'every well-behaved client served');
-      const inTime = (): void => assert.ok(Math.max(...served) <= GOOD_LIMIT_MS, `every client served within ${GOOD_LIMIT_MS} ms (max ${Math.max(...served).toFixed(0)})`);
-      if (runtime !== 'deno') inTime();
-      else {
-        // Deno's listener has a fixed accept queue (511, no option) and accepts one connection per async op: when
-        // the attacker's reopened sockets arrive in a burst, a client's SYN can be dropped and retried after 1 s.
-        // Met in some runs on the shared machine (max 959 ms), missed in others (1,234 ms): a known bug until fixed.
-        try {
-          inTime();
-        } catch (e) {
-          if (STRICT) throw e;
-          lines.push(`[known bug] OPEN: Deno clients served within 1 s during the slowloris: ${(e as Error).message}`);
-        }
-      }
+      // Deno's listener has a fixed accept queue (511, no option) and accepts one connection per async op: when the
+      // attacker's reopened sockets arrive in a burst, a client's SYN can be dropped and retried after 1 s.
+      expectUnlessDeno(runtime, lines, 'clients served within 1 s during the slowloris', () =>
+        assert.ok(Math.max(...served) <= GOOD_LIMIT_MS, `every client served within ${GOOD_LIMIT_MS} ms (max ${Math.max(...served).toFixed(0)})`));
       assert.ok(during.evictedPerAddress > 0, 'the flooding address was held to its share');
       assert.ok(maxPending <= 4096);
       const after = await settled(server, 20_000);
       lines.push(`after: RSS ${mib(base.rss)} -> ${mib(after.rss)} MiB (+${mib(after.rss - base.rss)}, bound +${mib(rssTolerance(base.rss))}), fds ${base.fds} -> ${after.fds}, timer entries ${base.timers} -> ${after.timers}, JS heap used ${mib(base.heap)} -> ${mib(after.heap)} MiB (of ${mib(base.heapTotal)} -> ${mib(after.heapTotal)})`);
       assert.ok(after.fds <= base.fds, `fds back (${base.fds} -> ${after.fds})`);
       assert.ok(after.timers <= base.timers, `timer entries back (${base.timers} -> ${after.timers})`);
-      assert.ok(after.rss - base.rss <= rssTolerance(base.rss), `RSS back within ${mib(rssTolerance(base.rss))} MiB`);
+      // Deno keeps native memory (outside V8's heap) after many connections: docs/reliability.md, "Findings".
+      expectUnlessDeno(runtime, lines, 'RSS after the slowloris', () =>
+        assert.ok(after.rss - base.rss <= rssTolerance(base.rss), `RSS back within ${mib(rssTolerance(base.rss))} MiB (+${mib(after.rss - base.rss)})`));
     } finally {
       for (const l of lines) console.log(`[${runtime} slowloris] ${l}`);
       attacker.kill();
@@ -323,19 +331,8 @@ export function attackSuite(runtime: Runtime): void {
       assert.equal(afterUpgrade, [], 'no failure after the 101');
       assert.ok(after.fds <= base.fds, 'fds back');
       assert.ok(after.timers <= base.timers, 'timer entries back');
-      const rssBack = (): void => assert.ok(after.rss - base.rss <= rssTolerance(base.rss), `RSS back within ${mib(rssTolerance(base.rss))} MiB (+${mib(after.rss - base.rss)})`);
-      if (runtime !== 'deno') rssBack();
-      else {
-        // Deno keeps native memory after the storm (JS heap, descriptors, timers and sessions all back; what stays is
-        // outside V8's heap): reported in docs/reliability.md and run as a known bug until found.
-        try {
-          rssBack();
-          lines.push('[known bug] FIXED (now passes): Deno RSS after the reconnect storm');
-        } catch (e) {
-          if (STRICT) throw e;
-          lines.push(`[known bug] OPEN: Deno RSS after the reconnect storm: ${(e as Error).message}`);
-        }
-      }
+      expectUnlessDeno(runtime, lines, 'RSS after the reconnect storm', () =>
+        assert.ok(after.rss - base.rss <= rssTolerance(base.rss), `RSS back within ${mib(rssTolerance(base.rss))} MiB (+${mib(after.rss - base.rss)})`));
     } finally {
       for (const l of lines) console.log(`[${runtime} storm] ${l}`);
       clients.kill();
