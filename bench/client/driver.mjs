@@ -74,7 +74,7 @@ export async function drive(open, argv, print, exit) {
       for (let i = 0; i < a.inflight; i++) send();
       resolve();
     };
-    ws.onerror = (e) => fail(`connection ${id}: ${e?.message ?? e?.error ?? 'error'}`);
+    ws.onerror = (e) => { if (!stopping) fail(`connection ${id}: ${e?.message ?? e?.error ?? 'error'}`); };
     ws.onclose = (e) => { if (!stopping) fail(`connection ${id} closed: ${e.code} ${e.reason}`); };
     ws.onmessage = (e) => {
       const d = e.data;
