@@ -23,7 +23,7 @@ import type { AcceptOptions, HeaderInit, RequestHook } from './server-handshake.
 import { WebSocketStream } from './websocket-stream.js';
 import { wrapWebSocket, type WebSocket } from './websocket.js';
 import { Topics, type TopicsOptions, type PublishOptions, type PublishData } from './topics.js';
-import { createPipePair } from './pipe.js';
+import type { ByteDuplex } from './pipe.js';
 
 export interface RouteInfo {
   /** The Request that was upgraded. */
@@ -149,6 +149,9 @@ interface EventTargetSocket extends PlatformSocket {
 
 type Platform = 'taken' | 'bun' | 'deno' | 'workerd' | 'none';
 
+/** A platform session has no byte stream of ours (its `core` replaces the Connection): one shared placeholder. */
+const NO_BYTES = Object.freeze({}) as ByteDuplex;
+
 /** State kept on a Bun socket (ws.data) until it opens. */
 interface BunPending {
   start(ws: BunServerWebSocket): void;
@@ -241,10 +244,9 @@ export function websocketRoute(a: RouteOptions | RouteStreamHandler, b?: RouteSt
     const guard = new HandshakeGuard(resolved.handshakeTimeout, undefined, 0);
     const ws = new WebSocketStream(url, guard, resolved, async () => {
       await guard.race(opened);
-      const s = createPipePair(); // never used: a platform session has no byte stream (its `core` replaces it)
       return {
         role: 'server',
-        conn: s[0],
+        conn: NO_BYTES,
         rest: new Uint8Array(0),
         deflate: null,
         protocol,
