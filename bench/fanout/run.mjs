@@ -177,8 +177,8 @@ async function cell(id, n, size) {
 }
 
 /** Heap per subscription in our Node server: N connections, then each subscribes to 10 more topics. */
-async function memoryPerSubscription(n = 2000, topicsEach = 10) {
-  const server = await startServer('streamsocket-node');
+async function memoryPerSubscription(n = 2000, topicsEach = 10, first = false) {
+  const server = await startServer('streamsocket-node', first ? { NO_AUTO_SUBSCRIBE: '1' } : {});
   const socks = [];
   try {
     let reply = null;
@@ -204,7 +204,7 @@ async function memoryPerSubscription(n = 2000, topicsEach = 10) {
     for (const s of subs) s.write(cmd);
     await new Promise((r) => setTimeout(r, 1000));
     const after = await heap();
-    return { connections: n, topicsEach, bytesPerSubscription: (after - before) / (n * topicsEach) };
+    return { connections: n, topicsEach, firstSubscriptions: first, bytesPerSubscription: (after - before) / (n * topicsEach) };
   } finally {
     for (const s of socks) s.destroy();
     await server.stop();
@@ -267,7 +267,9 @@ for (const n of subsList) {
 }
 if (!flag('no-memory')) {
   results.memory = await memoryPerSubscription();
-  console.log(`memory: ${results.memory.bytesPerSubscription.toFixed(0)} bytes of heap per subscription (${results.memory.connections} connections x ${results.memory.topicsEach} topics)`);
+  console.log(`memory: ${results.memory.bytesPerSubscription.toFixed(0)} bytes of heap per subscription (${results.memory.connections} connections x ${results.memory.topicsEach} more topics)`);
+  results.memoryFirst = await memoryPerSubscription(2000, 1, true);
+  console.log(`memory: ${results.memoryFirst.bytesPerSubscription.toFixed(0)} bytes of heap for a connection's first subscription (${results.memoryFirst.connections} connections)`);
 }
 if (!flag('no-redis')) {
   results.redis = await redisLatency();

@@ -1,7 +1,8 @@
 // @streamsocket/node serve() with topics: every connection subscribes to 'all'; a message from any connection is
 // published to 'all' except its sender (framed once, the same bytes written to every subscriber).
 // Control messages (text): 'M' -> after a GC (run with --expose-gc), the heap in use is sent back; 'S<n>' -> the
-// sender subscribes to n more topics (for memory per subscription). REDIS_URL set: a RedisBackplane joins processes.
+// sender subscribes to n more topics (for memory per subscription; NO_AUTO_SUBSCRIBE=1: not even to 'all', so the
+// first subscription's cost is measured too). REDIS_URL set: a RedisBackplane joins processes.
 import { serve } from '@streamsocket/node';
 
 let backplane;
@@ -12,7 +13,7 @@ if (process.env.REDIS_URL) {
 }
 const server = serve({ hostname: '127.0.0.1', port: 0, maxPendingHandshakes: 4096, topics: { maxPublishBacklog: 64 * 1024 * 1024, ...(backplane ? { backplane } : {}) } }, async (ws) => {
   const { readable, writable } = await ws.opened;
-  ws.subscribe('all');
+  if (!process.env.NO_AUTO_SUBSCRIBE) ws.subscribe('all');
   const reader = readable.getReader();
   let writer = null;
   for (;;) {

@@ -59,7 +59,8 @@ const RSV1 = 0x40;
 
 /** Per-subscriber state. */
 interface Sub {
-  topics: Set<string>;
+  /** One topic as the string itself (most sessions have one or two: no Set of their own), more as a Set. */
+  topics: string | Set<string>;
   /** Published bytes written while the transport was congested (reset once it is not). */
   backlog: number;
 }
@@ -98,10 +99,11 @@ export class Topics {
   subscribe(ws: WebSocketStream, topic: string): void {
     if (typeof topic !== 'string') throw new TypeError('a topic is a string');
     if (ws.readyState >= 2) return;
-    let sub = this.#subs.get(ws);
-    if (!sub) this.#subs.set(ws, (sub = { topics: new Set(), backlog: 0 }));
-    if (sub.topics.has(topic)) return;
-    sub.topics.add(topic);
+    const sub = this.#subs.get(ws);
+    if (!sub) this.#subs.set(ws, { topics: topic, backlog: 0 });
+    else if (sub.topics === topic || (typeof sub.topics !== 'string' && sub.topics.has(topic))) return;
+    else if (typeof sub.topics === 'string') sub.topics = new Set([sub.topics, topic]);
+    else sub.topics.add(topic);
     let set = this.#byTopic.get(topic);
     if (!set) {
       this.#byTopic.set(topic, (set = new Set()));
@@ -112,8 +114,14 @@ export class Topics {
 
   unsubscribe(ws: WebSocketStream, topic: string): void {
     const sub = this.#subs.get(ws);
-    if (!sub || !sub.topics.delete(topic)) return;
-    if (sub.topics.size === 0) this.#subs.delete(ws);
+    if (!sub) return;
+    if (typeof sub.topics === 'string') {
+      if (sub.topics !== topic) return;
+      this.#subs.delete(ws);
+    } else {
+      if (!sub.topics.delete(topic)) return;
+      if (sub.topics.size === 0) this.#subs.delete(ws);
+    }
     this.#leave(ws, topic);
   }
 
@@ -122,15 +130,18 @@ export class Topics {
     const sub = this.#subs.get(ws);
     if (!sub) return;
     this.#subs.delete(ws);
-    for (const t of sub.topics) this.#leave(ws, t);
+    if (typeof sub.topics === 'string') this.#leave(ws, sub.topics);
+    else for (const t of sub.topics) this.#leave(ws, t);
   }
 
   subscriptionsOf(ws: WebSocketStream): string[] {
-    return [...(this.#subs.get(ws)?.topics ?? [])];
+    const t = this.#subs.get(ws)?.topics;
+    return t === undefined ? [] : typeof t === 'string' ? [t] : [...t];
   }
 
   isSubscribed(ws: WebSocketStream, topic: string): boolean {
-    return this.#subs.get(ws)?.topics.has(topic) ?? false;
+    const t = this.#subs.get(ws)?.topics;
+    return t === undefined ? false : typeof t === 'string' ? t === topic : t.has(topic);
   }
 
   /** Subscribers of `topic` in this process. */
