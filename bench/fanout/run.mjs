@@ -2,7 +2,7 @@
 //
 //   node bench/fanout/run.mjs                 every server, 1,000 and 10,000 subscribers, 16 B and 1 KiB, Redis latency
 //   options: --servers a,b  --subs 1000,10000  --sizes 16,1024  --rounds N (single publishes timed, default 20)
-//            --no-redis  --no-memory  --list
+//            --no-redis  --no-memory  --list  --out FILE (default results/fanout.json: the recorded run)
 // (after `npm run build`: the servers import the packages' dist/)
 //
 // Each cell starts the server (its own process), opens N subscriber connections and one publisher connection from
@@ -275,6 +275,6 @@ if (!flag('no-redis')) {
   results.redis = await redisLatency();
   console.log(`redis: one process to another through Redis, ${results.redis.samples} messages: p50 ${results.redis.p50Ms.toFixed(2)} ms, p99 ${results.redis.p99Ms.toFixed(2)} ms`);
 }
-const outDir = join(here, 'results');
-mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, 'fanout.json'), JSON.stringify(results, null, 2) + '\n');
+const out = opt('out', join(here, 'results', 'fanout.json'));
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
