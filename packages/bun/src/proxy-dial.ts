@@ -2,8 +2,7 @@
  * Bun's half of proxying (the protocols are the session's): TCP with Bun.connect, TLS over an open socket with
  * `socket.upgradeTLS()` (for an https: proxy, and for wss: inside the tunnel), raw reads and writes for the
  * tunnel exchange, and Bun.env for `proxy: 'env'`. Bun's upgradeTLS() does not run TLS inside TLS, so wss:
- * through an https: proxy is refused with a TypeError saying so (ws: through it, and wss: through an http: or
- * SOCKS5 proxy, work).
+ * through an https: proxy runs its inner TLS over a loopback pair relayed to the outer TLS socket (tls-relay.ts).
  *
  * Until the tunnel is up, a socket's `data` is a `TunnelPhase` (the shared `socketHandlers` forward every event
  * to `socket.data`, so the same handlers serve both phases); the binding then takes the socket over with
@@ -13,6 +12,7 @@
 import { dialThroughProxy, type DialTarget, type ProxyEndpoint, type ProxyHop, type ProxyTransport, type TunnelIO } from '@streamsocket/session';
 import { TlsConnectError, type TlsClientOptions } from './dial.js';
 import { SocketBinding, socketHandlers, type SocketStreamsOptions } from './socket-streams.js';
+import { loopbackOver } from './tls-relay.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnySocket = Bun.Socket<any>;
@@ -155,17 +155,11 @@ export function bunProxyTransport(opts: { target: TlsClientOptions; proxy: TlsCl
         });
       });
     },
-    startTls(s, hostname, port, hop: ProxyHop, signal) {
+    async startTls(s, hostname, port, hop: ProxyHop, signal) {
       const target: DialTarget = { hostname, port, secure: true };
-      if (tlsSockets.has(s)) {
-        // Bun 1.4's upgradeTLS() on a TLS socket never completes its handshake (seen: the opening timed out).
-        return Promise.reject(
-          new TypeError(
-            `cannot open TLS to ${hostname}:${port} inside the TLS connection to the https: proxy: Bun's upgradeTLS() does not run TLS inside TLS ` +
-              '(use an http: or socks5: proxy for wss: targets, or ws:)',
-          ),
-        );
-      }
+      // TLS inside TLS (wss: through an https: proxy): Bun's upgradeTLS() on a TLS socket never completes its
+      // handshake, so a loopback pair relayed over the outer TLS socket stands in for it (tls-relay.ts).
+      if (tlsSockets.has(s)) s = (await loopbackOver(s, new TunnelPhase(), handlers)) as AnySocket;
       const o = hop === 'proxy' ? opts.proxy : opts.target;
       const tls: Bun.TLSOptions = { rejectUnauthorized: o.rejectUnauthorized ?? true };
       const servername = o.servername ?? (isIpLiteral(hostname) ? undefined : hostname);

@@ -16,7 +16,6 @@ if (inBun) {
       else process.env[name] = value;
     },
     defaultProxy: 'env',
-    tlsInTls: /upgradeTLS\(\) does not run TLS inside TLS/,
     tlsError: TlsConnectError,
     createWebSocket: createWebSocket as unknown as ProxySuiteSpec['createWebSocket'],
   });

@@ -2,12 +2,12 @@
  * Deno's half of proxying (the protocols are the session's): TCP with Deno.connect, TLS over an open connection
  * with Deno.startTls, raw reads and writes for the tunnel exchange, and Deno.env for `proxy: 'env'`.
  *
- * Deno.startTls takes a TCP connection only, so TLS inside TLS (wss: through an https: proxy) cannot be built
- * from Deno's public API: that one combination is refused with a TypeError saying so (ws: through an https:
- * proxy, and wss: through an http: or SOCKS5 proxy, work).
+ * Deno.startTls takes a TCP connection only, so TLS inside TLS (wss: through an https: proxy) runs over a
+ * loopback TCP pair relayed to the outer TLS connection (tls-relay.ts).
  */
 import { dialThroughProxy, type DialTarget, type ProxyEndpoint, type ProxyHop, type ProxyTransport, type TunnelIO } from '@streamsocket/session';
 import { TlsConnectError, type TlsClientOptions } from './dial.js';
+import { loopbackOver } from './tls-relay.js';
 
 /**
  * Deno's environment, read only when env access is already granted (`--allow-env` or `-A`): asking would prompt
@@ -58,12 +58,9 @@ export function denoProxyTransport(opts: { target: TlsClientOptions; proxy: TlsC
     },
     async startTls(conn, hostname, port, hop: ProxyHop, signal) {
       const target: DialTarget = { hostname, port, secure: true };
-      if (tlsConns.has(conn)) {
-        throw new TypeError(
-          `cannot open TLS to ${hostname}:${port} inside the TLS connection to the https: proxy: Deno.startTls accepts a TCP connection only ` +
-            '(use an http: or socks5: proxy for wss: targets, or ws:)',
-        );
-      }
+      // TLS inside TLS (wss: through an https: proxy): Deno.startTls needs a TCP connection, so a loopback pair
+      // relayed over the outer TLS connection stands in for it (tls-relay.ts).
+      if (tlsConns.has(conn)) conn = await loopbackOver(conn);
       const o = hop === 'proxy' ? opts.proxy : opts.target;
       const t: Deno.StartTlsOptions = { hostname, alpnProtocols: ['http/1.1'] };
       if (o.ca !== undefined) t.caCerts = Array.isArray(o.ca) ? o.ca : [o.ca];

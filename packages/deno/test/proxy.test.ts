@@ -16,7 +16,6 @@ if (inDeno) {
       else Deno.env.set(name, value);
     },
     defaultProxy: 'env',
-    tlsInTls: /Deno\.startTls accepts a TCP connection only/,
     tlsError: TlsConnectError,
     createWebSocket: createWebSocket as unknown as ProxySuiteSpec['createWebSocket'],
   });

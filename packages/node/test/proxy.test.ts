@@ -14,7 +14,6 @@ proxySuite({
     else process.env[name] = value;
   },
   defaultProxy: false,
-  tlsInTls: true,
   tlsError: TlsConnectError,
   createWebSocket: createWebSocket as unknown as ProxySuiteSpec['createWebSocket'],
 });
