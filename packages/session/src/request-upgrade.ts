@@ -456,6 +456,8 @@ export function websocketRoute(a: RouteOptions | RouteStreamHandler, b?: RouteSt
       withBun(sock.data, (c) => c.onPong(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
     },
     maxPayloadLength: resolved.maxMessageSize,
+    // send() reports -1 (and a write waits for drain) past the writable's own high-water mark, as with our codec.
+    backpressureLimit: resolved.writeHighWaterMark,
     perMessageDeflate: resolved.deflate !== null,
     // Our default is no idle timeout (Bun's is 120 s); idleTimeout, when set, is in ms here and seconds there.
     idleTimeout: resolved.idleTimeout > 0 ? Math.max(1, Math.ceil(resolved.idleTimeout / 1000)) : 0,
