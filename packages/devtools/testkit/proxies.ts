@@ -89,8 +89,20 @@ interface Started {
   output: () => string;
 }
 
+/**
+ * The proxy runs under a small shell watchdog: it stops the proxy when asked (SIGTERM) and also when this test
+ * process disappears without asking (killed by the runner's time bound, a crash), so no daemon outlives its suite.
+ */
+const WATCHDOG = [
+  'parent=$1; shift',
+  '"$@" & child=$!',
+  'trap \'kill $child 2>/dev/null; wait $child; exit 0\' TERM INT',
+  'while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.5; done',
+  'kill $child 2>/dev/null; wait $child',
+].join('\n');
+
 function startProcess(cmd: string, args: string[]): Started {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('sh', ['-c', WATCHDOG, 'watchdog', String(process.pid), cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (d: Buffer): void => {
     out += d.toString('utf8');
