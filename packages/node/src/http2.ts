@@ -27,6 +27,7 @@ import type { AddressInfo } from 'node:net';
 import {
   accept,
   connect as sessionConnect,
+  goingAway,
   type AcceptOptions,
   type ByteChannel,
   type ByteDuplex,
@@ -454,9 +455,9 @@ export function serveHttp2(options: ServeHttp2Options, handler: (ws: WebSocketSt
       () => {
         try {
           const r = handler(ws, { http2: isH2 }) as Promise<unknown> | undefined;
-          if (r && typeof r.then === 'function') r.then(undefined, () => ws.close({ closeCode: 1011, reason: 'handler failed' }));
+          if (r && typeof r.then === 'function') r.then(undefined, () => goingAway(ws, 'handler failed', 1011));
         } catch {
-          ws.close({ closeCode: 1011, reason: 'handler failed' });
+          goingAway(ws, 'handler failed', 1011);
         }
       },
       () => {
@@ -528,7 +529,7 @@ export function serveHttp2(options: ServeHttp2Options, handler: (ws: WebSocketSt
     server,
     counts,
     async close() {
-      for (const ws of sessions) ws.close({ closeCode: 1001, reason: 'server shutting down' });
+      for (const ws of sessions) goingAway(ws, 'server shutting down');
       const closed = new Promise<void>((r) => server.close(() => r()));
       const all = Promise.allSettled([...sessions].map((ws) => ws.closed));
       await Promise.race([all, new Promise((r) => setTimeout(r, 5000))]);

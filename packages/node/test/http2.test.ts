@@ -170,6 +170,29 @@ test('backpressure: a server writing to a client that does not read stalls (HTTP
   }
 });
 
+test('a handler that throws closes its WebSocket with 1011; close() sends 1001 to the open ones (both versions)', async () => {
+  const srv = serveHttp2({ tls: { cert: cert.cert, key: cert.key } }, async (ws) => {
+    if (ws.url.endsWith('/throw')) throw new Error('boom');
+    await echo(ws);
+  });
+  await srv.ready;
+  const session = http2.connect(`https://localhost:${srv.port}`, { ca: cert.cert });
+  try {
+    const bad = connectHttp2(`wss://localhost:${srv.port}/throw`, { session });
+    await within(bad.opened, 5000, 'opened');
+    assert.equal(await within(bad.closed, 5000, 'bad closed'), { closeCode: 1011, reason: 'handler failed' });
+    const h2 = connectHttp2(`wss://localhost:${srv.port}/stay`, { session });
+    const h1 = connect(`wss://localhost:${srv.port}/stay1`, { ca: cert.cert });
+    await Promise.all([roundTrip(h2, 10), roundTrip(h1, 10)]);
+    await within(srv.close(), 8000, 'server close');
+    assert.equal(await within(h2.closed, 5000, 'h2 closed'), { closeCode: 1001, reason: 'server shutting down' });
+    assert.equal(await within(h1.closed, 5000, 'h1 closed'), { closeCode: 1001, reason: 'server shutting down' });
+  } finally {
+    session.close();
+    await srv.close();
+  }
+});
+
 test('the same port takes HTTP/1.1 Upgrade too (our HTTP/1.1 client, ALPN http/1.1)', async () => {
   const before = server.counts.http1;
   const ws = connect(`wss://localhost:${server.port}/ws/h1`, { ca: cert.cert, protocols: ['mqtt'] });
