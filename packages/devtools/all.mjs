@@ -3,10 +3,21 @@
 // runtime-free). Set STREAMSOCKET_RUNTIMES=node to run only the first part while developing.
 import { listPackages } from './workspace.mjs';
 import { testPackage, typecheck, add, portablePackages, runScriptSuite } from './test.mjs';
-import { readdirSync, existsSync } from 'node:fs';
+import { readdirSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from './workspace.mjs';
 import { ensureTools } from './runtimes.mjs';
+
+/** Bound on one whole-workspace script suite (it packs, installs and starts several runtimes). */
+const SUITE_TIMEOUT_MS = 600_000;
+
+/** Packages under packages/ that listPackages() leaves out (none today: every one has a src/index.ts). */
+function listPublishedOnly(pkgs) {
+  const have = new Set(pkgs.map((p) => p.name));
+  return readdirSync(join(root, 'packages'))
+    .filter((n) => !have.has(n) && existsSync(join(root, 'packages', n, 'package.json')))
+    .map((n) => ({ name: n, dir: join(root, 'packages', n), json: JSON.parse(readFileSync(join(root, 'packages', n, 'package.json'), 'utf8')) }));
+}
 
 export async function runAll() {
   const runtimes = (process.env.STREAMSOCKET_RUNTIMES ?? 'node,node24,deno,bun,chromium').split(',');
@@ -20,7 +31,7 @@ export async function runAll() {
     totals = add(totals, { passed: 0, failed: 1, skipped: 0 });
   }
   for (const pkg of pkgs) {
-    console.log(`\n@streamsocket/${pkg.name} [node ${process.version}]`);
+    console.log(`\n${pkg.json.name} [node ${process.version}]`);
     totals = add(totals, typecheck(pkg));
     // An adapter for another runtime is type-checked here but tested only in its own runtime, below.
     const own = pkg.json.streamsocket?.runtime ?? 'node';
@@ -31,14 +42,14 @@ export async function runAll() {
   const portable = pkgs.filter((p) => portablePackages.includes(p.name));
   for (const runtime of others.filter((r) => r !== 'chromium')) {
     for (const pkg of portable) {
-      console.log(`\n@streamsocket/${pkg.name} [${runtime}]`);
+      console.log(`\n${pkg.json.name} [${runtime}]`);
       totals = add(totals, await testPackage(pkg, { runtime, coverage: false }));
     }
     // Adapters' own suites run in their own runtime (added as the adapters land).
     // The Node adapter is proven on the newest LTS line too, not only on this machine's Node 20.
     const own = (p) => p.json.streamsocket?.runtime === runtime || (runtime === 'node24' && p.name === 'node');
     for (const pkg of pkgs.filter(own)) {
-      console.log(`\n@streamsocket/${pkg.name} [${runtime}]`);
+      console.log(`\n${pkg.json.name} [${runtime}]`);
       totals = add(totals, await testPackage(pkg, { runtime, coverage: false }));
     }
   }
@@ -49,6 +60,16 @@ export async function runAll() {
     if (!existsSync(script)) continue;
     console.log(`\nexamples/${ex}`);
     totals = add(totals, await runScriptSuite(script));
+  }
+  // Script suites that test the workspace as a whole (packaging, the packed packages in a consumer's project):
+  // packages/*/test/*.suite.mjs, plain Node scripts printing a uvu summary like the examples' tests.
+  for (const pkg of pkgs.concat(listPublishedOnly(pkgs))) {
+    const dir = join(pkg.dir, 'test');
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir).filter((f) => f.endsWith('.suite.mjs')).sort()) {
+      console.log(`\n${pkg.json.name}: ${f}`);
+      totals = add(totals, await runScriptSuite(join(dir, f), { timeoutMs: SUITE_TIMEOUT_MS }));
+    }
   }
   if (others.includes('chromium') && portable.length) {
     console.log(`\nportable suites [chromium]`);

@@ -209,7 +209,7 @@ export async function testPackage(pkg, { runtime = 'node', coverage = runtime ==
       const pct = lines ? Number(lines[1]) : 0;
       const floor = coverageThresholds[pkg.name];
       const verdict = floor === undefined ? '' : pct >= floor ? ` (floor ${floor}%: ok)` : ` (floor ${floor}%: FAILED)`;
-      console.log(`  coverage @streamsocket/${pkg.name}: ${report.trim().split('\n').filter((l) => /^(Statements|Branches|Functions|Lines)\s*:/.test(l.trim())).map((l) => l.trim()).join(' | ')}${verdict}`);
+      console.log(`  coverage ${pkg.json.name}: ${report.trim().split('\n').filter((l) => /^(Statements|Branches|Functions|Lines)\s*:/.test(l.trim())).map((l) => l.trim()).join(' | ')}${verdict}`);
       if (floor !== undefined) { if (pct >= floor) totals.passed++; else totals.failed++; }
     } catch (e) {
       totals.failed++;
@@ -242,10 +242,10 @@ export function typecheck(pkg) {
   if (!existsSync(cfg)) return { passed: 0, failed: 0, skipped: 0 };
   try {
     execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', cfg], { cwd: root, encoding: 'utf8', stdio: 'pipe' });
-    console.log(`  ✓ typecheck @streamsocket/${pkg.name}`);
+    console.log(`  ✓ typecheck ${pkg.json.name}`);
     return { passed: 1, failed: 0, skipped: 0 };
   } catch (e) {
-    console.log(`  ✗ typecheck @streamsocket/${pkg.name}\n${indent(tail(String(e.stdout ?? e.message), 60))}`);
+    console.log(`  ✗ typecheck ${pkg.json.name}\n${indent(tail(String(e.stdout ?? e.message), 60))}`);
     return { passed: 0, failed: 1, skipped: 0 };
   }
 }
@@ -274,7 +274,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   let totals = { passed: 0, failed: 0, skipped: 0 };
   for (const pkg of listPackages()) {
     if (names.length && !names.includes(pkg.name)) continue;
-    console.log(`@streamsocket/${pkg.name} [${runtime}]`);
+    console.log(`${pkg.json.name} [${runtime}]`);
     if (runtime === 'node' && !filter) totals = add(totals, typecheck(pkg));
     totals = add(totals, await testPackage(pkg, { runtime, coverage: !noCov && runtime === 'node' && !filter, filter }));
   }

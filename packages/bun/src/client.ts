@@ -12,13 +12,15 @@
 import {
   connectWith,
   createWebSocketClass,
+  createWebSocketStreamClass,
   dialTarget,
   type ByteDuplex,
   type ConnectOptions as SessionConnectOptions,
   type DialOptions as SessionDialOptions,
   type WebSocket as SessionWebSocket,
   type WebSocketConstructor,
-  type WebSocketStream,
+  type WebSocketStream as SessionWebSocketStream,
+  type WebSocketStreamConstructor,
   resolveProxy,
   validateProxyOption,
   type ProxyOption,
@@ -107,7 +109,7 @@ export async function dialStreams(
  * through `opened` (HandshakeError with the status the server answered, TlsConnectError, a connection error,
  * the abort reason, or the timeout) and `closed`.
  */
-export function connect(url: string | URL, options: ConnectOptions = {}): WebSocketStream {
+export function connect(url: string | URL, options: ConnectOptions = {}): SessionWebSocketStream {
   const tls = tlsOptions(options);
   const route = proxyRoute(options);
   return connectWith((u, signal) => dialStreams(u, tls, signal, route), url, sessionOptions(options));
@@ -128,3 +130,19 @@ export function createWebSocket(options: WebSocketOptions = {}): WebSocketConstr
 export const WebSocket: WebSocketConstructor = createWebSocket();
 /** The instance type (the session's WHATWG WebSocket class). */
 export type WebSocket = SessionWebSocket;
+
+/**
+ * A WHATWG `WebSocketStream` constructor dialing with these options: `new (createWebSocketStream({ ca }))(url,
+ * { protocols, signal })`. Instances are the session's WebSocketStream (`instanceof` holds for both).
+ */
+export function createWebSocketStream(options: WebSocketOptions = {}): WebSocketStreamConstructor {
+  const tls = tlsOptions(options);
+  const route = proxyRoute(options);
+  const dialer = (url: URL, d: SessionDialOptions): Promise<ByteDuplex> => dialStreams(url, tls, d.signal, route);
+  return createWebSocketStreamClass(dialer, sessionOptions(options));
+}
+
+/** `new WebSocketStream('ws://127.0.0.1:8080/', { protocols, signal })` over Bun's TCP/TLS, with default options. */
+export const WebSocketStream: WebSocketStreamConstructor = createWebSocketStream();
+/** The instance type (the session's WebSocketStream). */
+export type WebSocketStream = SessionWebSocketStream;

@@ -60,7 +60,9 @@ export function describeError(e: unknown, url?: URL): string {
   // The handshake's answer: a refused upgrade (403, 404, 426 ...) or an invalid 101.
   if (err.name === 'HandshakeError') {
     if (typeof err.status === 'number' && err.status > 0 && err.status !== 101) {
-      return `handshake refused by ${where}: HTTP ${err.status}${statusText(err.status)}${err.message ? ` (${oneLine(err.message)})` : ''}`;
+      // UNEXPECTED_STATUS's message restates the URL and status this line already gives.
+      const detail = err.message && err.code !== 'UNEXPECTED_STATUS' ? ` (${oneLine(err.message)})` : '';
+      return `handshake refused by ${where}: HTTP ${err.status}${statusText(err.status)}${detail}`;
     }
     return `handshake with ${where} failed: ${oneLine(err.message ?? 'invalid response')}`;
   }

@@ -3,7 +3,7 @@
  * Deno.connectTls, Deno.listen, Deno.listenTls). Nothing protocol-specific lives here: the handshake, framing
  * and close logic come from @streamsocket/session, @streamsocket/handshake and @streamsocket/codec.
  */
-export { connect, createWebSocket, WebSocket, dialStreams, dialTarget } from './client.js';
+export { connect, createWebSocket, WebSocket, createWebSocketStream, WebSocketStream, dialStreams, dialTarget } from './client.js';
 export type { ConnectOptions, WebSocketOptions } from './client.js';
 export { serve, DEFAULT_MAX_PENDING_HANDSHAKES } from './server.js';
 export type {
@@ -18,7 +18,7 @@ export { ProxyError } from '@streamsocket/session';
 export type { ProxyOption, ProxyConfig, ProxyHop, ProxyErrorCode } from '@streamsocket/session';
 export type { DialTarget, TlsClientOptions } from './dial.js';
 // The session's types and classes users meet through this package (as @streamsocket/node re-exports them).
-export { WebSocketStream, WebSocketError, CloseEvent, MessageEvent, wrapWebSocket } from '@streamsocket/session';
+export { WebSocketError, CloseEvent, MessageEvent, wrapWebSocket } from '@streamsocket/session';
 export type { WebSocketOpenInfo, CloseInfo, Refusal, Acceptance, RequestHook } from '@streamsocket/session';
 export { HandshakeError } from '@streamsocket/handshake';
 

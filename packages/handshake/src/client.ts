@@ -6,7 +6,7 @@
  */
 import { computeAccept } from './accept.js';
 import { base64Decode, base64Encode } from './base64.js';
-import { HandshakeError } from './errors.js';
+import { HandshakeError, STATUS_TEXT } from './errors.js';
 import { parseExtensions, serializeExtensions, type ExtensionItem, type ExtensionNegotiator } from './extensions.js';
 import { isValidTarget, type ResponseHead } from './http11.js';
 import { checkClientProtocols, parseProtocols } from './protocols.js';
@@ -57,17 +57,26 @@ const RESERVED = new Set([
 /** Parses and normalises the URL like the WebSocket constructor does; SyntaxError on anything unusable. */
 function wsUrl(input: string | URL): URL {
   let url: URL;
+  const text = String(input);
   try {
-    url = new URL(String(input));
+    url = new URL(text);
   } catch {
-    throw new SyntaxError('invalid URL');
+    throw new SyntaxError(`invalid URL: ${JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}...` : text)}`);
   }
   if (url.protocol === 'http:') url.protocol = 'ws:';
   else if (url.protocol === 'https:') url.protocol = 'wss:';
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new SyntaxError('URL scheme must be ws: or wss:');
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new SyntaxError(`URL scheme must be ws: or wss: (${displayUrl(url)})`);
   // href keeps a trailing '#' even for an empty fragment, which the API also rejects.
-  if (url.href.includes('#')) throw new SyntaxError('URL must not contain a fragment');
+  if (url.href.includes('#')) throw new SyntaxError(`URL must not contain a fragment (${displayUrl(url)})`);
   return url;
+}
+
+/** A URL for error messages: its password replaced, so credentials in a URL do not end up in logs. */
+export function displayUrl(url: URL): string {
+  if (url.password === '') return url.href;
+  const u = new URL(url.href);
+  u.password = '***';
+  return u.href;
 }
 
 /**
@@ -155,11 +164,16 @@ export function validateResponse(
   res: ResponseHead,
 ): { protocol: string; extensions: string; agreements: Map<string, unknown> } {
   const status = res.status;
+  // Every message names the URL and the status: what a user needs to tell which server said what.
+  const where = `${displayUrl(req.url)}, HTTP ${status}`;
   const fail = (code: string, message: string): never => {
-    throw new HandshakeError(status, code, message);
+    throw new HandshakeError(status, code, `${message} (${where})`);
   };
   const h = res.headers;
-  if (status !== 101) fail('UNEXPECTED_STATUS', 'server did not switch protocols');
+  if (status !== 101) {
+    const text = STATUS_TEXT[status];
+    throw new HandshakeError(status, 'UNEXPECTED_STATUS', `${displayUrl(req.url)} refused the WebSocket handshake: HTTP ${status}${text ? ` ${text}` : ''} instead of 101 Switching Protocols`);
+  }
   const [major, minor] = res.version.split('.').map(Number) as [number, number | undefined];
   if (major !== 1 || minor === undefined || !(minor >= 1)) fail('BAD_HTTP_VERSION', 'response is not HTTP/1.1');
   if (!hasToken(h.get('upgrade'), 'websocket')) fail('BAD_UPGRADE', 'Upgrade header must be "websocket"');

@@ -11,10 +11,12 @@
 import {
   connectWith,
   createWebSocketClass,
+  createWebSocketStreamClass,
   dialTarget,
   type ConnectOptions as SessionConnectOptions,
   type ByteDuplex,
-  type WebSocketStream,
+  type WebSocketStream as SessionWebSocketStream,
+  type WebSocketStreamConstructor,
   type WebSocketConstructor,
   type DialOptions as SessionDialOptions,
   type WebSocket as SessionWebSocket,
@@ -96,7 +98,7 @@ export async function dialStreams(url: URL, tls: TlsClientOptions, signal: Abort
  * subprotocol list or header; everything else is reported through `opened` (HandshakeError with the status
  * the server answered, TlsConnectError, a socket error, the abort reason, or the timeout) and `closed`.
  */
-export function connect(url: string | URL, options: ConnectOptions = {}): WebSocketStream {
+export function connect(url: string | URL, options: ConnectOptions = {}): SessionWebSocketStream {
   const tls = tlsOptions(options);
   const route = proxyRoute(options);
   return connectWith((u, signal) => dialStreams(u, tls, signal, route), url, sessionOptions(options));
@@ -117,3 +119,19 @@ export function createWebSocket(options: Omit<ConnectOptions, 'protocols' | 'sig
 export const WebSocket: WebSocketConstructor = createWebSocket();
 /** The instance type (the session's WHATWG WebSocket class). */
 export type WebSocket = SessionWebSocket;
+
+/**
+ * A WHATWG `WebSocketStream` constructor dialing with these options: `new (createWebSocketStream({ ca }))(url,
+ * { protocols, signal })`. Instances are the session's WebSocketStream (`instanceof` holds for both).
+ */
+export function createWebSocketStream(options: Omit<ConnectOptions, 'protocols' | 'signal'> = {}): WebSocketStreamConstructor {
+  const tls = tlsOptions(options);
+  const route = proxyRoute(options);
+  const dialer = (url: URL, d: SessionDialOptions): Promise<ByteDuplex> => dialStreams(url, tls, d.signal, route);
+  return createWebSocketStreamClass(dialer, sessionOptions(options));
+}
+
+/** `new WebSocketStream('ws://127.0.0.1:8080/', { protocols, signal })` over Node's net/tls, with default options. */
+export const WebSocketStream: WebSocketStreamConstructor = createWebSocketStream();
+/** The instance type (the session's WebSocketStream). */
+export type WebSocketStream = SessionWebSocketStream;

@@ -5,7 +5,7 @@
  */
 export { socketStreams, DEFAULT_READ_HIGH_WATER_MARK, DEFAULT_WRITE_HIGH_WATER_MARK } from './socket-streams.js';
 export type { SocketStreams, SocketStreamsOptions, DirectWriter } from './socket-streams.js';
-export { connect, createWebSocket, WebSocket, dialTarget } from './client.js';
+export { connect, createWebSocket, WebSocket, createWebSocketStream, WebSocketStream, dialTarget } from './client.js';
 export type { ConnectOptions } from './client.js';
 export { TlsConnectError } from './dial.js';
 export { ProxyError } from '@streamsocket/session';
@@ -21,7 +21,7 @@ export { serializeIncomingHead } from './request-head.js';
 export { goingAway } from '@streamsocket/session';
 
 // The session's types and classes users meet through this package.
-export { WebSocketStream, WebSocketError, CloseEvent, MessageEvent, wrapWebSocket } from '@streamsocket/session';
+export { WebSocketError, CloseEvent, MessageEvent, wrapWebSocket } from '@streamsocket/session';
 export type { WebSocketOpenInfo, CloseInfo, Refusal, Acceptance, RequestHook } from '@streamsocket/session';
 export { HandshakeError } from '@streamsocket/handshake';
 

@@ -31,9 +31,13 @@ export type { TrustedProxies } from './addresses.js';
 
 // The WHATWG WebSocket class
 export { WebSocket, createWebSocketClass, createWebSocketStreamClass, wrapWebSocket } from './websocket.js';
-export type { BinaryType, Dialer, DialOptions, WebSocketConstructor, WebSocketStreamConstructor, WebSocketStreamOptions } from './websocket.js';
-export { CloseEvent, MessageEvent } from './events.js';
-export type { CloseEventInit, MessageEventLike } from './events.js';
+export type {
+  BinaryType, Dialer, DialOptions, WebSocketConstructor, WebSocketStreamConstructor, WebSocketStreamOptions, WebSocketEventHandler, WebSocketEventListener,
+} from './websocket.js';
+export { CloseEvent, MessageEvent, ErrorEvent } from './events.js';
+export type {
+  CloseEventInit, MessageEventLike, ErrorEventInit, WebSocketEventMap, WebSocketMessageEvent, WebSocketCloseEvent, WebSocketErrorEvent,
+} from './events.js';
 
 // Errors and validation
 export { WebSocketError } from './errors.js';

@@ -116,6 +116,13 @@ export class WebSocketStream {
 
   /** @internal Use accept() / connect() / createWebSocketStreamClass(). */
   constructor(url: string, guard: HandshakeGuard, options: ResolvedOptions, run: () => Promise<SessionStart>, engine: SessionEngine = 'streamsocket') {
+    if (!(guard instanceof HandshakeGuard) || typeof run !== 'function') {
+      // `new WebSocketStream(url, options)` on this runtime-free class: it has no way to open a connection.
+      throw new TypeError(
+        "This WebSocketStream class cannot dial: import WebSocketStream from 'streamsocket' (or @streamsocket/node, /deno, /bun), " +
+          'or bind one to a dialer with createWebSocketStreamClass(dial)',
+      );
+    }
     this.url = url;
     this.engine = engine;
     this.guard = guard;

@@ -12,7 +12,7 @@
  * without bound, reported by `bufferedAmount`. Use the WebSocketStream API
  * when flow control matters.
  */
-import { CloseEvent, MessageEvent } from './events.js';
+import { CloseEvent, ErrorEvent, MessageEvent, type WebSocketEventMap } from './events.js';
 import { validateCloseArgs, utf8Length } from './close-args.js';
 import { WebSocketError } from './errors.js';
 import { HandshakeGuard } from './guard.js';
@@ -37,6 +37,12 @@ export interface DialOptions {
 export type Dialer = (url: URL, opts: DialOptions) => Promise<ByteDuplex | WebSocketStream> | ByteDuplex | WebSocketStream;
 
 type Handler = ((this: WebSocket, ev: Event) => unknown) | null;
+/** An `on<type>` handler: called with the event of that name, typed by WebSocketEventMap. */
+export type WebSocketEventHandler<K extends keyof WebSocketEventMap> = ((this: WebSocket, ev: WebSocketEventMap[K]) => unknown) | null;
+/** A listener for `addEventListener(type, ...)`: a function or an object with handleEvent(), typed per event name. */
+export type WebSocketEventListener<K extends keyof WebSocketEventMap> =
+  | ((this: WebSocket, ev: WebSocketEventMap[K]) => unknown)
+  | { handleEvent(ev: WebSocketEventMap[K]): unknown };
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -89,7 +95,7 @@ export class WebSocket extends EventTarget {
     this.session = session;
     session.opened.then(
       (info) => this.onOpen(info.readable, info.writable),
-      () => this.onFailed(),
+      (e: unknown) => this.onFailed(e),
     );
   }
 
@@ -190,29 +196,43 @@ export class WebSocket extends EventTarget {
 
   // ---- event handler attributes
 
-  get onopen(): Handler {
-    return this.getHandler('open');
+  get onopen(): WebSocketEventHandler<'open'> {
+    return this.getHandler('open') as WebSocketEventHandler<'open'>;
   }
-  set onopen(h: Handler) {
-    this.setHandler('open', h);
+  set onopen(h: WebSocketEventHandler<'open'>) {
+    this.setHandler('open', h as Handler);
   }
-  get onmessage(): Handler {
-    return this.getHandler('message');
+  get onmessage(): WebSocketEventHandler<'message'> {
+    return this.getHandler('message') as WebSocketEventHandler<'message'>;
   }
-  set onmessage(h: Handler) {
-    this.setHandler('message', h);
+  set onmessage(h: WebSocketEventHandler<'message'>) {
+    this.setHandler('message', h as Handler);
   }
-  get onerror(): Handler {
-    return this.getHandler('error');
+  get onerror(): WebSocketEventHandler<'error'> {
+    return this.getHandler('error') as WebSocketEventHandler<'error'>;
   }
-  set onerror(h: Handler) {
-    this.setHandler('error', h);
+  set onerror(h: WebSocketEventHandler<'error'>) {
+    this.setHandler('error', h as Handler);
   }
-  get onclose(): Handler {
-    return this.getHandler('close');
+  get onclose(): WebSocketEventHandler<'close'> {
+    return this.getHandler('close') as WebSocketEventHandler<'close'>;
   }
-  set onclose(h: Handler) {
-    this.setHandler('close', h);
+  set onclose(h: WebSocketEventHandler<'close'>) {
+    this.setHandler('close', h as Handler);
+  }
+
+  // ---- typed listeners (the same EventTarget methods, with each event name's event type)
+
+  override addEventListener<K extends keyof WebSocketEventMap>(type: K, listener: WebSocketEventListener<K> | null, options?: boolean | AddEventListenerOptions): void;
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  override addEventListener(type: string, listener: unknown, options?: boolean | AddEventListenerOptions): void {
+    super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
+  }
+
+  override removeEventListener<K extends keyof WebSocketEventMap>(type: K, listener: WebSocketEventListener<K> | null, options?: boolean | EventListenerOptions): void;
+  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+  override removeEventListener(type: string, listener: unknown, options?: boolean | EventListenerOptions): void {
+    super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
   }
 
   private getHandler(type: string): Handler {
@@ -265,15 +285,15 @@ export class WebSocket extends EventTarget {
     }
     this.session.closed.then(
       (info) => this.onClosed(true, info.closeCode, info.reason),
-      (e: unknown) => this.onClosed(false, e instanceof WebSocketError && e.closeCode !== null ? e.closeCode : 1006, ''),
+      (e: unknown) => this.onClosed(false, e instanceof WebSocketError && e.closeCode !== null ? e.closeCode : 1006, '', e),
     );
   }
 
-  private onFailed(): void {
-    this.onClosed(false, 1006, '');
+  private onFailed(error: unknown): void {
+    this.onClosed(false, 1006, '', error);
   }
 
-  private onClosed(clean: boolean, code: number, reason: string): void {
+  private onClosed(clean: boolean, code: number, reason: string, error?: unknown): void {
     if (this.state === CLOSED) return;
     if (this.failed) {
       clean = false;
@@ -282,7 +302,10 @@ export class WebSocket extends EventTarget {
     }
     this.state = CLOSED;
     this.writer = null;
-    if (!clean) this.dispatchEvent(new Event('error'));
+    if (!clean) {
+      const message = error instanceof Error ? error.message : error === undefined ? 'the WebSocket connection failed' : String(error);
+      this.dispatchEvent(new ErrorEvent('error', { message, error }));
+    }
     this.dispatchEvent(new CloseEvent('close', { code, reason, wasClean: clean }));
   }
 }

@@ -1,0 +1,2 @@
+/** `streamsocket/handshake`: the opening handshake, pure and synchronous (all of @streamsocket/handshake). */
+export * from '@streamsocket/handshake';
