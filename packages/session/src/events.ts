@@ -10,7 +10,17 @@
  * with or without it.
  */
 
-export interface CloseEventInit extends EventInit {
+/**
+ * The DOM's EventInit, restated so that these declarations type-check without the DOM library (a Node project
+ * with only @types/node has Event but not EventInit).
+ */
+export interface EventInitLike {
+  bubbles?: boolean;
+  cancelable?: boolean;
+  composed?: boolean;
+}
+
+export interface CloseEventInit extends EventInitLike {
   code?: number;
   reason?: string;
   wasClean?: boolean;
@@ -40,7 +50,7 @@ class MessageEventPolyfill<T = unknown> extends Event {
   readonly lastEventId: string;
   readonly source: null = null;
   readonly ports: readonly unknown[] = [];
-  constructor(type: string, init: { data?: T; origin?: string; lastEventId?: string } & EventInit = {}) {
+  constructor(type: string, init: { data?: T; origin?: string; lastEventId?: string } & EventInitLike = {}) {
     super(type, init);
     this.data = init.data as T;
     this.origin = init.origin ?? '';
@@ -49,14 +59,14 @@ class MessageEventPolyfill<T = unknown> extends Event {
 }
 
 type CloseEventCtor = new (type: string, init?: CloseEventInit) => Event & { readonly code: number; readonly reason: string; readonly wasClean: boolean };
-type MessageEventCtor = new (type: string, init?: { data?: unknown; origin?: string } & EventInit) => MessageEventLike;
+type MessageEventCtor = new (type: string, init?: { data?: unknown; origin?: string } & EventInitLike) => MessageEventLike;
 
 const g = globalThis as { CloseEvent?: CloseEventCtor; MessageEvent?: MessageEventCtor };
 
 export const CloseEvent: CloseEventCtor = typeof g.CloseEvent === 'function' ? g.CloseEvent : CloseEventPolyfill;
 export const MessageEvent: MessageEventCtor = typeof g.MessageEvent === 'function' ? g.MessageEvent : MessageEventPolyfill;
 
-export interface ErrorEventInit extends EventInit {
+export interface ErrorEventInit extends EventInitLike {
   message?: string;
   error?: unknown;
 }
@@ -80,7 +90,6 @@ export const ErrorEvent: ErrorEventCtor = typeof ge.ErrorEvent === 'function' ? 
 
 /** A message: `data` is a string (text) or, for binary, an ArrayBuffer or a Blob by the socket's `binaryType`. */
 export interface WebSocketMessageEvent extends Event {
-  readonly type: 'message';
   readonly data: string | ArrayBuffer | Blob;
   readonly origin: string;
   readonly lastEventId: string;
@@ -100,8 +109,10 @@ export interface WebSocketCloseEvent extends Event {
  * `cause` is the protocol or socket error) and `message` its message.
  */
 export interface WebSocketErrorEvent extends Event {
-  readonly message: string;
-  readonly error: unknown;
+  // Always set by this package's WebSocket; optional in the type so that a WebSocket stays assignable where
+  // DOM-shaped handlers are expected (the DOM's `onerror` takes a plain Event).
+  readonly message?: string;
+  readonly error?: unknown;
 }
 
 /** The WebSocket class's events by name, for typed `addEventListener` and `on*` handlers. */

@@ -5,6 +5,7 @@
  */
 import { HandshakeError } from '@streamsocket/handshake';
 import { timers, type TimerEntry, type TimerTarget } from './timers.js';
+import type { ReadResult } from './pipe.js';
 
 const noop = (): void => {};
 
@@ -33,7 +34,7 @@ export class HandshakeGuard implements TimerTarget {
   }
 
   /** Reads one chunk; throws the abort reason / timeout error if tripped meanwhile. */
-  async read(reader: ChunkReader): Promise<ReadableStreamReadResult<Uint8Array>> {
+  async read(reader: ChunkReader): Promise<ReadResult<Uint8Array>> {
     this.check();
     this.reader = reader;
     try {

@@ -15,6 +15,12 @@
  */
 import { TransformStream } from '@web-std/stream';
 
+/**
+ * A reader's read() result (the DOM's ReadableStreamReadResult, restated: @types/node alone lacks the name, and
+ * these types must check in a Node project without the DOM library).
+ */
+export type ReadResult<T> = { done: false; value: T } | { done: true; value: T | undefined };
+
 export interface ByteDuplex {
   readable: ReadableStream<Uint8Array>;
   writable: WritableStream<Uint8Array>;
@@ -42,7 +48,7 @@ export interface ByteDuplex {
  */
 export interface ByteChannel extends DirectWriter {
   /** The next chunk, `{ done: true }` after the peer's clean EOF or a cancel; rejects once the input failed. */
-  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+  read(): Promise<ReadResult<Uint8Array>>;
   /** Stops reading: a pending read resolves `{ done: true }`, further input is discarded, the sink hears no more. */
   cancel(reason?: unknown): Promise<void>;
   /** No-op (a channel has no lock): lets the channel stand where a reader is released. */

@@ -39,6 +39,10 @@ export type Dialer = (url: URL, opts: DialOptions) => Promise<ByteDuplex | WebSo
 type Handler = ((this: WebSocket, ev: Event) => unknown) | null;
 /** An `on<type>` handler: called with the event of that name, typed by WebSocketEventMap. */
 export type WebSocketEventHandler<K extends keyof WebSocketEventMap> = ((this: WebSocket, ev: WebSocketEventMap[K]) => unknown) | null;
+/** addEventListener's options (the DOM's AddEventListenerOptions, restated: @types/node alone lacks the name). */
+export type WebSocketListenerOptions = boolean | { capture?: boolean; once?: boolean; passive?: boolean; signal?: AbortSignal };
+/** Any listener, for event names outside WebSocketEventMap. */
+export type AnyEventListener = ((ev: Event) => unknown) | { handleEvent(ev: Event): unknown };
 /** A listener for `addEventListener(type, ...)`: a function or an object with handleEvent(), typed per event name. */
 export type WebSocketEventListener<K extends keyof WebSocketEventMap> =
   | ((this: WebSocket, ev: WebSocketEventMap[K]) => unknown)
@@ -223,16 +227,16 @@ export class WebSocket extends EventTarget {
 
   // ---- typed listeners (the same EventTarget methods, with each event name's event type)
 
-  override addEventListener<K extends keyof WebSocketEventMap>(type: K, listener: WebSocketEventListener<K> | null, options?: boolean | AddEventListenerOptions): void;
-  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
-  override addEventListener(type: string, listener: unknown, options?: boolean | AddEventListenerOptions): void {
-    super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
+  override addEventListener<K extends keyof WebSocketEventMap>(type: K, listener: WebSocketEventListener<K> | null, options?: WebSocketListenerOptions): void;
+  override addEventListener(type: string, listener: AnyEventListener | null, options?: WebSocketListenerOptions): void;
+  override addEventListener(type: string, listener: unknown, options?: WebSocketListenerOptions): void {
+    super.addEventListener(type, listener as Parameters<EventTarget['addEventListener']>[1], options);
   }
 
-  override removeEventListener<K extends keyof WebSocketEventMap>(type: K, listener: WebSocketEventListener<K> | null, options?: boolean | EventListenerOptions): void;
-  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
-  override removeEventListener(type: string, listener: unknown, options?: boolean | EventListenerOptions): void {
-    super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
+  override removeEventListener<K extends keyof WebSocketEventMap>(type: K, listener: WebSocketEventListener<K> | null, options?: boolean | { capture?: boolean }): void;
+  override removeEventListener(type: string, listener: AnyEventListener | null, options?: boolean | { capture?: boolean }): void;
+  override removeEventListener(type: string, listener: unknown, options?: boolean | { capture?: boolean }): void {
+    super.removeEventListener(type, listener as Parameters<EventTarget['removeEventListener']>[1], options);
   }
 
   private getHandler(type: string): Handler {

@@ -68,7 +68,7 @@ test('ws-error-cause: a failed dial gives an error event whose error is the sock
   await within(next(ws, 'close'), 2000, 'close');
   assert.equal(order, ['error', 'close 1006 false']);
   assert.is(error!.error, refused);
-  assert.match(error!.message, 'ECONNREFUSED');
+  assert.match(error!.message ?? '', 'ECONNREFUSED');
 });
 
 test('ws-error-refused: a refused handshake: the error event carries the HandshakeError (status, URL in message)', async () => {
@@ -77,7 +77,7 @@ test('ws-error-refused: a refused handshake: the error event carries the Handsha
   const e = await within(next<WebSocketErrorEvent>(ws, 'error'), 2000, 'error');
   assert.instance(e.error, HandshakeError);
   assert.is((e.error as HandshakeError).status, 404);
-  assert.match(e.message, 'ws://example.test/elsewhere refused the WebSocket handshake: HTTP 404 Not Found');
+  assert.match(e.message ?? '', 'ws://example.test/elsewhere refused the WebSocket handshake: HTTP 404 Not Found');
 });
 
 test('ws-error-lost: a connection lost while open: error event, then close 1006; the error says why', async () => {
