@@ -7,7 +7,7 @@ import { decodeUtf8, Utf8Validator } from './utf8.js';
 
 /**
  * A compressed message whose frames are all in: the stream stage inflates it (the only asynchronous step of
- * decoding) and then turns it into a message with {@link finishInflated}.
+ * decoding) and then turns it into a message with `finishInflated()` (internal).
  */
 export class PendingInflate {
   constructor(readonly kind: 'text' | 'binary', readonly parts: Uint8Array[]) {}

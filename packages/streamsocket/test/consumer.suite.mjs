@@ -85,13 +85,14 @@ function freePort() {
 
 test.before(() => {
   ensureTools(); // Node 24, Deno, Bun, Chromium (installed on first use, as for every suite)
-  ({ dest: packDir } = packAll());
+  const packed = packAll();
+  packDir = packed.dest;
   // A project in the system's temporary directory: nothing of the workspace above it to resolve from.
   project = mkdtempSync(join(tmpdir(), 'streamsocket-consumer-'));
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }, null, 2));
   cpSync(fixtures, project, { recursive: true });
-  const tarballs = ['handshake', 'codec', 'session', 'node', 'deno', 'bun'].map((n) => join(packDir, `streamsocket-${n}-0.1.0.tgz`));
-  tarballs.push(join(packDir, 'streamsocket-0.1.0.tgz'));
+  const tarballs = ['@streamsocket/handshake', '@streamsocket/codec', '@streamsocket/session', '@streamsocket/node', '@streamsocket/deno', '@streamsocket/bun', 'streamsocket']
+    .map((n) => packed.tarballs.get(n));
   const r = run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], { timeout: 180_000 });
   if (r.status !== 0) throw new Error(`npm install of the tarballs failed:\n${r.out}`);
 });
