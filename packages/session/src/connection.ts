@@ -410,6 +410,8 @@ export class Connection implements TimerTarget, ChannelSink {
         if (this.readyState === OPEN) queueMicrotask(() => this.close(null, ''));
         throw new TypeError('WebSocket data must be a string, ArrayBuffer, ArrayBufferView or Blob');
       }
+      // A publish compressing through our own context goes first (see writeMessage).
+      if (this.encoding !== null) await this.encoding;
       let chunks: Uint8Array[];
       try {
         const p = this.wire.encodeData(data, this.out);
@@ -444,27 +446,71 @@ export class Connection implements TimerTarget, ChannelSink {
    */
   writeFramed(frames: readonly Uint8Array[]): boolean {
     if (this.readyState !== OPEN || this.closeQueued || this.pendingClose !== null) return false;
-    if (this.doneSeq >= this.writeSeq && this.framed === null) this.writeShared(frames);
-    else (this.framed ??= []).push({ after: this.writeSeq, frames });
+    if (this.doneSeq >= this.writeSeq && this.framed === null && this.encoding === null) this.writeShared(frames);
+    else (this.framed ??= []).push({ after: this.writeSeq, frames, data: null });
+    return true;
+  }
+
+  /**
+   * Like writeFramed, for a message this connection must encode itself: a publish to a peer whose
+   * permessage-deflate context is kept between messages, so only our own compressor can compress it. Whatever
+   * comes after it (published, written, our close frame) waits until it is written.
+   */
+  writeMessage(data: string | Uint8Array): boolean {
+    if (this.readyState !== OPEN || this.closeQueued || this.pendingClose !== null) return false;
+    (this.framed ??= []).push({ after: this.writeSeq, frames: null, data });
+    if (this.doneSeq >= this.writeSeq && this.encoding === null) this.flushFramed();
     return true;
   }
 
   /** True while the transport is over its high-water mark, or framed messages wait behind the writable's. */
   get sendCongested(): boolean {
-    if (this.framed !== null) return true;
+    if (this.framed !== null || this.encoding !== null) return true;
     const d = this.direct;
     return d !== null ? d.congested : (this.connWriter!.desiredSize ?? 1) <= 0;
   }
 
   /** Framed messages waiting for the writes accepted before them (see writeFramed). */
-  private framed: Array<{ after: number; frames: readonly Uint8Array[] }> | null = null;
+  private framed: Array<{ after: number; frames: readonly Uint8Array[] | null; data: string | Uint8Array | null }> | null = null;
+  /** A published message compressing through our own context (writeMessage): the rest waits for it. */
+  private encoding: Promise<void> | null = null;
 
   private flushFramed(): void {
     const q = this.framed!;
     let i = 0;
-    while (i < q.length && q[i]!.after <= this.doneSeq) this.writeShared(q[i++]!.frames);
+    while (this.encoding === null && i < q.length && q[i]!.after <= this.doneSeq) {
+      const e = q[i++]!;
+      if (e.frames !== null) this.writeShared(e.frames);
+      else this.encodeOwn(e.data!);
+    }
     if (i === q.length) this.framed = null;
     else q.splice(0, i);
+  }
+
+  private encodeOwn(data: string | Uint8Array): void {
+    let p: void | Promise<Uint8Array[]>;
+    try {
+      p = this.wire.encodeData(data, this.out);
+    } catch {
+      if (this.readyState === OPEN) queueMicrotask(() => this.close(1011, 'internal error'));
+      return;
+    }
+    if (!p) return this.writeChunks(this.out);
+    this.encoding = p
+      .then(
+        (chunks) => {
+          if (!this.closeQueued && this.readyState !== CLOSED) this.writeChunks(chunks);
+          else chunks.length = 0;
+        },
+        () => {
+          if (this.readyState === OPEN) queueMicrotask(() => this.close(1011, 'internal error'));
+        },
+      )
+      .then(() => {
+        this.encoding = null;
+        if (this.framed !== null) this.flushFramed();
+        if (this.pendingClose && this.doneSeq >= this.acceptSeq) this.sendClose();
+      });
   }
 
   private writeShared(frames: readonly Uint8Array[]): void {
@@ -599,7 +645,7 @@ export class Connection implements TimerTarget, ChannelSink {
 
   private sendClose(): void {
     const pc = this.pendingClose;
-    if (!pc || this.closeQueued) return;
+    if (!pc || this.closeQueued || this.encoding !== null) return; // (a publish compressing goes first: encodeOwn)
     this.closeQueued = true;
     this.pendingClose = null;
     this.nextPong = null;

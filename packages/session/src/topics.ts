@@ -5,8 +5,8 @@
  * written as is to every subscriber our codec runs (Connection.writeFramed, in order with the subscriber's own
  * messages). permessage-deflate: subscribers whose server side resets its context after every message
  * (server_no_context_takeover) are grouped by window size and the message is compressed once per group; a
- * subscriber whose context is kept gets the uncompressed frame instead (RFC 7692 lets any message go
- * uncompressed, and that leaves its context untouched), so a publish never compresses per connection. Sessions
+ * subscriber whose context is kept between messages is the one case compressed per connection, by its own
+ * compressor (Connection.writeMessage), since no other could produce bytes its peer can inflate. Sessions
  * the platform runs (Bun, Deno, workerd) get the message through the platform's send().
  *
  * Slow subscribers: a subscriber whose transport is congested (over its high-water mark) accumulates a backlog
@@ -208,6 +208,12 @@ export class Topics {
           continue;
         }
         if (!this.#admit(ws, sub, core.sendCongested, bytes.byteLength)) continue;
+        if (a !== null) {
+          // The peer keeps our compression context between messages: only this connection's compressor can
+          // compress for it, so it encodes this one itself (compressed over its threshold, in order).
+          if (core.writeMessage(msg)) n++;
+          continue;
+        }
         plain ??= this.#frame(opcode, bytes, false);
         if (core.writeFramed(plain)) n++;
       } else if (core instanceof PlatformConnection) {

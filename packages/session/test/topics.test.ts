@@ -194,22 +194,26 @@ test("ServerCore (Deno's and Bun's serve()): sessions join its topics; clients, 
 });
 
 if (zlib) {
-  test('permessage-deflate: one compression per group without context takeover; others get the plain frame', async () => {
+  test('permessage-deflate: one compression per group without context takeover; a kept context compresses itself; no deflate gets the plain frame', async () => {
     const topics = new Topics();
     // Clients 0 and 1 ask for server_no_context_takeover (one group), 2 keeps the context, 3 has no deflate.
     const ms = await members(topics, 4, { deflate: true }, (i) => (i < 2 ? { deflate: { serverNoContextTakeover: true } } : i === 2 ? { deflate: true } : {}));
     const firstBytes: number[] = [];
-    const arrays: Array<readonly Uint8Array[]> = [];
-    for (const m of ms) {
+    const own: number[] = [];
+    ms.forEach((m, i) => {
       m.server.subscribe('t');
       const core = m.server.core as Connection;
       const orig = core.writeFramed.bind(core);
       core.writeFramed = (frames) => {
         firstBytes.push(frames[0]![0]!);
-        arrays.push(frames);
         return orig(frames);
       };
-    }
+      const origMsg = core.writeMessage.bind(core);
+      core.writeMessage = (data) => {
+        own.push(i);
+        return origMsg(data);
+      };
+    });
     const text = 'compressible '.repeat(500);
     topics.publish('t', text);
     topics.publish('t', 'small after'); // under the threshold: still after the compressed one for the group
@@ -219,8 +223,30 @@ if (zlib) {
     }
     const compressed = firstBytes.filter((b) => (b & 0x40) !== 0).length;
     assert.is(compressed, 2, 'the two group members got RSV1 frames');
-    assert.is(firstBytes.length, 8);
+    assert.is(firstBytes.length, 6, 'shared frames: the group (2) and the peer without deflate (1), twice');
+    assert.equal(own, [2, 2], 'the peer with a kept context was encoded by its own connection');
     for (const m of ms) m.client.close();
+  });
+
+  test('a kept compression context stays in step: publishes and the subscriber\'s own messages interleaved, all inflate', async () => {
+    const topics = new Topics();
+    const [m] = await members(topics, 1, { deflate: true }, () => ({ deflate: true }));
+    m!.server.subscribe('t');
+    const big = (tag: string) => `${tag} ` + 'the same words again and again '.repeat(200);
+    topics.publish('t', big('p1'));
+    void m!.writer.write(big('own1'));
+    topics.publish('t', 'small p2');
+    topics.publish('t', big('p3'));
+    void m!.writer.write('small own2');
+    topics.publish('t', big('p4'));
+    m!.server.close({ closeCode: 1000, reason: 'done' }); // our close frame waits for p4's compression
+    const got: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const v = String(await read(m!.reader));
+      got.push(v.length > 50 ? v.split(' ')[0]! : v);
+    }
+    assert.equal(got, ['p1', 'own1', 'small p2', 'p3', 'small own2', 'p4']);
+    assert.equal(await within(m!.client.closed), { closeCode: 1000, reason: 'done' });
   });
 } else {
   test.skip('permessage-deflate groups (no node:zlib here)', () => {});
