@@ -26,8 +26,15 @@ import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import {
   accept,
+  acceptOptionsOf,
   connect as sessionConnect,
-  goingAway,
+  ServerCore,
+  type Served,
+  type ServedConnection,
+  type ServeOptionsBase,
+  type ServerCloseOptions,
+  type WebSocket,
+  type WebSocketServerBase,
   type AcceptOptions,
   type ByteChannel,
   type ByteDuplex,
@@ -36,8 +43,10 @@ import {
   type WebSocketStream,
 } from '@streamsocket/session';
 import { HeadReader, STATUS_TEXT, computeAccept, type RequestHead, type ResponseHead } from '@streamsocket/handshake';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { socketStreams } from './socket-streams.js';
-import { upgrade, type UpgradeOptions } from './upgrade.js';
+import { serializeIncomingHead } from './request-head.js';
+import type { UpgradeOptions } from './upgrade.js';
 
 /** Headers HTTP/2 forbids (RFC 9113 §8.2.2) or that RFC 8441 drops: never copied between the two forms. */
 const HOP_BY_HOP = new Set(['connection', 'upgrade', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'host', 'sec-websocket-key', 'sec-websocket-accept']);
@@ -151,13 +160,60 @@ export function acceptHttp2(stream: http2.ServerHttp2Stream, headers: http2.Inco
   const { permessageDeflate, ...rest } = options;
   const a: AcceptOptions = { secure: stream.session?.encrypted ?? false, ...rest };
   if (permessageDeflate !== undefined && a.deflate === undefined) a.deflate = permessageDeflate;
+  return accept(streamConnection(stream, headers), a);
+}
+
+/** Resolves once `emitter` emitted 'close' (at once if `done()` already says so). */
+function closedPromise(emitter: { once(e: 'close', f: () => void): unknown }, done: () => boolean): Promise<void> {
+  return done() ? Promise.resolve() : new Promise<void>((r) => emitter.once('close', () => r()));
+}
+
+/**
+ * An extended CONNECT stream as the byte pair a server session runs on: the equivalent HTTP/1.1 request in front
+ * of its bytes, the session's answer translated to HTTP/2 response headers (see the module comment), plus what a
+ * ServerCore needs to track it (closed, destroy).
+ */
+function streamConnection(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): ServedConnection {
   const inner = socketStreams(stream as unknown as Socket, { head: [upgradeRequestFor(headers)] });
   const channel = new HeadTranslatingChannel(inner.channel, (head) => {
     if (stream.destroyed || stream.headersSent) return;
     // RFC 8441 §5: success is any 2xx; we answer 200. A refusal keeps its status (and its body follows).
     stream.respond(h2Headers(head, head.status === 101 ? 200 : head.status));
   });
-  return accept(channelDuplex(channel, inner), a);
+  // Not a spread of channelDuplex(): spreading would call its lazy readable/writable getters and make the
+  // binding's WHATWG pair, which then owns the reading side.
+  return {
+    channel,
+    direct: channel,
+    get readable() {
+      return inner.readable;
+    },
+    get writable() {
+      return inner.writable;
+    },
+    closed: closedPromise(stream, () => stream.closed || stream.destroyed),
+    destroy: () => stream.destroy(),
+  };
+}
+
+/** An HTTP/1.1 Upgrade on the same port: the socket with Node's parsed head put back in front (as upgrade() does). */
+function upgradeConnection(req: IncomingMessage, socket: Socket, head: Buffer): ServedConnection {
+  socket.setNoDelay?.(true);
+  const chunks: Uint8Array[] = [serializeIncomingHead(req)];
+  if (head && head.byteLength > 0) chunks.push(new Uint8Array(head.buffer, head.byteOffset, head.byteLength));
+  const s = socketStreams(socket, { head: chunks });
+  return {
+    channel: s.channel,
+    direct: s.direct,
+    get readable() {
+      return s.readable;
+    },
+    get writable() {
+      return s.writable;
+    },
+    closed: closedPromise(socket, () => socket.destroyed && !socket.readable && !socket.writable),
+    destroy: () => socket.destroy(),
+  };
 }
 
 // ------------------------------------------------------------------------------------------------ client
@@ -374,10 +430,15 @@ export function connectHttp2(url: string | URL, options: Http2ConnectOptions): W
 
 // ------------------------------------------------------------------------------------------------ server
 
-export interface ServeHttp2Options extends Http2AcceptOptions {
-  hostname?: string;
-  /** Default 0 (an ephemeral port; read it from `port` once `ready` resolved). */
-  port?: number;
+/** What the handler and `onError` learn about a WebSocket of serveHttp2 (besides `request` and `clientAddress`). */
+export interface Http2ConnectionInfo {
+  /** True for an extended CONNECT stream over HTTP/2, false for an HTTP/1.1 Upgrade. */
+  http2: boolean;
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+}
+
+export interface ServeHttp2Options extends ServeOptionsBase<Http2ConnectionInfo> {
   /** Certificate and key (and any other `http2.createSecureServer` option). Without it: cleartext h2c + HTTP/1.1. */
   tls?: http2.SecureServerOptions;
   /**
@@ -389,10 +450,10 @@ export interface ServeHttp2Options extends Http2AcceptOptions {
    * Ordinary HTTP requests (HTTP/2 and HTTP/1.1, Node's compatibility API). Default: 404. WebSocket requests of
    * either version never reach it.
    */
-  request?: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
+  request?: (req: http2.Http2ServerRequest | IncomingMessage, res: http2.Http2ServerResponse | ServerResponse) => void;
 }
 
-export interface Http2WebSocketServer {
+export interface Http2WebSocketServer extends WebSocketServerBase {
   /** Resolves once listening. */
   readonly ready: Promise<void>;
   readonly port: number;
@@ -402,9 +463,10 @@ export interface Http2WebSocketServer {
   readonly server: http2.Http2SecureServer | http2.Http2Server;
   /** How many WebSockets arrived over HTTP/2 (extended CONNECT) and over HTTP/1.1 (Upgrade) so far. */
   readonly counts: { http2: number; http1: number };
-  /** Sends 1001 to every open WebSocket, stops listening, and resolves once every connection is gone (bounded). */
-  close(): Promise<void>;
 }
+
+/** Our own options, not the session's. */
+const HTTP2_KEYS = ['tls', 'maxStreamsPerConnection', 'request'] as const;
 
 /**
  * Keeps Node from installing its compatibility layer on HTTP/2 streams when we listen to 'request' (which we need
@@ -432,52 +494,42 @@ export const compatRemoved = Symbol('streamsocket.h2.compatRemoved');
 /**
  * A server that takes WebSockets both ways on one port: RFC 8441 extended CONNECT streams over HTTP/2 (it sends
  * SETTINGS_ENABLE_CONNECT_PROTOCOL = 1) and HTTP/1.1 Upgrade requests (`allowHTTP1`), with ordinary requests going
- * to `options.request`. Each WebSocket goes to `handler`.
+ * to `options.request`. Every WebSocket goes through the session's ServerCore, as with serve(): the admission
+ * policy (pending-handshake and per-address caps), `onError`, a failing handler closing with 1011, `webSocket`
+ * mode, topics, and `close()` sending 1001 and waiting for every connection.
  */
-export function serveHttp2(options: ServeHttp2Options, handler: (ws: WebSocketStream, info: { http2: boolean }) => unknown): Http2WebSocketServer {
-  const { hostname = '127.0.0.1', port = 0, tls, request, maxStreamsPerConnection = 256, ...accept } = options;
+export function serveHttp2(options: ServeHttp2Options & { webSocket: true }, handler: (ws: WebSocket, info: Served<Http2ConnectionInfo>) => unknown): Http2WebSocketServer;
+export function serveHttp2(options: ServeHttp2Options, handler: (ws: WebSocketStream, info: Served<Http2ConnectionInfo>) => unknown): Http2WebSocketServer;
+export function serveHttp2(
+  options: ServeHttp2Options,
+  handler: ((ws: WebSocketStream, info: Served<Http2ConnectionInfo>) => unknown) | ((ws: WebSocket, info: Served<Http2ConnectionInfo>) => unknown),
+): Http2WebSocketServer {
+  const { hostname = '127.0.0.1', port = 0, tls, request, maxStreamsPerConnection = 256 } = options;
+  const acceptOpts = { secure: tls !== undefined, ...acceptOptionsOf(options as ServeOptionsBase<never>, HTTP2_KEYS) };
+  const core = new ServerCore<Http2ConnectionInfo>(
+    {
+      accept: acceptOpts, maxPendingHandshakes: options.maxPendingHandshakes, webSocket: options.webSocket, onError: options.onError, topics: options.topics,
+      maxPendingHandshakesPerAddress: options.maxPendingHandshakesPerAddress, maxConnectionsPerAddress: options.maxConnectionsPerAddress, trustedProxies: options.trustedProxies,
+    },
+    handler as (ws: WebSocketStream, info: Served<Http2ConnectionInfo>) => unknown,
+  );
   const settings = { enableConnectProtocol: true, maxConcurrentStreams: maxStreamsPerConnection };
   const server = tls
     ? http2.createSecureServer({ ...tls, allowHTTP1: true, settings })
     : http2.createServer({ settings });
-  const sockets = new Set<Duplex>();
-  const sessions = new Set<WebSocketStream>();
-  const counts = { http2: 0, http1: 0 };
-  const run = (ws: WebSocketStream, isH2: boolean): void => {
-    if (isH2) counts.http2++;
-    else counts.http1++;
-    sessions.add(ws);
-    ws.closed.then(
-      () => sessions.delete(ws),
-      () => sessions.delete(ws),
-    );
-    ws.opened.then(
-      () => {
-        try {
-          const r = handler(ws, { http2: isH2 }) as Promise<unknown> | undefined;
-          if (r && typeof r.then === 'function') r.then(undefined, () => goingAway(ws, 'handler failed', 1011));
-        } catch {
-          goingAway(ws, 'handler failed', 1011);
-        }
-      },
-      () => {
-        /* refused: already answered */
-      },
-    );
-  };
   withoutCompatibilityLayer(server);
-  server.on('connection', (s: Duplex) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
+  const counts = { http2: 0, http1: 0 };
+  const info = (isH2: boolean, s: { remoteAddress?: string | undefined; remotePort?: number | undefined } | undefined): Http2ConnectionInfo => ({
+    http2: isH2,
+    remoteAddress: s?.remoteAddress,
+    remotePort: s?.remotePort,
   });
-  server.on('secureConnection', (s: Duplex) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
-  // Every HTTP/2 stream comes here first: WebSockets are taken, everything else goes to the compatibility API.
+  // Every HTTP/2 stream comes here first: WebSockets are taken, everything else goes to `request` (or 404).
   server.on('stream', (stream, headers) => {
     if (isWebSocketConnect(headers)) {
-      run(acceptHttp2(stream, headers, accept), true);
+      counts.http2++;
+      const sock = stream.session?.socket;
+      core.add(streamConnection(stream, headers), info(true, sock), sock?.remoteAddress);
       return;
     }
     if (headers[':method'] === 'CONNECT') {
@@ -495,10 +547,11 @@ export function serveHttp2(options: ServeHttp2Options, handler: (ws: WebSocketSt
     stream.end('Not Found');
   });
   // HTTP/1.1 on the same port (allowHTTP1): its Upgrade requests, and ordinary requests.
-  server.on('upgrade', (req: import('node:http').IncomingMessage, socket: Duplex, head: Buffer) => {
-    run(upgrade(req, socket, head, accept), false);
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    counts.http1++;
+    core.add(upgradeConnection(req, socket, head), info(false, socket), socket.remoteAddress);
   });
-  server.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     // Reached for HTTP/1.1 only: HTTP/2 streams are answered in 'stream' above and never get here (Node emits
     // 'request' for an HTTP/2 stream only through the compatibility layer, which we do not install).
     if (req.httpVersionMajor === 2) return;
@@ -508,6 +561,13 @@ export function serveHttp2(options: ServeHttp2Options, handler: (ws: WebSocketSt
       res.end('Not Found');
     }
   });
+  const sockets = new Set<Duplex>();
+  const track = (s: Duplex): void => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  };
+  server.on('connection', track);
+  server.on('secureConnection', track);
   const ready = new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, hostname, () => {
@@ -516,7 +576,21 @@ export function serveHttp2(options: ServeHttp2Options, handler: (ws: WebSocketSt
     });
   });
   ready.catch(() => {});
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+  let closing: Promise<void> | null = null;
   const scheme = tls ? 'wss' : 'ws';
+  const close = (o: ServerCloseOptions = {}): Promise<void> => {
+    closing ??= (async () => {
+      const released = new Promise<void>((r) => server.close(() => r()));
+      await core.close(o.reason);
+      // HTTP/2 sessions and keep-alive HTTP/1.1 connections with no WebSocket left: nothing more to wait for.
+      for (const s of sockets) s.destroy();
+      await Promise.race([released, new Promise((r) => setTimeout(r, 1000))]);
+      resolveClosed();
+    })();
+    return closing;
+  };
   return {
     ready,
     get port() {
@@ -528,13 +602,21 @@ export function serveHttp2(options: ServeHttp2Options, handler: (ws: WebSocketSt
     },
     server,
     counts,
-    async close() {
-      for (const ws of sessions) goingAway(ws, 'server shutting down');
-      const closed = new Promise<void>((r) => server.close(() => r()));
-      const all = Promise.allSettled([...sessions].map((ws) => ws.closed));
-      await Promise.race([all, new Promise((r) => setTimeout(r, 5000))]);
-      for (const s of sockets) s.destroy();
-      await Promise.race([closed, new Promise((r) => setTimeout(r, 1000))]);
+    get pendingHandshakes() {
+      return core.pendingHandshakes;
     },
+    get connections() {
+      return core.connections;
+    },
+    get stats() {
+      return core.stats;
+    },
+    get clients() {
+      return core.clients;
+    },
+    topics: core.topics,
+    publish: (topic, data, o) => core.publish(topic, data, o),
+    close,
+    closed,
   };
 }

@@ -35,4 +35,4 @@ export type {
 export { handleUpgrades, requestOf } from './fetch-upgrade.js';
 export type { UpgradeEnv, UpgradeFetch, HandleUpgradesOptions } from './fetch-upgrade.js';
 export { acceptHttp2, connectHttp2, serveHttp2, isWebSocketConnect, ExtendedConnectUnsupportedError } from './http2.js';
-export type { Http2AcceptOptions, Http2ConnectOptions, ServeHttp2Options, Http2WebSocketServer } from './http2.js';
+export type { Http2AcceptOptions, Http2ConnectOptions, ServeHttp2Options, Http2WebSocketServer, Http2ConnectionInfo } from './http2.js';

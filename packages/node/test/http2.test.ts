@@ -170,8 +170,9 @@ test('backpressure: a server writing to a client that does not read stalls (HTTP
   }
 });
 
-test('a handler that throws closes its WebSocket with 1011; close() sends 1001 to the open ones (both versions)', async () => {
-  const srv = serveHttp2({ tls: { cert: cert.cert, key: cert.key } }, async (ws) => {
+test('serve()\'s ServerCore: a handler that throws closes with 1011 (onError told); close() sends 1001 (both versions)', async () => {
+  const errors: unknown[] = [];
+  const srv = serveHttp2({ tls: { cert: cert.cert, key: cert.key }, onError: (e) => errors.push(e) }, async (ws) => {
     if (ws.url.endsWith('/throw')) throw new Error('boom');
     await echo(ws);
   });
@@ -180,13 +181,35 @@ test('a handler that throws closes its WebSocket with 1011; close() sends 1001 t
   try {
     const bad = connectHttp2(`wss://localhost:${srv.port}/throw`, { session });
     await within(bad.opened, 5000, 'opened');
-    assert.equal(await within(bad.closed, 5000, 'bad closed'), { closeCode: 1011, reason: 'handler failed' });
+    assert.is((await within(bad.closed, 5000, 'bad closed')).closeCode, 1011);
     const h2 = connectHttp2(`wss://localhost:${srv.port}/stay`, { session });
     const h1 = connect(`wss://localhost:${srv.port}/stay1`, { ca: cert.cert });
     await Promise.all([roundTrip(h2, 10), roundTrip(h1, 10)]);
     await within(srv.close(), 8000, 'server close');
     assert.equal(await within(h2.closed, 5000, 'h2 closed'), { closeCode: 1001, reason: 'server shutting down' });
     assert.equal(await within(h1.closed, 5000, 'h1 closed'), { closeCode: 1001, reason: 'server shutting down' });
+    assert.ok(errors.some((e) => String(e).includes('boom')), 'onError saw the handler failure');
+    assert.is(srv.connections, 0);
+  } finally {
+    session.close();
+    await srv.close();
+  }
+});
+
+test('the admission policy applies over HTTP/2: maxConnectionsPerAddress 1 refuses a second WebSocket from 127.0.0.1', async () => {
+  const srv = serveHttp2({ tls: { cert: cert.cert, key: cert.key }, maxConnectionsPerAddress: 1 }, (ws) => void echo(ws));
+  await srv.ready;
+  const session = http2.connect(`https://localhost:${srv.port}`, { ca: cert.cert });
+  try {
+    const first = connectHttp2(`wss://localhost:${srv.port}/1`, { session });
+    await roundTrip(first, 10);
+    const second = connectHttp2(`wss://localhost:${srv.port}/2`, { session });
+    const e = (await rejection(second.opened)) as HandshakeError;
+    assert.instance(e, HandshakeError);
+    assert.is(e.status, 429);
+    assert.is(srv.connections, 1);
+    first.close();
+    await within(first.closed, 5000, 'closed');
   } finally {
     session.close();
     await srv.close();
