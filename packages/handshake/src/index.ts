@@ -34,6 +34,7 @@ export {
 export {
   buildClientRequest,
   validateResponse,
+  displayUrl,
   type ClientRequestOptions,
   type ClientRequest,
 } from './client.js';

@@ -17,7 +17,7 @@
  * - Both promises are marked handled internally: ignoring them never produces
  *   an unhandled rejection.
  */
-import type { RequestHead, ResponseHead } from '@streamsocket/handshake';
+import { HandshakeError, displayUrl, type RequestHead, type ResponseHead } from '@streamsocket/handshake';
 import { Connection, CONNECTING, CLOSED, type CloseInfo, type ReadyState, type ReceiveData, type SendData } from './connection.js';
 import { WebSocketError, type WebSocketCloseInfo } from './errors.js';
 import { validateCloseArgs } from './close-args.js';
@@ -321,7 +321,7 @@ export function startClient(
   guard: HandshakeGuard,
   rebuild: (req: ReturnType<typeof prepareRequest>) => ReturnType<typeof prepareRequest> = (r) => r,
 ): WebSocketStream {
-  return new WebSocketStream(req.url.href, guard, o, async () => {
+  const open = async (): Promise<SessionStart> => {
     let c: ByteDuplex;
     try {
       c = await guard.race(conn);
@@ -342,7 +342,16 @@ export function startClient(
       extensions: s.extensions,
       response: s.response,
     };
-  });
+  };
+  return new WebSocketStream(req.url.href, guard, o, () => open().catch((e: unknown) => { throw explainTimeout(e, req.url, o.handshakeTimeout); }));
+}
+
+/** The guard's timeout error, told where and after how long (it is shared by both roles and knows neither). */
+function explainTimeout(e: unknown, url: URL, ms: number): unknown {
+  if (e instanceof HandshakeError && e.code === 'HANDSHAKE_TIMEOUT') {
+    e.message = `opening ${displayUrl(url)} timed out after ${ms} ms (connecting, TLS and the HTTP upgrade together)`;
+  }
+  return e;
 }
 
 export type { AcceptOptions, ConnectOptions };

@@ -138,6 +138,17 @@ test('wss-refused: a refused opening rejects opened (HandshakeError: status, URL
   assert.is((closed as Error).cause, e);
 });
 
+test('wss-timeout: a dial that never completes: opened rejects with HANDSHAKE_TIMEOUT naming the URL and the bound', async () => {
+  const WSS = createWebSocketStreamClass(() => new Promise(() => {}), { handshakeTimeout: 50 });
+  const ws = new WSS('ws://example.test:81/slow');
+  const e = await within(ws.opened.then(() => null, (x: unknown) => x), 2000, 'timeout');
+  assert.instance(e, HandshakeError);
+  assert.is((e as HandshakeError).code, 'HANDSHAKE_TIMEOUT');
+  assert.match((e as Error).message, 'opening ws://example.test:81/slow timed out after 50 ms');
+  const closed = await ws.closed.then(() => null, (x: unknown) => x);
+  assert.is((closed as Error).cause, e, 'closed rejects with the timeout as cause');
+});
+
 test('url-errors: an invalid URL or scheme throws SyntaxError naming the URL', () => {
   const WS = createWebSocketClass(echoDialer());
   assert.throws(() => new WS('not a url'), (e: Error) => e instanceof SyntaxError && e.message.includes('"not a url"'));

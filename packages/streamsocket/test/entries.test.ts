@@ -65,6 +65,25 @@ test('node: new WebSocketStream(url, { protocols, signal }) dials; instanceof th
   }
 });
 
+test('node: a refused TCP connection: the socket error (code ECONNREFUSED) from opened, closed and the error event', async () => {
+  const { createServer } = await import('node:net');
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise((r) => probe.close(r)); // nothing listens there now
+  const url = `ws://127.0.0.1:${port}/`;
+  const ws = nodeEntry.connect(url);
+  const e = await ws.opened.then(() => null, (x: unknown) => x);
+  assert.is((e as { code?: string }).code, 'ECONNREFUSED');
+  const closed = await ws.closed.then(() => null, (x: unknown) => x);
+  assert.instance(closed, nodeEntry.WebSocketError);
+  assert.is(((closed as Error).cause as { code?: string }).code, 'ECONNREFUSED');
+  const sock = new nodeEntry.WebSocket(url);
+  const ev = await new Promise<{ error?: unknown; message?: string }>((resolve) => { sock.onerror = (x) => resolve(x); });
+  assert.is((ev.error as { code?: string }).code, 'ECONNREFUSED');
+  assert.match(ev.message ?? '', 'ECONNREFUSED');
+});
+
 test('the runtime-free class explains itself when called like the WHATWG constructor', () => {
   const Ctor = SessionWebSocketStream as unknown as new (url: string) => unknown;
   assert.throws(() => new Ctor('ws://127.0.0.1:1/'), /cannot dial: import WebSocketStream from 'streamsocket'/);
