@@ -8,10 +8,12 @@
  * from its STATS lines, and drives the attacker through stdin/stdout lines.
  */
 import net from 'node:net';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import tls from 'node:tls';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { createRequire, builtinModules } from 'node:module';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type Runtime = 'node' | 'deno' | 'bun';
@@ -301,7 +303,7 @@ export interface Served {
  * One well-behaved client: connect from `localAddress`, upgrade, send a text message, wait for its echo, close
  * cleanly. Resolves (never rejects) with its timings; gives up after `limitMs`.
  */
-export function goodClient(port: number, localAddress: string, id: number, limitMs = 5000): Promise<Served> {
+export function goodClient(port: number, localAddress: string, id: number, limitMs = 5000, secure = false): Promise<Served> {
   return new Promise((resolve) => {
     const t0 = performance.now();
     let openedMs = -1;
@@ -310,7 +312,10 @@ export function goodClient(port: number, localAddress: string, id: number, limit
     let upgraded = false;
     let settled = false;
     const msg = Buffer.from(`hello ${id}`);
-    const s = net.connect({ port, host: '127.0.0.1', localAddress });
+    // wss: a TLS client (self-signed test certificate: not verified); the clock includes its TLS handshake.
+    const s = secure
+      ? tls.connect({ port, host: '127.0.0.1', localAddress, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] })
+      : net.connect({ port, host: '127.0.0.1', localAddress });
     const finish = (ok: boolean, error?: string): void => {
       if (settled) return;
       settled = true;
@@ -322,7 +327,7 @@ export function goodClient(port: number, localAddress: string, id: number, limit
     };
     const timer = setTimeout(() => finish(false, `not served within ${limitMs} ms (opened ${openedMs.toFixed(0)} ms)`), limitMs);
     s.setNoDelay(true);
-    s.on('connect', () => s.write(HEAD(port)));
+    s.on(secure ? 'secureConnect' : 'connect', () => s.write(HEAD(port)));
     s.on('error', (e) => finish(false, e.message));
     s.on('close', () => finish(servedMs >= 0, servedMs >= 0 ? undefined : `closed before served (opened ${openedMs.toFixed(0)} ms, ${buf.subarray(0, 40).toString('latin1')})`));
     s.on('data', (d: Buffer) => {
@@ -353,6 +358,18 @@ export function goodClient(port: number, localAddress: string, id: number, limit
       }
     });
   });
+}
+
+/** A throwaway self-signed certificate for 127.0.0.1 (openssl CLI, as tls.node.test.ts). */
+export function selfSigned(): { cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'ss-attack-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')], { stdio: 'ignore' });
+    return { cert: readFileSync(join(dir, 'c.pem'), 'utf8'), key: readFileSync(join(dir, 'k.pem'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export function percentile(xs: number[], p: number): number {

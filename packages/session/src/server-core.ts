@@ -232,9 +232,9 @@ export class ServerCore<I extends object> implements ConnectionOwner {
     return this.topics.publish(topic, data, options);
   }
 
-  /** Connections in the opening handshake. */
+  /** Connections in the opening handshake (with admitEarly, from TCP accept: TLS handshakes included). */
   get pendingHandshakes(): number {
-    return this.#pending.size;
+    return this.#admission.pending;
   }
 
   /** Open sessions. */
