@@ -9,6 +9,7 @@ import * as denoEntry from '../src/deno.js';
 import * as bunEntry from '../src/bun.js';
 import * as browserEntry from '../src/browser.js';
 import { WebSocketStream as SessionWebSocketStream } from '@streamsocket/session';
+import { makeCert } from '../../node/test/certs.js';
 
 const common = ['serve', 'connect', 'upgrade', 'WebSocket', 'WebSocketStream', 'WebSocketError', 'CloseEvent', 'MessageEvent', 'HandshakeError', 'UnsupportedFeatureError', 'runtime'];
 
@@ -82,6 +83,28 @@ test('node: a refused TCP connection: the socket error (code ECONNREFUSED) from 
   const ev = await new Promise<{ error?: unknown; message?: string }>((resolve) => { sock.onerror = (x) => resolve(x); });
   assert.is((ev.error as { code?: string }).code, 'ECONNREFUSED');
   assert.match(ev.message ?? '', 'ECONNREFUSED');
+});
+
+test('node: an untrusted certificate: TlsConnectError (the TLS reason as its cause) from opened, closed and the error event', async () => {
+  const { cert, key } = makeCert(); // self-signed: not in Node's CA store
+  const tls = { cert, key };
+  const server = nodeEntry.serve({ hostname: '127.0.0.1', port: 0, tls }, async (ws) => { await ws.opened.catch(() => {}); });
+  await server.ready;
+  try {
+    const url = `wss://127.0.0.1:${server.port}/`;
+    const ws = nodeEntry.connect(url);
+    const e = await ws.opened.then(() => null, (x: unknown) => x);
+    assert.instance(e, nodeEntry.TlsConnectError);
+    assert.match((e as Error).message, `127.0.0.1:${server.port}`);
+    assert.ok(((e as Error).cause as { code?: string }).code, 'the TLS error itself, with its code, is the cause');
+    const closed = await ws.closed.then(() => null, (x: unknown) => x);
+    assert.is((closed as Error).cause, e);
+    const sock = new nodeEntry.WebSocket(url);
+    const ev = await new Promise<{ error?: unknown }>((resolve) => { sock.onerror = (x) => resolve(x); });
+    assert.instance(ev.error, nodeEntry.TlsConnectError);
+  } finally {
+    await server.close();
+  }
 });
 
 test('the runtime-free class explains itself when called like the WHATWG constructor', () => {
