@@ -73,9 +73,10 @@ export async function publintTarball(tgz) {
 
 /**
  * attw on one tarball. One rule is ignored, on purpose: `cjs-resolves-to-esm`. The packages are ES modules only,
- * and `require()` of them works on Node 20.19+ (require(esm); the consumer suite proves it from a CommonJS file
- * with plain npm): attw reports every ES-module-only package under that rule, whatever the Node version. Every
- * other rule (false CJS/ESM, missing or untyped exports, internal resolution errors, ...) fails the check.
+ * and `require()` of them works on Node 20.19+ (require(esm)), as it type-checks from CommonJS under TypeScript's
+ * `module: nodenext` (the consumer suite proves both, with plain npm): attw reports every ES-module-only package
+ * under that rule, whatever the Node and TypeScript versions. Every other rule (false CJS/ESM, missing or untyped
+ * exports, internal resolution errors, ...) fails the check.
  */
 export function attwTarball(tgz) {
   const attw = join(root, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js');

@@ -4,7 +4,7 @@
 // require), Node 24, Deno (npm: specifiers resolved from the project's node_modules), Bun, workerd (an esbuild
 // bundle with the workerd condition, over cloudflare:sockets) and headless Chromium (an esbuild bundle with the
 // browser condition, over the page's WebSocket); plus a TypeScript check of a file using the typed events
-// (moduleResolution node16 and bundler). Fixtures: test/consumer/. Run by `npm test`; alone:
+// (moduleResolution node16 and bundler, and nodenext from a CommonJS file). Fixtures: test/consumer/. Run by `npm test`; alone:
 //   node packages/streamsocket/test/consumer.suite.mjs
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -150,9 +150,10 @@ test('Bun: import from "streamsocket" (bun condition)', () => {
   assertEcho(result(r.stdout), 'bun');
 });
 
-for (const [name, compilerOptions] of [
-  ['node16', { module: 'node16', moduleResolution: 'node16', lib: ['ES2022'], types: ['node'] }],
-  ['bundler', { module: 'esnext', moduleResolution: 'bundler', lib: ['ES2022', 'DOM'], types: [] }],
+for (const [name, compilerOptions, file] of [
+  ['node16', { module: 'node16', moduleResolution: 'node16', lib: ['ES2022'], types: ['node'] }, 'typed.ts'],
+  ['bundler', { module: 'esnext', moduleResolution: 'bundler', lib: ['ES2022', 'DOM'], types: [] }, 'typed.ts'],
+  ['nodenext, from CommonJS', { module: 'nodenext', moduleResolution: 'nodenext', lib: ['ES2022'], types: ['node'] }, 'typed-cjs.cts'],
 ]) {
   test(`TypeScript (moduleResolution ${name}): typed events and WebSocketStream type-check, no skipLibCheck`, () => {
     // @types/node for the node16 project, as a Node user has it (linked from the workspace: no registry fetch).
@@ -161,10 +162,10 @@ for (const [name, compilerOptions] of [
       mkdirSync(dirname(typesNode), { recursive: true });
       symlinkSync(join(root, 'node_modules', '@types', 'node'), typesNode);
     }
-    const cfg = `tsconfig.${name}.json`;
+    const cfg = `tsconfig.${name.split(',')[0]}.json`;
     writeFileSync(join(project, cfg), JSON.stringify({
       compilerOptions: { target: 'ES2022', strict: true, noEmit: true, skipLibCheck: false, exactOptionalPropertyTypes: true, ...compilerOptions },
-      files: ['typed.ts'],
+      files: [file],
     }, null, 2));
     const r = run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', cfg]);
     assert.is(r.status, 0, r.out);
