@@ -1,5 +1,5 @@
 // Compares two ways of turning a Node TCP socket into WHATWG streams, over loopback:
-//   ours    — @streamsocket/node's socketStreams() (pull-based, zero-copy views, 'drain'-driven writes)
+//   ours    — @streamsocket/node's socketChannel() (the session's Channel: zero-copy views, 'drain'-driven writes)
 //   toWeb   — stream.Duplex.toWeb(socket) (Node's built-in adapter)
 // Both ends of each connection use the same binding; the sender writes through the writable, the receiver reads
 // through the readable, so each figure covers both directions of the binding.
@@ -30,17 +30,17 @@ const ROUNDS = arg('rounds', 3);
 
 // Bundle the TypeScript source once so the bench needs no build step.
 const dir = mkdtempSync(join(tmpdir(), 'ss-bench-'));
-const out = join(dir, 'socket-streams.mjs');
+const out = join(dir, 'socket-channel.mjs');
 await build({
-  entryPoints: [join(root, 'packages/node/src/socket-streams.ts')],
+  entryPoints: [join(root, 'packages/node/src/socket-channel.ts')],
   outfile: out, bundle: true, format: 'esm', platform: 'node', target: 'es2022', logLevel: 'error',
 });
-const { socketStreams } = await import(out);
+const { socketChannel } = await import(out);
 rmSync(dir, { recursive: true, force: true });
 
 const bindings = {
-  ours: (s) => socketStreams(s),
-  ...(process.env.HWM_SWEEP ? { ours16k: (s) => socketStreams(s, { readHighWaterMark: 16384 }), ours256k: (s) => socketStreams(s, { readHighWaterMark: 262144 }) } : {}),
+  ours: (s) => socketChannel(s),
+  ...(process.env.HWM_SWEEP ? { ours16k: (s) => socketChannel(s, { readHighWaterMark: 16384 }), ours256k: (s) => socketChannel(s, { readHighWaterMark: 262144 }) } : {}),
   toWeb: (s) => Duplex.toWeb(s),
 };
 

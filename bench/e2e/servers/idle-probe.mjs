@@ -6,7 +6,7 @@
 //   snap PATH  write a heap snapshot to PATH and print `SNAP PATH`
 // Kinds (each adds one layer to the previous one, except ws):
 //   tcp           net.Socket, socket.pipe(socket)
-//   binding       socketStreams(socket): a read loop on its readable writing to its writable
+//   binding       socketChannel(socket): a read loop on its readable writing to its writable
 //   session-loop  serve(): the handler reads the WebSocketStream's readable and writes each message back
 //   session-pipe  serve(): readable.pipeTo(writable), as bench/e2e's streamsocket-node server
 //   session-ws    serve({ webSocket: true }): the WHATWG WebSocket class, onmessage → send (ws's own style)
@@ -14,7 +14,7 @@
 import net from 'node:net';
 import v8 from 'node:v8';
 import { createInterface } from 'node:readline';
-import { serve, socketStreams } from '@streamsocket/node';
+import { serve, socketChannel } from '@streamsocket/node';
 
 /** Reads each chunk and writes it back, one at a time, until the readable ends or either side fails. */
 async function echoLoop(readable, writable) {
@@ -45,7 +45,7 @@ async function listen() {
     }
     case 'binding': {
       const server = net.createServer({ noDelay: true }, async (socket) => {
-        const { readable, writable } = socketStreams(socket);
+        const { readable, writable } = socketChannel(socket);
         await echoLoop(readable, writable);
       });
       await new Promise((r) => server.listen(0, '127.0.0.1', r));

@@ -14,7 +14,7 @@ import {
   createWebSocketClass,
   createWebSocketStreamClass,
   dialTarget,
-  type ByteDuplex,
+  type ByteChannel,
   type ConnectOptions as SessionConnectOptions,
   type DialOptions as SessionDialOptions,
   type WebSocket as SessionWebSocket,
@@ -90,7 +90,7 @@ export async function dialStreams(
   tls: TlsClientOptions & { socketReadHighWaterMark?: number },
   signal: AbortSignal,
   route?: ProxyRoute,
-): Promise<ByteDuplex> {
+): Promise<ByteChannel> {
   const hwm = tls.socketReadHighWaterMark;
   const streams = hwm !== undefined ? { readHighWaterMark: hwm } : {};
   const proxy = resolveProxy(url, route?.option, bunEnv, 'env');
@@ -98,8 +98,7 @@ export async function dialStreams(
   const b = proxy
     ? await dialViaProxy(proxy, target, { target: tls, proxy: route?.tls ?? {} }, signal, streams)
     : await dial(target, tls, signal, streams);
-  // The binding itself: the session drives its `channel`, so its WHATWG pair is never created.
-  return b;
+  return b.channel;
 }
 
 /**
@@ -122,7 +121,7 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Sessio
 export function createWebSocket(options: WebSocketOptions = {}): WebSocketConstructor {
   const tls = tlsOptions(options);
   const route = proxyRoute(options);
-  const dialer = (url: URL, d: SessionDialOptions): Promise<ByteDuplex> => dialStreams(url, tls, d.signal, route);
+  const dialer = (url: URL, d: SessionDialOptions): Promise<ByteChannel> => dialStreams(url, tls, d.signal, route);
   return createWebSocketClass(dialer, sessionOptions(options));
 }
 

@@ -4,8 +4,8 @@
  * socket out, or a rejection when `signal` aborts first (the connect timeout and the user's signal, combined by
  * the caller).
  */
-import type { DialTarget } from '@streamsocket/session';
-import { SocketBinding, socketHandlers, type SocketStreamsOptions } from './socket-streams.js';
+import { formatHost, TlsConnectError, type DialTarget } from '@streamsocket/session';
+import { SocketBinding, socketHandlers, type SocketChannelOptions } from './socket-channel.js';
 
 export interface TlsClientOptions {
   /** Trusted CA certificate(s), PEM. Default: Bun's bundled root store. */
@@ -19,27 +19,8 @@ export interface TlsClientOptions {
 }
 
 export type { DialTarget };
+export { formatHost, TlsConnectError };
 
-/** The TLS handshake failed; `code` is Bun's (e.g. 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID'). */
-export class TlsConnectError extends Error {
-  readonly code: string;
-  constructor(target: DialTarget, cause: Error & { code?: string }) {
-    const code = cause.code ?? 'ERR_TLS';
-    super(
-      `TLS connection to ${formatHost(target)} failed: ${cause.message} (${code})` +
-        (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code)
-          ? '; pass `ca` with the certificate that signed it, or `rejectUnauthorized: false` to skip verification'
-          : ''),
-      { cause },
-    );
-    this.name = 'TlsConnectError';
-    this.code = code;
-  }
-}
-
-export function formatHost(t: { hostname: string; port: number }): string {
-  return `${t.hostname.includes(':') ? `[${t.hostname}]` : t.hostname}:${t.port}`;
-}
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 const isIpLiteral = (h: string): boolean => h.includes(':') || IPV4.test(h);
@@ -52,7 +33,7 @@ export function dial(
   target: DialTarget,
   opts: TlsClientOptions,
   signal: AbortSignal,
-  streams: SocketStreamsOptions = {},
+  streams: SocketChannelOptions = {},
 ): Promise<SocketBinding> {
   return new Promise<SocketBinding>((resolve, reject) => {
     if (signal.aborted) return reject(abortError(signal));

@@ -11,8 +11,9 @@ export type {
   CloseOptions, ServerAddress,
 } from './server.js';
 export { goingAway } from '@streamsocket/session';
-export { SocketBinding, socketHandlers } from './socket-streams.js';
-export type { SocketStreamsOptions, SocketChannel, ChannelSink, DirectWriter } from './socket-streams.js';
+export { SocketBinding, socketHandlers } from './socket-channel.js';
+export type { SocketChannelOptions } from './socket-channel.js';
+export type { ByteChannel, Channel } from '@streamsocket/session';
 export { dial, TlsConnectError } from './dial.js';
 export { ProxyError } from '@streamsocket/session';
 export type { ProxyOption, ProxyConfig, ProxyHop, ProxyErrorCode } from '@streamsocket/session';

@@ -11,7 +11,7 @@
  */
 import { dialThroughProxy, type DialTarget, type ProxyEndpoint, type ProxyHop, type ProxyTransport, type TunnelIO } from '@streamsocket/session';
 import { TlsConnectError, type TlsClientOptions } from './dial.js';
-import { SocketBinding, socketHandlers, type SocketStreamsOptions } from './socket-streams.js';
+import { SocketBinding, socketHandlers, type SocketChannelOptions } from './socket-channel.js';
 import { loopbackOver } from './tls-relay.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -226,7 +226,7 @@ export async function dialViaProxy(
   target: DialTarget,
   opts: { target: TlsClientOptions; proxy: TlsClientOptions },
   signal: AbortSignal,
-  streams: SocketStreamsOptions = {},
+  streams: SocketChannelOptions = {},
 ): Promise<SocketBinding> {
   const s = await dialThroughProxy(proxy, target, bunProxyTransport(opts), signal);
   phaseOf(s).done = true;

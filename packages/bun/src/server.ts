@@ -14,6 +14,7 @@ import {
   acceptOptionsOf,
   DEFAULT_MAX_PENDING_HANDSHAKES,
   ServerCore,
+  serverObject,
   type ServeOptionsBase,
   type ServerCloseOptions,
   type WebSocket,
@@ -21,7 +22,7 @@ import {
   type WebSocketStream,
 } from '@streamsocket/session';
 import type { RequestHead } from '@streamsocket/handshake';
-import { SocketBinding, socketHandlers } from './socket-streams.js';
+import { SocketBinding, socketHandlers } from './socket-channel.js';
 
 export interface TlsServerOptions {
   /** Certificate chain, PEM. */
@@ -94,15 +95,12 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
   );
   const { hostname = '0.0.0.0', port = 0, tls, signal } = options;
   const streamOpts = options.socketReadHighWaterMark !== undefined ? { readHighWaterMark: options.socketReadHighWaterMark } : {};
-  let closing: Promise<void> | null = null;
-  let resolveClosed!: () => void;
-  const closed = new Promise<void>((r) => (resolveClosed = r));
 
   const onSocket = (socket: Bun.Socket<SocketBinding>): void => {
     const binding = new SocketBinding(streamOpts);
     binding.attach(socket);
     socket.setNoDelay?.(true);
-    core.add(binding, { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort ?? 0, socket });
+    core.add(binding.channel, { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort ?? 0, socket });
   };
 
   const listener = Bun.listen<SocketBinding>({
@@ -115,48 +113,12 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
   });
   const bound: ServerAddress = { hostname: listener.hostname, port: listener.port };
 
-  const close = (o: CloseOptions = {}): Promise<void> => {
-    if (closing) return closing;
-    closing = (async () => {
-      signal?.removeEventListener('abort', onAbort);
-      // Stops accepting and releases the port at once; open sockets stay until their close handshakes end.
-      listener.stop(false);
-      await core.close(o.reason);
-      listener.stop(true);
-      resolveClosed();
-    })();
-    return closing;
-  };
-  const onAbort = (): void => void close();
-  if (signal) {
-    if (signal.aborted) queueMicrotask(onAbort);
-    else signal.addEventListener('abort', onAbort, { once: true });
-  }
-
   const host = bound.hostname.includes(':') ? `[${bound.hostname}]` : bound.hostname;
-  return {
-    ready: Promise.resolve(bound),
-    hostname: bound.hostname,
-    port: bound.port,
-    address: bound,
-    url: `${tls ? 'wss' : 'ws'}://${host}:${bound.port}`,
-    get pendingHandshakes() {
-      return core.pendingHandshakes;
-    },
-    get connections() {
-      return core.connections;
-    },
-    get stats() {
-      return core.stats;
-    },
-    get clients() {
-      return core.clients;
-    },
-    topics: core.topics,
-    publish: (topic, data, o) => core.publish(topic, data, o),
-    listener,
-    close,
-    closed,
-    [Symbol.asyncDispose]: () => close(),
-  };
+  const own = { ready: Promise.resolve(bound), hostname: bound.hostname, port: bound.port, address: bound, url: `${tls ? 'wss' : 'ws'}://${host}:${bound.port}`, listener };
+  return serverObject(core, own, async (reason) => {
+    // Stops accepting and releases the port at once; open sockets stay until their close handshakes end.
+    listener.stop(false);
+    await core.close(reason);
+    listener.stop(true);
+  }, signal) as WebSocketServer;
 }

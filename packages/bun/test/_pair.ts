@@ -2,20 +2,20 @@
  * Shared by the binding's tests (not a test file): two SocketBindings on the two ends of one real loopback TCP
  * (or TLS) connection, and a byte concatenation.
  */
-import { SocketBinding, socketHandlers, type SocketStreamsOptions } from '../src/index.js';
+import { SocketBinding, socketHandlers, type Channel, type SocketChannelOptions } from '../src/index.js';
 import type { TestCerts } from './sides.js';
 
 export interface BindingPair {
-  /** The client side's binding. */
-  a: SocketBinding;
-  /** The server side's binding. */
-  b: SocketBinding;
+  /** The client side's channel. */
+  a: Channel;
+  /** The server side's channel. */
+  b: Channel;
   /** The client's Bun socket (for tests that poke it directly). */
   aSock: Bun.Socket<SocketBinding>;
 }
 
 /** Connects a client binding to a server binding over 127.0.0.1 (TLS to localhost with `tls`); the listener is stopped. */
-export async function pair(aOpts: SocketStreamsOptions = {}, bOpts: SocketStreamsOptions = {}, tls?: TestCerts): Promise<BindingPair> {
+export async function pair(aOpts: SocketChannelOptions = {}, bOpts: SocketChannelOptions = {}, tls?: TestCerts): Promise<BindingPair> {
   let gotB!: (b: SocketBinding) => void;
   const bP = new Promise<SocketBinding>((r) => (gotB = r));
   const l = Bun.listen<SocketBinding>({
@@ -47,7 +47,7 @@ export async function pair(aOpts: SocketStreamsOptions = {}, bOpts: SocketStream
   a.attach(aSock);
   const b = await bP;
   l.stop(false);
-  return { a, b, aSock };
+  return { a: a.channel, b: b.channel, aSock };
 }
 
 export function concat(parts: Uint8Array[]): Uint8Array {

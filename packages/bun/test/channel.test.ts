@@ -50,21 +50,21 @@ if (inBun) {
   s('read() (handshake), then listen(): every byte once, in order, head first; EOF and write end reported once', async () => {
     const { a, b } = await pair({}, { head: bytes(7, 99) });
     const sent = [bytes(100, 1), bytes(5000, 2), bytes(70_000, 3)];
-    a.channel.write(sent[0]!);
-    const first = await within(T, b.channel.read(), 'first read');
+    a.write(sent[0]!);
+    const first = await within(T, b.read(), 'first read');
     assert.not.ok(first.done);
     assert.ok(sameBytes(first.value!, bytes(7, 99)), 'the head comes first');
-    const second = await within(T, b.channel.read(), 'second read');
+    const second = await within(T, b.read(), 'second read');
     const got: Uint8Array[] = [second.value!];
-    a.channel.write(sent[1]!);
-    a.channel.write(sent[2]!);
+    a.write(sent[1]!);
+    a.write(sent[2]!);
     const rec = new Recorder();
-    b.channel.listen(rec);
-    await within(T, a.channel.end(), 'a ends');
+    b.listen(rec);
+    await within(T, a.end(), 'a ends');
     await until(() => rec.eof === 1, 'EOF reported');
     assert.ok(sameBytes(concat([...got, ...rec.chunks]), concat(sent)), 'content or order differs');
     // b's write side: end() reports null once, after the FIN.
-    await within(T, b.channel.end(), 'b ends');
+    await within(T, b.end(), 'b ends');
     assert.equal(rec.writeEnds, [null]);
     assert.is(rec.eof, 1);
     assert.is(rec.readErrors.length, 0);
@@ -74,8 +74,8 @@ if (inBun) {
   s('push mode backpressure: a paused sink stops the socket reads; the peer stalls, then everything arrives', async () => {
     const { a, b } = await pair({}, { readHighWaterMark: 16 * 1024 });
     const rec = new Recorder();
-    b.channel.listen(rec);
-    b.channel.pause();
+    b.listen(rec);
+    b.pause();
     const total = 16 * 1024 * 1024;
     const data = bytes(total, 7);
     let written = 0;
@@ -83,8 +83,8 @@ if (inBun) {
     for (let i = 0; written < total && i < 10_000; i++) {
       const c = data.subarray(written, Math.min(total, written + 64 * 1024));
       written += c.byteLength;
-      if (!a.channel.write(c)) {
-        const ok = await Promise.race([a.channel.drained().then(() => true), sleep(300).then(() => false)]);
+      if (!a.write(c)) {
+        const ok = await Promise.race([a.drained().then(() => true), sleep(300).then(() => false)]);
         if (!ok) {
           stalled = true;
           break;
@@ -94,47 +94,47 @@ if (inBun) {
     assert.ok(stalled, `the writer never stalled (${written} bytes written)`);
     assert.is(rec.bytes(), 0, 'a paused sink got data');
     assert.ok(written < total, 'everything was accepted while the reader was paused');
-    b.channel.resume();
+    b.resume();
     const rest = data.subarray(written);
     const writing = (async () => {
-      await a.channel.drained();
+      await a.drained();
       for (let o = 0; o < rest.byteLength; o += 64 * 1024) {
-        if (!a.channel.write(rest.subarray(o, o + 64 * 1024))) await a.channel.drained();
+        if (!a.write(rest.subarray(o, o + 64 * 1024))) await a.drained();
       }
-      await a.channel.end();
+      await a.end();
     })();
     await within(T, writing, 'the writer finishes once the reader resumed');
     await until(() => rec.eof === 1, 'EOF after all data');
     assert.ok(sameBytes(concat(rec.chunks), data), 'content or order differs');
-    await b.channel.end();
+    await b.end();
     await within(T, Promise.all([a.closed, b.closed]), 'closed');
   });
 
   s('EOF waits for the chunks queued while paused; cancel drops the queue and reports nothing more', async () => {
     const { a, b } = await pair();
     const rec = new Recorder();
-    b.channel.listen(rec);
-    b.channel.pause();
-    a.channel.write(bytes(300, 1));
-    await a.channel.end();
+    b.listen(rec);
+    b.pause();
+    a.write(bytes(300, 1));
+    await a.end();
     await sleep(50);
     assert.is(rec.eof, 0, 'EOF reported before the queued data');
-    b.channel.resume();
+    b.resume();
     assert.is(rec.bytes(), 300);
     assert.is(rec.eof, 1);
-    await b.channel.end();
+    await b.end();
     await within(T, Promise.all([a.closed, b.closed]), 'closed');
 
     const p2 = await pair();
     const rec2 = new Recorder();
-    p2.b.channel.listen(rec2);
-    p2.b.channel.pause();
-    p2.a.channel.write(bytes(300, 2));
+    p2.b.listen(rec2);
+    p2.b.pause();
+    p2.a.write(bytes(300, 2));
     await sleep(50);
-    await p2.b.channel.cancel();
-    p2.b.channel.resume();
-    await p2.a.channel.end();
-    await p2.b.channel.end();
+    await p2.b.cancel();
+    p2.b.resume();
+    await p2.a.end();
+    await p2.b.end();
     await within(T, Promise.all([p2.a.closed, p2.b.closed]), 'closed after cancel (drained to the FIN)');
     assert.is(rec2.bytes(), 0);
     assert.is(rec2.eof, 0, 'no EOF after a cancel');
@@ -143,30 +143,30 @@ if (inBun) {
   s('abort: the peer sees the end, our sink hears the read error and the write end once each', async () => {
     const { a, b } = await pair();
     const rec = new Recorder();
-    a.channel.listen(rec);
-    a.channel.abort(new Error('boom'));
+    a.listen(rec);
+    a.abort(new Error('boom'));
     await within(T, a.closed, 'closed');
     assert.is(rec.readErrors.length, 1);
     assert.match(String(rec.readErrors[0]), /boom/);
     assert.is(rec.writeEnds.length, 1);
     assert.match(String(rec.writeEnds[0]), /boom/);
-    assert.is(a.channel.write(bytes(4, 1)), false, 'writes after abort are discarded');
-    await a.channel.read().then(
+    assert.is(a.write(bytes(4, 1)), false, 'writes after abort are discarded');
+    await a.read().then(
       () => assert.unreachable('read after listen must fail'),
       (e: Error) => assert.instance(e, TypeError),
     );
     const recB = new Recorder();
-    b.channel.listen(recB);
+    b.listen(recB);
     await until(() => recB.eof + recB.readErrors.length === 1, 'peer sees EOF or reset');
     b.destroy();
   });
 
   s('one reader: the readable is refused once the channel reads, and the channel once the readable exists', async () => {
     const { a, b } = await pair();
-    b.channel.listen(new Recorder());
+    b.listen(new Recorder());
     assert.throws(() => b.readable, /channel/);
     const r = a.readable; // the stream API still works when the channel does not read
-    await a.channel.read().then(
+    await a.read().then(
       () => assert.unreachable('channel read with a readable'),
       (e: Error) => assert.instance(e, TypeError),
     );

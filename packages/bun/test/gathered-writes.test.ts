@@ -6,7 +6,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SocketBinding, type SocketStreamsOptions } from '../src/index.js';
+import { SocketBinding, type Channel, type SocketChannelOptions } from '../src/index.js';
 import { bytes, sameBytes, skipOutside, within } from '../../devtools/testkit/pair-suite.js';
 import { inBun } from './sides.js';
 import { pair, concat } from './_pair.js';
@@ -52,11 +52,12 @@ class FakeSocket {
   resume(): void {}
 }
 
-function fake(opts: SocketStreamsOptions = {}): { b: SocketBinding; s: FakeSocket } {
-  const b = new SocketBinding(opts);
+/** `b`: the channel the session drives; `port`: the binding under it, whose socket events the test plays. */
+function fake(opts: SocketChannelOptions = {}): { b: Channel; port: SocketBinding; s: FakeSocket } {
+  const port = new SocketBinding(opts);
   const s = new FakeSocket();
-  b.attach(s as unknown as Bun.Socket<SocketBinding>);
-  return { b, s };
+  port.attach(s as unknown as Bun.Socket<SocketBinding>);
+  return { b: port.channel, port, s };
 }
 
 async function readAll(r: ReadableStream<Uint8Array>): Promise<Uint8Array> {
@@ -74,10 +75,10 @@ if (inBun) {
     for (let i = 0; i < 200; i++) parts.push(bytes(1 + (i % 40), i));
     const w = b.writable.getWriter();
     await w.ready; // started: a write now reaches the sink within writer.write()
-    for (let i = 0; i < 100; i++) assert.ok(b.direct.write(parts[i]!));
+    for (let i = 0; i < 100; i++) assert.ok(b.write(parts[i]!));
     assert.is(sock.offered.length, 0, 'nothing is written before the end of the loop iteration');
     void w.write(parts[100]!);
-    for (let i = 101; i < 200; i++) b.direct.write(parts[i]!);
+    for (let i = 101; i < 200; i++) b.write(parts[i]!);
     await turn();
     assert.equal(sock.offered.length, 1, `expected one write, got ${sock.offered.length}`);
     assert.ok(sameBytes(sock.received(), concat(parts)), 'content or order differs');
@@ -89,9 +90,9 @@ if (inBun) {
     const small1 = bytes(10, 1);
     const big = bytes(200 * 1024, 2);
     const small2 = bytes(20, 3);
-    b.direct.write(small1);
-    b.direct.write(big);
-    b.direct.write(small2);
+    b.write(small1);
+    b.write(big);
+    b.write(small2);
     assert.equal(sock.offered, [10, 200 * 1024], 'the gathered bytes first, then the large chunk unchanged');
     await turn();
     assert.equal(sock.offered, [10, 200 * 1024, 20]);
@@ -110,19 +111,19 @@ if (inBun) {
     for (let i = 0; xOk && i < 1000; i++) {
       const c = bytes(64, 1000 + i);
       xs.push(c);
-      xOk = x.b.direct.write(c);
+      xOk = x.b.write(c);
       const d = bytes(48, 5000 + i);
       ys.push(d);
-      y.b.direct.write(d);
+      y.b.write(d);
     }
     assert.not.ok(xOk, 'the binding reports congestion');
-    assert.ok(x.b.direct.congested);
+    assert.ok(x.b.congested);
     const xBytes = xs.length * 64;
     assert.ok(xBytes <= hwm + 64, `accepted ${xBytes} bytes before reporting congestion`);
     await turn(); // both flush: 0 and 50 bytes accepted, the rest is kept
-    assert.ok(x.b.direct.congested, 'still congested: the socket took nothing');
+    assert.ok(x.b.congested, 'still congested: the socket took nothing');
     let drained = false;
-    const waiting = x.b.direct.drained().then(() => (drained = true));
+    const waiting = x.b.drained().then(() => (drained = true));
     // The sink's promise waits too.
     const w = x.b.writable.getWriter();
     const tail = bytes(30, 77);
@@ -133,49 +134,49 @@ if (inBun) {
     assert.not.ok(sinkDone);
     // The socket takes a little more on each drain, then everything.
     x.s.accept = 200;
-    x.b.onDrain();
+    x.port.onDrain();
     y.s.accept = Infinity;
-    y.b.onDrain();
+    y.port.onDrain();
     await turn();
     assert.not.ok(drained, 'drained() resolved while the backlog was still there');
     x.s.accept = Infinity;
-    x.b.onDrain();
+    x.port.onDrain();
     await within(T, waiting, 'drained() after the backlog is out');
     await within(T, sinkWrite, 'the sink write settles');
     await turn();
-    assert.not.ok(x.b.direct.congested);
+    assert.not.ok(x.b.congested);
     assert.ok(sameBytes(x.s.received(), concat([...xs, tail])), 'x: content or order differs');
     assert.ok(sameBytes(y.s.received(), concat(ys)), 'y: content or order differs (scratch shared between bindings)');
     w.releaseLock();
   });
 
   s('close flushes what was gathered and waits for the backlog before the FIN', async () => {
-    const { b, s: sock } = fake();
+    const { b, port, s: sock } = fake();
     sock.accept = 5;
     const w = b.writable.getWriter();
     await w.write(bytes(10, 1));
-    b.direct.write(bytes(10, 2));
+    b.write(bytes(10, 2));
     const closing = w.close();
     await turn();
     assert.is(sock.shutdowns, 0, 'FIN before the data');
     sock.accept = Infinity;
-    b.onDrain();
+    port.onDrain();
     await within(T, closing, 'close settles');
     assert.is(sock.shutdowns, 1);
     assert.ok(sameBytes(sock.received(), concat([bytes(10, 1), bytes(10, 2)])));
   });
 
-  s('after the socket closed, direct writes are discarded (false, no throw) and waiters are released', async () => {
-    const { b, s: sock } = fake({ writeHighWaterMark: 16 });
+  s('after the socket closed, channel writes are discarded (false, no throw) and waiters are released', async () => {
+    const { b, port, s: sock } = fake({ writeHighWaterMark: 16 });
     sock.accept = 0;
-    b.direct.write(bytes(32, 1));
+    b.write(bytes(32, 1));
     await turn();
-    assert.ok(b.direct.congested);
-    const waiting = b.direct.drained();
+    assert.ok(b.congested);
+    const waiting = b.drained();
     sock.closedFlag = true;
-    b.onClose(new Error('reset'));
+    port.onClose(new Error('reset'));
     await within(T, waiting, 'drained() settles on failure');
-    assert.is(b.direct.write(bytes(4, 2)), false);
+    assert.is(b.write(bytes(4, 2)), false);
     await b.writable.getWriter().write(bytes(4, 3)).then(
       () => assert.unreachable('a sink write after the failure must reject'),
       (e: Error) => assert.match(e.message, /reset/),
@@ -192,7 +193,7 @@ if (inBun) {
       for (let i = 0; i < 64; i++) {
         const c = bytes(100 + (seq % 900), seq++);
         sent.push(c);
-        if (!a.direct.write(c)) {
+        if (!a.write(c)) {
           congestedAfter = sent.reduce((k, p) => k + p.byteLength, 0);
           break;
         }
@@ -201,8 +202,8 @@ if (inBun) {
     }
     assert.ok(congestedAfter > 0, 'never congested');
     // What is kept in the process stays bounded by the mark plus one turn's writes.
-    assert.ok(a.direct.congested);
-    const drained = a.direct.drained();
+    assert.ok(a.congested);
+    const drained = a.drained();
     const early = await Promise.race([drained.then(() => true), sleep(100).then(() => false)]);
     assert.not.ok(early, 'drained() resolved while the peer was not reading');
     const reading = readAll(b.readable);

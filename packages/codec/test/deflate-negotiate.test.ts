@@ -102,7 +102,7 @@ const answer = (o: Parameters<typeof permessageDeflate>[0], offers: ExtensionPar
     { server_max_window_bits: '1O' }, { server_max_window_bits: '' }, { server_max_window_bits: ' 9' },
     { client_max_window_bits: '7' }, { client_max_window_bits: '16' }, { client_max_window_bits: 'x' },
     { server_no_context_takeover: 'yes' }, { client_no_context_takeover: '' },
-    // A header parser that kept a repeated parameter (see docs/contract.md): duplicates are declined too.
+    // A header parser that kept a repeated parameter: duplicates are declined too.
     { server_max_window_bits: ['9', '10'] as never },
     { server_no_context_takeover: 1 as never },
   ];

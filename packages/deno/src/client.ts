@@ -1,6 +1,6 @@
 /**
  * Client side: `connect(url, options)` dials TCP/TLS with Deno.connect / Deno.connectTls, binds the connection
- * (connStreams) and hands the byte pair to the session, which writes the upgrade request, validates the 101 and
+ * (connChannel) and hands the byte pair to the session, which writes the upgrade request, validates the 101 and
  * runs the WebSocket. `WebSocket` is the session's browser-style class bound to the same dialer. Same API shape
  * as @streamsocket/node.
  *
@@ -14,7 +14,7 @@ import {
   createWebSocketClass,
   createWebSocketStreamClass,
   dialTarget,
-  type ByteDuplex,
+  type ByteChannel,
   type ConnectOptions as SessionConnectOptions,
   type DialOptions as SessionDialOptions,
   type WebSocket as SessionWebSocket,
@@ -25,7 +25,7 @@ import {
   validateProxyOption,
   type ProxyOption,
 } from '@streamsocket/session';
-import { connStreams } from './conn-streams.js';
+import { connChannel } from './conn-channel.js';
 import { dial, type TlsClientOptions } from './dial.js';
 import { denoEnv, dialViaProxy } from './proxy-dial.js';
 
@@ -85,13 +85,12 @@ function tlsOptions(o: ConnectOptions): TlsClientOptions & { readBufferSize?: nu
   return t;
 }
 
-/** Dials `url` and resolves with the connection bound as a byte pair. */
-export async function dialStreams(url: URL, tls: TlsClientOptions & { readBufferSize?: number }, signal: AbortSignal, route?: ProxyRoute): Promise<ByteDuplex> {
+/** Dials `url` and resolves with the connection bound as a channel. */
+export async function dialStreams(url: URL, tls: TlsClientOptions & { readBufferSize?: number }, signal: AbortSignal, route?: ProxyRoute): Promise<ByteChannel> {
   const proxy = resolveProxy(url, route?.option, denoEnv, 'env');
   const target = dialTarget(url);
   const conn = proxy ? await dialViaProxy(proxy, target, { target: tls, proxy: route?.tls ?? {} }, signal) : await dial(target, tls, signal);
-  const s = connStreams(conn, tls.readBufferSize !== undefined ? { readBufferSize: tls.readBufferSize } : {});
-  return { readable: s.readable, writable: s.writable, direct: s.direct };
+  return connChannel(conn, tls.readBufferSize !== undefined ? { readBufferSize: tls.readBufferSize } : {});
 }
 
 /**
@@ -114,7 +113,7 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Sessio
 export function createWebSocket(options: WebSocketOptions = {}): WebSocketConstructor {
   const tls = tlsOptions(options);
   const route = proxyRoute(options);
-  const dialer = (url: URL, d: SessionDialOptions): Promise<ByteDuplex> => dialStreams(url, tls, d.signal, route);
+  const dialer = (url: URL, d: SessionDialOptions): Promise<ByteChannel> => dialStreams(url, tls, d.signal, route);
   return createWebSocketClass(dialer, sessionOptions(options));
 }
 

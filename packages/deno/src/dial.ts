@@ -4,7 +4,7 @@
  * handshaken and verified) `Deno.Conn` out, or a rejection when `signal` aborts first (the connect timeout and
  * the user's signal, combined by the caller).
  */
-import type { DialTarget } from '@streamsocket/session';
+import { formatHost, TlsConnectError, type DialTarget } from '@streamsocket/session';
 
 export interface TlsClientOptions {
   /** Extra trusted CA certificate(s), PEM, added to Deno's root store (`caCerts`). */
@@ -20,25 +20,8 @@ export interface TlsClientOptions {
 }
 
 export type { DialTarget };
+export { formatHost, TlsConnectError };
 
-/** The TLS handshake failed (untrusted chain, wrong name ...); `cause` is Deno's error. */
-export class TlsConnectError extends Error {
-  constructor(target: DialTarget, cause: unknown) {
-    const detail = cause instanceof Error ? cause.message : String(cause);
-    super(
-      `TLS connection to ${formatHost(target)} failed: ${detail}` +
-        (/certificate|UnknownIssuer|CaUsedAsEndEntity|NotValidForName/i.test(detail)
-          ? '; pass `ca` with the certificate that signed it'
-          : ''),
-      { cause },
-    );
-    this.name = 'TlsConnectError';
-  }
-}
-
-export function formatHost(t: { hostname: string; port: number }): string {
-  return `${t.hostname.includes(':') ? `[${t.hostname}]` : t.hostname}:${t.port}`;
-}
 
 function abortError(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
@@ -116,7 +99,7 @@ export async function dial(target: DialTarget, opts: TlsClientOptions, signal: A
       /* already closed */
     }
     if (signal.aborted) throw abortError(signal);
-    throw new TlsConnectError(target, e);
+    throw new TlsConnectError(target, e, false);
   }
   return conn;
 }

@@ -11,8 +11,9 @@ export type {
   CloseOptions, ServerAddress,
 } from './server.js';
 export { goingAway } from '@streamsocket/session';
-export { connStreams } from './conn-streams.js';
-export type { ConnStreams, ConnStreamsOptions, ConnLike } from './conn-streams.js';
+export { connChannel } from './conn-channel.js';
+export type { ConnChannelOptions, ConnLike } from './conn-channel.js';
+export type { ByteChannel, Channel } from '@streamsocket/session';
 export { dial, TlsConnectError } from './dial.js';
 export { ProxyError } from '@streamsocket/session';
 export type { ProxyOption, ProxyConfig, ProxyHop, ProxyErrorCode } from '@streamsocket/session';

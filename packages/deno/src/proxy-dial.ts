@@ -73,7 +73,7 @@ export function denoProxyTransport(opts: { target: TlsClientOptions; proxy: TlsC
       } catch (e) {
         closeQuietly(conn);
         if (signal.aborted) throw signal.reason;
-        throw new TlsConnectError(target, e);
+        throw new TlsConnectError(target, e, false);
       }
       tlsConns.add(tls);
       return tls;

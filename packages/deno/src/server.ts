@@ -1,6 +1,6 @@
 /**
  * Server side: `serve(options, handler)` listens with Deno.listen / Deno.listenTls, binds every accepted
- * connection (connStreams) and hands it to the session's accept(), which reads the request head, applies the
+ * connection (connChannel) and hands it to the session's accept(), which reads the request head, applies the
  * policy (path, origins, protocols, deflate, onRequest ...) and answers 101 or the refusal. Each opened session
  * goes to `handler`. Same API shape as @streamsocket/node.
  *
@@ -14,6 +14,7 @@ import {
   acceptOptionsOf,
   DEFAULT_MAX_PENDING_HANDSHAKES,
   ServerCore,
+  serverObject,
   type ServeOptionsBase,
   type ServerCloseOptions,
   type WebSocket,
@@ -21,7 +22,7 @@ import {
   type WebSocketStream,
 } from '@streamsocket/session';
 import type { RequestHead } from '@streamsocket/handshake';
-import { connStreams } from './conn-streams.js';
+import { connChannel } from './conn-channel.js';
 
 export interface TlsServerOptions {
   /** Certificate chain, PEM. */
@@ -98,9 +99,7 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
     ? Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key, transport: 'tcp', alpnProtocols: ['http/1.1'] })
     : Deno.listen({ hostname, port, transport: 'tcp' });
   const bound: ServerAddress = { hostname: listener.addr.hostname, port: listener.addr.port };
-  let closing: Promise<void> | null = null;
-  let resolveClosed!: () => void;
-  const closed = new Promise<void>((r) => (resolveClosed = r));
+  let closing = false;
 
   const acceptLoop = (async (): Promise<void> => {
     for (;;) {
@@ -118,56 +117,21 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
         return;
       }
       conn.setNoDelay?.(true);
-      core.add(connStreams(conn, streamOpts), { remoteAddress: conn.remoteAddr.hostname, remotePort: conn.remoteAddr.port, conn });
+      core.add(connChannel(conn, streamOpts), { remoteAddress: conn.remoteAddr.hostname, remotePort: conn.remoteAddr.port, conn });
     }
   })();
 
-  const close = (o: CloseOptions = {}): Promise<void> => {
-    if (closing) return closing;
-    closing = (async () => {
-      signal?.removeEventListener('abort', onAbort);
-      try {
-        listener.close();
-      } catch {
-        /* already closed */
-      }
-      // The port is released once the pending accept() has been rejected (see Deno.Listener.close).
-      await acceptLoop;
-      await core.close(o.reason);
-      resolveClosed();
-    })();
-    return closing;
-  };
-  const onAbort = (): void => void close();
-  if (signal) {
-    if (signal.aborted) queueMicrotask(onAbort);
-    else signal.addEventListener('abort', onAbort, { once: true });
-  }
-
   const host = bound.hostname.includes(':') ? `[${bound.hostname}]` : bound.hostname;
-  return {
-    ready: Promise.resolve(bound),
-    hostname: bound.hostname,
-    port: bound.port,
-    address: bound,
-    url: `${tls ? 'wss' : 'ws'}://${host}:${bound.port}`,
-    get pendingHandshakes() {
-      return core.pendingHandshakes;
-    },
-    get connections() {
-      return core.connections;
-    },
-    get stats() {
-      return core.stats;
-    },
-    get clients() {
-      return core.clients;
-    },
-    topics: core.topics,
-    publish: (topic, data, o) => core.publish(topic, data, o),
-    listener,
-    close,
-    closed,
-    [Symbol.asyncDispose]: () => close(),
-  };
+  const own = { ready: Promise.resolve(bound), hostname: bound.hostname, port: bound.port, address: bound, url: `${tls ? 'wss' : 'ws'}://${host}:${bound.port}`, listener };
+  return serverObject(core, own, async (reason) => {
+    closing = true;
+    try {
+      listener.close();
+    } catch {
+      /* already closed */
+    }
+    // The port is released once the pending accept() has been rejected (see Deno.Listener.close).
+    await acceptLoop;
+    await core.close(reason);
+  }, signal) as WebSocketServer;
 }

@@ -7,7 +7,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connStreams, type ConnLike } from '../src/index.js';
+import { connChannel, type ConnLike } from '../src/index.js';
 import { bytes, sameBytes, skipOutside, within } from '../../devtools/testkit/pair-suite.js';
 import { inDeno } from './sides.js';
 
@@ -74,15 +74,15 @@ if (inDeno) {
 
   s('everything written in one turn leaves in one conn.write, in order (direct and writable mixed)', async () => {
     const conn = new FakeConn();
-    const c = connStreams(conn);
+    const c = connChannel(conn);
     const parts: Uint8Array[] = [];
     for (let i = 0; i < 200; i++) parts.push(bytes(1 + (i % 40), i));
     const w = c.writable.getWriter();
     await w.ready; // started: a write now reaches the sink within writer.write()
-    for (let i = 0; i < 100; i++) assert.ok(c.direct.write(parts[i]!));
+    for (let i = 0; i < 100; i++) assert.ok(c.write(parts[i]!));
     assert.is(conn.calls.length, 0, 'nothing is written before the end of the turn');
     void w.write(parts[100]!);
-    for (let i = 101; i < 200; i++) c.direct.write(parts[i]!);
+    for (let i = 101; i < 200; i++) c.write(parts[i]!);
     await turn();
     assert.is(conn.calls.length, 1, `expected one write, got ${conn.calls.length}`);
     assert.ok(sameBytes(conn.received(), concat(parts)), 'content or order differs');
@@ -92,16 +92,16 @@ if (inDeno) {
 
   s('chunks written while a write is in flight go out together in the next one; large chunks unchanged', async () => {
     const conn = new FakeConn();
-    const c = connStreams(conn);
+    const c = connChannel(conn);
     conn.hold = true;
-    c.direct.write(bytes(100, 1));
+    c.write(bytes(100, 1));
     await turn();
     assert.is(conn.calls.length, 1);
     const later = [bytes(10, 2), bytes(20, 3), bytes(30, 4)];
-    for (const p of later) c.direct.write(p);
+    for (const p of later) c.write(p);
     const big = bytes(300 * 1024, 5);
-    c.direct.write(big);
-    c.direct.write(bytes(7, 6));
+    c.write(big);
+    c.write(bytes(7, 6));
     await turn();
     assert.is(conn.calls.length, 1, 'nothing more while the first write is in flight');
     conn.release();
@@ -115,10 +115,10 @@ if (inDeno) {
 
   s('partial writes are retried from where they stopped', async () => {
     const conn = new FakeConn();
-    const c = connStreams(conn);
+    const c = connChannel(conn);
     const parts = [bytes(1000, 1), bytes(2000, 2), bytes(3000, 3)];
     conn.accept = 700;
-    for (const p of parts) c.direct.write(p);
+    for (const p of parts) c.write(p);
     const w = c.writable.getWriter();
     // close() waits for every byte: 6000 bytes at 700 per write.
     await within(T, w.close(), 'close after the partial writes');
@@ -130,21 +130,21 @@ if (inDeno) {
 
   s('backpressure: writers wait while more than the mark is queued or in flight; pooled buffers stay intact', async () => {
     const conn = new FakeConn();
-    const c = connStreams(conn, { writeHighWaterMark: 4096 });
+    const c = connChannel(conn, { writeHighWaterMark: 4096 });
     conn.hold = true;
     const sent: Uint8Array[] = [];
     let ok = true;
     for (let i = 0; ok && i < 1000; i++) {
       const p = bytes(300, 100 + i);
       sent.push(p);
-      ok = c.direct.write(p);
+      ok = c.write(p);
     }
     assert.not.ok(ok, 'never congested');
     const accepted = sent.length * 300;
     assert.ok(accepted <= 4096 + 300, `accepted ${accepted} bytes before reporting congestion`);
-    assert.ok(c.direct.congested);
+    assert.ok(c.congested);
     let drained = false;
-    const waiting = c.direct.drained().then(() => (drained = true));
+    const waiting = c.drained().then(() => (drained = true));
     const w = c.writable.getWriter();
     const tail = bytes(50, 9);
     let sinkDone = false;
@@ -153,9 +153,9 @@ if (inDeno) {
     assert.is(conn.calls.length, 1, 'one gathered write in flight');
     // Another connection gathering meanwhile must not get the buffer this write still holds.
     const other = new FakeConn();
-    const o = connStreams(other);
+    const o = connChannel(other);
     other.hold = true;
-    for (let i = 0; i < 20; i++) o.direct.write(bytes(100, 7000 + i));
+    for (let i = 0; i < 20; i++) o.write(bytes(100, 7000 + i));
     await turn();
     await turn();
     assert.not.ok(drained, 'drained() resolved while the write was in flight');
@@ -176,11 +176,11 @@ if (inDeno) {
   s('a failed write discards: direct writes return false, drained() and the sink report it', async () => {
     const conn = new FakeConn();
     conn.write = () => Promise.reject(new Error('broken pipe'));
-    const c = connStreams(conn, { writeHighWaterMark: 10 });
-    c.direct.write(bytes(20, 1));
-    const waiting = c.direct.drained();
+    const c = connChannel(conn, { writeHighWaterMark: 10 });
+    c.write(bytes(20, 1));
+    const waiting = c.drained();
     await within(T, waiting, 'drained() settles on failure');
-    assert.is(c.direct.write(bytes(4, 2)), false);
+    assert.is(c.write(bytes(4, 2)), false);
     await c.writable.getWriter().write(bytes(4, 3)).then(
       () => assert.unreachable('a sink write after the failure must reject'),
       (e: Error) => assert.match(e.message, /broken pipe/),
@@ -192,8 +192,8 @@ if (inDeno) {
     const l = Deno.listen({ hostname: '127.0.0.1', port: 0 });
     const [server, client] = await Promise.all([l.accept(), Deno.connect({ hostname: '127.0.0.1', port: l.addr.port })]);
     l.close();
-    const a = connStreams(client, { writeHighWaterMark: 64 * 1024 });
-    const b = connStreams(server);
+    const a = connChannel(client, { writeHighWaterMark: 64 * 1024 });
+    const b = connChannel(server);
     const sent: Uint8Array[] = [];
     let seq = 0;
     const writing = (async () => {
@@ -201,7 +201,7 @@ if (inDeno) {
         for (let i = 0; i < 32; i++) {
           const p = bytes(50 + ((seq * 37) % 3000), seq++);
           sent.push(p);
-          if (!a.direct.write(p)) await a.direct.drained();
+          if (!a.write(p)) await a.drained();
         }
         await turn();
       }

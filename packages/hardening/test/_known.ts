@@ -1,5 +1,5 @@
 /**
- * Known bugs in other packages, found by this suite and reported in docs/contract.md "## Bugs". Each is a real test of
+ * Known bugs in other packages, found by this suite. Each is a real test of
  * the correct behaviour. While the owner has not fixed it, a failure prints "KNOWN BUG (open)" and does not fail
  * the run (the repo rule: never commit a failing state); STREAMSOCKET_KNOWN_BUGS=strict makes it fail, which is
  * how to check a fix. Once it passes, the helper prints "fixed": then move the test to a normal test().

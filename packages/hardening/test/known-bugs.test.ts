@@ -1,5 +1,5 @@
 /**
- * Bugs found by the hardening suite in other packages (docs/contract.md "## Bugs"). Open ones use knownBug() (see
+ * Bugs found by the hardening suite in other packages. Open ones use knownBug() (see
  * _known.ts); fixed ones stay here as plain regression tests. None is open at the moment.
  */
 import { test } from 'uvu';

@@ -1,5 +1,5 @@
 /**
- * Client side: `connect(url)` dials TCP or TLS, binds the socket with socketStreams() and hands the byte pair to
+ * Client side: `connect(url)` dials TCP or TLS, binds the socket with socketChannel() and hands the byte pair to
  * the session, which writes the upgrade request, validates the 101 and runs the connection. `WebSocket` is the
  * session's browser-style class bound to the same dialer.
  *
@@ -14,7 +14,7 @@ import {
   createWebSocketStreamClass,
   dialTarget,
   type ConnectOptions as SessionConnectOptions,
-  type ByteDuplex,
+  type ByteChannel,
   type WebSocketStream as SessionWebSocketStream,
   type WebSocketStreamConstructor,
   type WebSocketConstructor,
@@ -26,7 +26,7 @@ import {
 } from '@streamsocket/session';
 import { dial, type TlsClientOptions } from './dial.js';
 import { dialViaProxy, nodeEnv } from './proxy-dial.js';
-import { socketStreams } from './socket-streams.js';
+import { socketChannel } from './socket-channel.js';
 
 /** Where connect() dials for a URL (the session's, re-exported). */
 export { dialTarget };
@@ -84,13 +84,13 @@ function tlsOptions(o: ConnectOptions): TlsClientOptions {
 }
 
 /** Dials `url` and resolves with the socket bound as a byte pair. */
-export async function dialStreams(url: URL, tls: TlsClientOptions, signal: AbortSignal, route?: ProxyRoute): Promise<ByteDuplex> {
+export async function dialStreams(url: URL, tls: TlsClientOptions, signal: AbortSignal, route?: ProxyRoute): Promise<ByteChannel> {
   const proxy = resolveProxy(url, route?.option, nodeEnv, defaultProxy());
   const target = dialTarget(url);
   const socket = proxy
     ? await dialViaProxy(proxy, target, { target: tls, proxy: route?.tls ?? {} }, signal)
     : await dial(target, tls, signal);
-  return socketStreams(socket);
+  return socketChannel(socket);
 }
 
 /**
@@ -111,7 +111,7 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Sessio
 export function createWebSocket(options: Omit<ConnectOptions, 'protocols' | 'signal'> = {}): WebSocketConstructor {
   const tls = tlsOptions(options);
   const route = proxyRoute(options);
-  const dialer = (url: URL, d: SessionDialOptions): Promise<ByteDuplex> => dialStreams(url, tls, d.signal, route);
+  const dialer = (url: URL, d: SessionDialOptions): Promise<ByteChannel> => dialStreams(url, tls, d.signal, route);
   return createWebSocketClass(dialer, sessionOptions(options));
 }
 
@@ -127,7 +127,7 @@ export type WebSocket = SessionWebSocket;
 export function createWebSocketStream(options: Omit<ConnectOptions, 'protocols' | 'signal'> = {}): WebSocketStreamConstructor {
   const tls = tlsOptions(options);
   const route = proxyRoute(options);
-  const dialer = (url: URL, d: SessionDialOptions): Promise<ByteDuplex> => dialStreams(url, tls, d.signal, route);
+  const dialer = (url: URL, d: SessionDialOptions): Promise<ByteChannel> => dialStreams(url, tls, d.signal, route);
   return createWebSocketStreamClass(dialer, sessionOptions(options));
 }
 

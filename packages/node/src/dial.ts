@@ -3,7 +3,7 @@
  * it takes a host, a port and TLS options and resolves with a connected (for TLS: verified) socket, or rejects
  * when `signal` aborts first (the caller's connect timeout and user signal, combined).
  */
-import type { DialTarget } from '@streamsocket/session';
+import { TlsConnectError, type DialTarget } from '@streamsocket/session';
 import net from 'node:net';
 import tls from 'node:tls';
 
@@ -19,27 +19,8 @@ export interface TlsClientOptions {
 }
 
 export type { DialTarget };
+export { TlsConnectError };
 
-/** Error raised when the TLS handshake fails; `code` is Node's (e.g. 'DEPTH_ZERO_SELF_SIGNED_CERT'). */
-export class TlsConnectError extends Error {
-  readonly code: string;
-  constructor(target: DialTarget, cause: Error & { code?: string }) {
-    const code = cause.code ?? 'ERR_TLS';
-    super(
-      `TLS connection to ${fmtHost(target)} failed: ${cause.message} (${code})` +
-        (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT_ALTNAME/.test(code)
-          ? '; pass `ca` with the certificate that signed it, or `rejectUnauthorized: false` to skip verification'
-          : ''),
-      { cause },
-    );
-    this.name = 'TlsConnectError';
-    this.code = code;
-  }
-}
-
-function fmtHost(t: DialTarget): string {
-  return `${t.hostname.includes(':') ? `[${t.hostname}]` : t.hostname}:${t.port}`;
-}
 
 export function dial(target: DialTarget, opts: TlsClientOptions, signal: AbortSignal): Promise<net.Socket> {
   return new Promise<net.Socket>((resolve, reject) => {

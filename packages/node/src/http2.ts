@@ -2,7 +2,7 @@
  * WebSockets over HTTP/2 (RFC 8441, extended CONNECT) on Node's `http2`, both roles.
  *
  * An extended CONNECT stream (`:method CONNECT`, `:protocol websocket`) is a byte pair like a TCP connection once
- * its headers are exchanged, so the codec and session run on it unchanged, bound by the same `socketStreams()`
+ * its headers are exchanged, so the codec and session run on it unchanged, bound by the same `socketChannel()`
  * binding as a socket. What differs is only the opening: RFC 8441 replaces the HTTP/1.1 Upgrade request and its 101
  * with HTTP/2 headers and a 2xx (no `Sec-WebSocket-Key`/`-Accept`, no `Upgrade`/`Connection`). Rather than a second
  * handshake implementation, each role translates at the edge and lets the session's own handshake do the rest:
@@ -37,14 +37,15 @@ import {
   type WebSocketServerBase,
   type AcceptOptions,
   type ByteChannel,
-  type ByteDuplex,
+  type ReadResult,
+  type ConnectionOwner,
   type ChannelSink,
   type ConnectOptions as SessionConnectOptions,
   type WebSocketStream,
 } from '@streamsocket/session';
 import { HeadReader, STATUS_TEXT, computeAccept, type RequestHead, type ResponseHead } from '@streamsocket/handshake';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { socketStreams } from './socket-streams.js';
+import { socketChannel } from './socket-channel.js';
 import { serializeIncomingHead } from './request-head.js';
 import type { UpgradeOptions } from './upgrade.js';
 
@@ -110,14 +111,20 @@ class HeadTranslatingChannel implements ByteChannel {
   drained(): Promise<void> {
     return this.inner.drained();
   }
-  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+  read(): Promise<ReadResult<Uint8Array>> {
     return this.inner.read();
   }
   cancel(reason?: unknown): Promise<void> {
     return this.inner.cancel(reason);
   }
-  releaseLock(): void {
-    this.inner.releaseLock();
+  get closed(): Promise<void> {
+    return this.inner.closed;
+  }
+  destroy(): void {
+    this.inner.destroy();
+  }
+  track(owner: ConnectionOwner): void {
+    this.inner.track({ released: () => owner.released(this) });
   }
   listen(sink: ChannelSink): void {
     this.inner.listen(sink);
@@ -136,19 +143,6 @@ class HeadTranslatingChannel implements ByteChannel {
   }
 }
 
-function channelDuplex(channel: ByteChannel, streams: ByteDuplex): ByteDuplex {
-  return {
-    channel,
-    direct: channel,
-    get readable() {
-      return streams.readable;
-    },
-    get writable() {
-      return streams.writable;
-    },
-  };
-}
-
 export type Http2AcceptOptions = UpgradeOptions;
 
 /**
@@ -163,37 +157,18 @@ export function acceptHttp2(stream: http2.ServerHttp2Stream, headers: http2.Inco
   return accept(streamConnection(stream, headers), a);
 }
 
-/** Resolves once `emitter` emitted 'close' (at once if `done()` already says so). */
-function closedPromise(emitter: { once(e: 'close', f: () => void): unknown }, done: () => boolean): Promise<void> {
-  return done() ? Promise.resolve() : new Promise<void>((r) => emitter.once('close', () => r()));
-}
-
 /**
- * An extended CONNECT stream as the byte pair a server session runs on: the equivalent HTTP/1.1 request in front
- * of its bytes, the session's answer translated to HTTP/2 response headers (see the module comment), plus what a
- * ServerCore needs to track it (closed, destroy).
+ * An extended CONNECT stream as the channel a server session runs on: the equivalent HTTP/1.1 request in front
+ * of its bytes, the session's answer translated to HTTP/2 response headers (see the module comment).
  */
 function streamConnection(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): ServedConnection {
-  const inner = socketStreams(stream as unknown as Socket, { head: [upgradeRequestFor(headers)] });
-  const channel = new HeadTranslatingChannel(inner.channel, (head) => {
+  const inner = socketChannel(stream as unknown as Socket, { head: [upgradeRequestFor(headers)] });
+  const channel = new HeadTranslatingChannel(inner, (head) => {
     if (stream.destroyed || stream.headersSent) return;
     // RFC 8441 §5: success is any 2xx; we answer 200. A refusal keeps its status (and its body follows).
     stream.respond(h2Headers(head, head.status === 101 ? 200 : head.status));
   });
-  // Not a spread of channelDuplex(): spreading would call its lazy readable/writable getters and make the
-  // binding's WHATWG pair, which then owns the reading side.
-  return {
-    channel,
-    direct: channel,
-    get readable() {
-      return inner.readable;
-    },
-    get writable() {
-      return inner.writable;
-    },
-    closed: closedPromise(stream, () => stream.closed || stream.destroyed),
-    destroy: () => stream.destroy(),
-  };
+  return channel;
 }
 
 /** An HTTP/1.1 Upgrade on the same port: the socket with Node's parsed head put back in front (as upgrade() does). */
@@ -201,19 +176,7 @@ function upgradeConnection(req: IncomingMessage, socket: Socket, head: Buffer): 
   socket.setNoDelay?.(true);
   const chunks: Uint8Array[] = [serializeIncomingHead(req)];
   if (head && head.byteLength > 0) chunks.push(new Uint8Array(head.buffer, head.byteOffset, head.byteLength));
-  const s = socketStreams(socket, { head: chunks });
-  return {
-    channel: s.channel,
-    direct: s.direct,
-    get readable() {
-      return s.readable;
-    },
-    get writable() {
-      return s.writable;
-    },
-    closed: closedPromise(socket, () => socket.destroyed && !socket.readable && !socket.writable),
-    destroy: () => socket.destroy(),
-  };
+  return socketChannel(socket, { head: chunks });
 }
 
 // ------------------------------------------------------------------------------------------------ client
@@ -335,7 +298,7 @@ class ClientStreamChannel implements ByteChannel {
       return;
     }
     this.stream = stream;
-    const inner = socketStreams(stream as unknown as Socket).channel;
+    const inner = socketChannel(stream as unknown as Socket);
     this.inner = inner;
     this.head = new Promise<Uint8Array>((resolve, reject) => {
       const onResponse = (h: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader): void => {
@@ -354,7 +317,7 @@ class ClientStreamChannel implements ByteChannel {
     if (this.pendingAbort !== undefined) inner.abort(this.pendingAbort);
   }
 
-  async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+  async read(): Promise<ReadResult<Uint8Array>> {
     if (!this.headDelivered) {
       if (!this.head) throw new Error('read before the request was written');
       this.headDelivered = true;
@@ -371,8 +334,15 @@ class ClientStreamChannel implements ByteChannel {
   cancel(reason?: unknown): Promise<void> {
     return this.inner ? this.inner.cancel(reason) : Promise.resolve();
   }
-  releaseLock(): void {
-    /* a channel has no lock */
+  get closed(): Promise<void> {
+    return this.inner ? this.inner.closed : Promise.resolve();
+  }
+  destroy(): void {
+    this.abort(new Error('connection destroyed'));
+  }
+  track(owner: ConnectionOwner): void {
+    if (this.inner) this.inner.track({ released: () => owner.released(this) });
+    else queueMicrotask(() => owner.released(this));
   }
   listen(sink: ChannelSink): void {
     this.inner!.listen(sink);
@@ -405,23 +375,10 @@ export function connectHttp2(url: string | URL, options: Http2ConnectOptions): W
   if (permessageDeflate !== undefined && s.deflate === undefined) s.deflate = permessageDeflate;
   const u = new URL(url);
   const controller = new AbortController();
-  const conn = (async (): Promise<ByteDuplex> => {
+  const conn = (async (): Promise<ByteChannel> => {
     if (session.closed || session.destroyed) throw new Error('the HTTP/2 session is closed');
     if (!(await serverAllowsConnect(session, controller.signal))) throw new ExtendedConnectUnsupportedError(u.host);
-    const channel = new ClientStreamChannel(session, u);
-    const notStreams = (): never => {
-      throw new TypeError('the HTTP/2 WebSocket byte pair is driven through its channel');
-    };
-    return {
-      channel,
-      direct: channel,
-      get readable(): ReadableStream<Uint8Array> {
-        return notStreams();
-      },
-      get writable(): WritableStream<Uint8Array> {
-        return notStreams();
-      },
-    };
+    return new ClientStreamChannel(session, u);
   })();
   const ws = sessionConnect(conn, u, s);
   ws.opened.catch((e: unknown) => controller.abort(e));

@@ -3,8 +3,10 @@
  * Nothing protocol-specific lives here: the handshake, framing and close logic come from @streamsocket/session,
  * @streamsocket/handshake and @streamsocket/codec.
  */
-export { socketStreams, DEFAULT_READ_HIGH_WATER_MARK, DEFAULT_WRITE_HIGH_WATER_MARK } from './socket-streams.js';
-export type { SocketStreams, SocketStreamsOptions, DirectWriter } from './socket-streams.js';
+export { socketChannel, DEFAULT_WRITE_HIGH_WATER_MARK } from './socket-channel.js';
+export type { SocketChannelOptions } from './socket-channel.js';
+export { DEFAULT_READ_HIGH_WATER_MARK } from '@streamsocket/session';
+export type { ByteChannel, Channel } from '@streamsocket/session';
 export { connect, createWebSocket, WebSocket, createWebSocketStream, WebSocketStream, dialTarget } from './client.js';
 export type { ConnectOptions } from './client.js';
 export { TlsConnectError } from './dial.js';

@@ -1,6 +1,6 @@
 /**
  * A standalone WebSocket server: a net (ws:) or tls (wss:) listener whose every connection is bound with
- * socketStreams() and handed to the session's ServerCore, like the Deno and Bun adapters: accept() reads the
+ * socketChannel() and handed to the session's ServerCore, like the Deno and Bun adapters: accept() reads the
  * request head, applies the policy and answers 101 or the refusal; connections still in the opening handshake
  * are admitted by the core's admission policy (at `maxPendingHandshakes` the oldest pending one is dropped; per-
  * address caps; trusted proxies); a failing handler closes its session with 1011;
@@ -19,6 +19,7 @@ import {
   DEFAULT_MAX_PENDING_HANDSHAKES,
   DROPPED,
   ServerCore,
+  serverObject,
   type Admitted,
   type AcceptOptions,
   type ServeOptionsBase,
@@ -28,7 +29,7 @@ import {
   type WebSocketStream,
 } from '@streamsocket/session';
 import type { RequestHead } from '@streamsocket/handshake';
-import { socketStreams } from './socket-streams.js';
+import { socketChannel } from './socket-channel.js';
 
 export interface TlsServerOptions extends tls.TlsOptions {
   /** PEM certificate chain. */
@@ -135,9 +136,6 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
     handler as StreamHandler,
   );
   const handshakeTimeout = accept.handshakeTimeout ?? 10_000;
-  let closing: Promise<void> | null = null;
-  let resolveClosed!: () => void;
-  const closed = new Promise<void>((r) => (resolveClosed = r));
 
   const server = options.tls
     ? tls.createServer({ ...options.tls, handshakeTimeout: handshakeTimeout || 120_000, ALPNProtocols: ['http/1.1'] })
@@ -150,7 +148,7 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
       if (early === null || early?.dropped) return void socket.destroy(); // refused or dropped at TCP accept
     }
     socket.setNoDelay(true);
-    core.add(socketStreams(socket), new Info(socket), undefined, early);
+    core.add(socketChannel(socket), new Info(socket), undefined, early);
   });
   /** TLS only: the raw sockets (those in their TLS handshake are not the core's yet); close() destroys what is left. */
   const handshaking = new Set<net.Socket>();
@@ -195,23 +193,7 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
   // Later server errors (rare after listening: EMFILE on accept) must not crash the process.
   ready.then(() => server.on('error', noop), noop);
 
-  const close = (o: CloseOptions = {}): Promise<void> => {
-    if (closing) return closing;
-    closing = (async () => {
-      const released = new Promise<void>((resolve) => {
-        if (!server.listening) return resolve();
-        server.close(() => resolve());
-      });
-      await core.close(o.reason);
-      for (const s of handshaking) s.destroy();
-      await released;
-      resolveClosed();
-    })();
-    return closing;
-  };
-  options.signal?.addEventListener('abort', () => void close(), { once: true });
-
-  return {
+  return serverObject(core, {
     ready,
     get port() {
       return address?.port ?? options.port ?? 0;
@@ -223,23 +205,14 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
       const host = address?.address ?? options.hostname ?? 'localhost';
       return `${options.tls ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${address?.port ?? options.port ?? 0}`;
     },
-    closed,
-    get pendingHandshakes() {
-      return core.pendingHandshakes;
-    },
-    get connections() {
-      return core.connections;
-    },
-    get stats() {
-      return core.stats;
-    },
-    get clients() {
-      return core.clients;
-    },
-    topics: core.topics,
-    publish: (topic, data, o) => core.publish(topic, data, o),
     server,
-    close,
-    [Symbol.asyncDispose]: () => close(),
-  };
+  }, async (reason) => {
+    const released = new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+    });
+    await core.close(reason);
+    for (const s of handshaking) s.destroy();
+    await released;
+  }, options.signal) as WebSocketServer;
 }

@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { accept, type AcceptOptions, type WebSocketStream } from '@streamsocket/session';
-import { socketStreams } from './socket-streams.js';
+import { socketChannel } from './socket-channel.js';
 import { serializeIncomingHead } from './request-head.js';
 
 export interface UpgradeOptions extends Omit<AcceptOptions, 'request' | 'rest'> {
@@ -30,5 +30,5 @@ export function upgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array |
   if (typeof s.setNoDelay === 'function') s.setNoDelay(true);
   const chunks: Uint8Array[] = [serializeIncomingHead(req)];
   if (head && head.byteLength > 0) chunks.push(new Uint8Array(head.buffer, head.byteOffset, head.byteLength));
-  return accept(socketStreams(s, { head: chunks }), a);
+  return accept(socketChannel(s, { head: chunks }), a);
 }

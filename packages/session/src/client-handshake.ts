@@ -8,7 +8,7 @@ import type { ClientRequestOptions, ExtensionNegotiator, ResponseHead } from '@s
 import { permessageDeflate } from '@streamsocket/codec';
 import type { DeflateAgreement } from '@streamsocket/codec';
 import type { ChunkReader, HandshakeGuard } from './guard.js';
-import type { ByteDuplex } from './pipe.js';
+import type { ByteChannel } from './channel.js';
 import type { CommonOptions, ResolvedOptions } from './options.js';
 import { abortConn, writeOnce, type HeaderInit } from './server-handshake.js';
 
@@ -53,7 +53,7 @@ export function prepareRequest(url: string | URL, o: ResolvedOptions, c: Connect
 }
 
 export async function clientHandshake(
-  conn: ByteDuplex,
+  conn: ByteChannel,
   req: ReturnType<typeof buildClientRequest>,
   o: ResolvedOptions,
   guard: HandshakeGuard,
@@ -61,10 +61,10 @@ export async function clientHandshake(
   try {
     guard.check();
     writeOnce(conn, req.bytes);
-    const reader: ChunkReader = conn.channel ?? conn.readable.getReader();
+    const reader = conn;
     let response: ResponseHead;
     let rest: Uint8Array;
-    try {
+    {
       const hr = new HeadReader('response', { maxHeadSize: o.maxHeadSize, maxHeaderCount: o.maxHeaderCount });
       for (;;) {
         const { done, value } = await guard.read(reader);
@@ -86,8 +86,6 @@ export async function clientHandshake(
           throw e;
         }
       }
-    } finally {
-      reader.releaseLock();
     }
     const v = validateResponse(req, response);
     return {

@@ -5,23 +5,24 @@
  * the WebSocket class) are thin layers over this class.
  *
  * Data flow
- *   conn.readable --readLoop()--> Wire.decode --> user readable
- *                                  (control frames handled inline)
- *   user writable --sinkWrite()--> Wire.encodeData --> conn writer
- *   pong / ping / close ----------> Wire.encodeControl --> conn writer (same writer)
+ *   channel --onData()--> Wire.decode --> user readable
+ *                          (control frames handled inline)
+ *   user writable --sinkWrite()--> Wire.encodeData --> channel.write()
+ *   pong / ping / close ----------> Wire.encodeControl --> channel.write() (same order)
  *
- * One socket writer, frames written synchronously: a data message's frames go
- * out back to back, control frames between messages, and the close frame after
- * every message the writable had accepted before close() (tracked by sequence
+ * Frames are written synchronously: a data message's frames go out back to
+ * back, control frames between messages, and the close frame after every
+ * message the writable had accepted before close() (tracked by sequence
  * numbers, see sinkWrite). Pongs are bounded: when the socket is congested only
  * the latest ping's payload is kept, to be answered when it drains (RFC 6455
  * 5.5.3 allows answering only the latest ping).
  *
- * Backpressure: readLoop() reads the socket only while the user readable's
- * queue (byte-sized, `readHighWaterMark`) has room, so a reader that stops
- * reading stops the socket being read after at most one more socket chunk.
- * On the way out, sinkWrite() resolves once the socket writer is `ready`, so
- * the user's `writer.ready` follows the socket.
+ * Backpressure: the channel pushes chunks while the user readable's queue
+ * (byte-sized, `readHighWaterMark`) has room and is paused otherwise (parked
+ * until the next pull()), so a reader that stops reading stops the socket
+ * being read after at most one more socket chunk. On the way out, sinkWrite()
+ * resolves once the channel is no longer congested, so the user's
+ * `writer.ready` follows the socket.
  */
 import { CodecError } from '@streamsocket/codec';
 import type { DeflateAgreement, Message, Role } from '@streamsocket/codec';
@@ -29,8 +30,7 @@ import { ReadableStream, WritableStream } from '@web-std/stream';
 import { WebSocketError } from './errors.js';
 import { timers, type TimerEntry, type TimerTarget } from './timers.js';
 import { utf8Length } from './close-args.js';
-import type { ByteChannel, ByteDuplex, ChannelSink, DirectWriter } from './pipe.js';
-import type { ChunkReader } from './guard.js';
+import type { ByteChannel, ChannelSink } from './channel.js';
 import type { ResolvedOptions } from './options.js';
 import { Wire, OP_PING, OP_PONG } from './wire.js';
 
@@ -52,7 +52,7 @@ export interface CloseInfo {
 
 export interface ConnectionInit {
   role: Role;
-  conn: ByteDuplex;
+  conn: ByteChannel;
   /** Bytes that followed the HTTP head: the first frames. Fed to the decoder first. */
   rest: Uint8Array;
   options: ResolvedOptions;
@@ -67,6 +67,7 @@ export interface ConnectionInit {
 const TIMER_CLOSE = 1;
 const TIMER_KEEPALIVE = 2;
 const TIMER_IDLE = 3;
+const TIMER_FAIL = 4;
 
 const noop = (): void => {};
 
@@ -118,19 +119,9 @@ export class Connection implements TimerTarget, ChannelSink {
   bufferedAmount = 0;
 
   private readonly opts: ResolvedOptions;
-  /** The conn's reader, or its channel (ByteDuplex.channel) standing in for one. */
-  private readonly connReader: ChunkReader;
-  /** The conn's writer; null when the conn has a channel, which then does all of the writing. */
-  private readonly connWriter: WritableStreamDefaultWriter<Uint8Array> | null;
-  /** ByteDuplex.channel: the transport without WHATWG streams (close and abort go through it too). */
-  private readonly channel: ByteChannel | null;
+  /** The transport: read in push mode, written synchronously, ended and aborted through it. */
+  private readonly channel: ByteChannel;
   private readonly wire: Wire;
-  /**
-   * The transport's synchronous write path, when it offers one (ByteDuplex.direct): frames go
-   * straight to the socket instead of through a WritableStream write (promises, queue, a
-   * microtask) each. Close, abort and errors still use connWriter.
-   */
-  private readonly direct: DirectWriter | null;
   /** Scratch list the encoder appends wire chunks to (reused: no array per frame). */
   private readonly out: Uint8Array[] = [];
   /** @internal set by Source.start */
@@ -149,8 +140,15 @@ export class Connection implements TimerTarget, ChannelSink {
   private readableDone = false;
   private pullWaiter: (() => void) | null = null;
   private pullPending = false;
+  /** Messages enqueued so far, and at the start of the current onData (see parkIfFull). */
+  private enqueued = 0;
+  private enqueuedBefore = 0;
 
   // Close state.
+  /** A protocol error whose close frame waits for the reader to take the messages decoded before it (fail()). */
+  private failing: CodecError | null = null;
+  private failTimer: TimerEntry | null = null;
+  private failSent = false;
   private closeQueued = false;
   private pendingClose: { code: number | null; reason: string } | null = null;
   private closeReceived: CloseInfo | null = null;
@@ -194,17 +192,9 @@ export class Connection implements TimerTarget, ChannelSink {
       this.closed.catch(noop);
     }
 
-    const ch = init.conn.channel ?? null;
+    const ch = init.conn;
     this.channel = ch;
-    this.direct = ch ?? init.conn.direct ?? null;
-    this.wire = new Wire(init.role, o, init.deflate, this.direct !== null);
-    this.connReader = ch ?? init.conn.readable.getReader();
-    this.connWriter = ch ? null : init.conn.writable.getWriter();
-    // A channel reports the write side's end to onWriteEnd itself (see listen() below).
-    this.connWriter?.closed.then(
-      () => this.onWriteEnd(null),
-      (e: unknown) => this.onWriteEnd(e ?? new Error('the connection was reset')),
-    );
+    this.wire = new Wire(init.role, o, init.deflate);
 
     // Underlying source/sink are tiny objects with prototype methods (no
     // closures per connection); only the strategy's size() must be a closure.
@@ -221,10 +211,6 @@ export class Connection implements TimerTarget, ChannelSink {
       if (o.idleTimeout > 0) this.idleTimer = timers.schedule(this, TIMER_IDLE, o.idleTimeout);
     }
 
-    if (ch === null) {
-      void this.readLoop(init.rest);
-      return;
-    }
     // Push mode: the bytes after the head first, then the channel's chunks (kept queued while paused).
     if (init.rest.byteLength > 0) this.onData(init.rest);
     ch.listen(this);
@@ -232,17 +218,18 @@ export class Connection implements TimerTarget, ChannelSink {
 
   /** @internal (ChannelSink) A chunk from the channel: decode it, then pause the channel while the reader is full. */
   onData(chunk: Uint8Array): void {
-    if (this.readyState === CLOSED) return;
+    if (this.readyState === CLOSED || this.failing !== null) return; // nothing after a protocol error is read
     if (this.trackTime) this.lastReceived = Date.now();
+    this.enqueuedBefore = this.enqueued;
     let p: void | Promise<void>;
     try {
       p = this.wire.decode(chunk, this);
     } catch (e) {
       return this.onReadError(e);
     }
-    const ch = this.channel!;
+    const ch = this.channel;
     if (p) {
-      // Inflating: no more input until it is done (and the reader has room), as readLoop() awaits it.
+      // Inflating: no more input until it is done (and the reader has room).
       ch.pause();
       p.then(() => {
         if (this.readyState !== CLOSED && !this.parkIfFull()) ch.resume();
@@ -252,14 +239,23 @@ export class Connection implements TimerTarget, ChannelSink {
     if (this.parkIfFull()) ch.pause();
   }
 
-  /** Push mode: true (and parked) when the user readable has no room; else the demand is consumed. */
+  /** True (and parked) when the user readable has no room and no pull() asked for more since onData began. */
   private parkIfFull(): boolean {
-    if (this.readyState === OPEN && !this.readableDone && (this.readCtrl.desiredSize ?? 0) <= 0 && !this.pullPending) {
-      this.parked = true;
-      return true;
+    if (!this.readerFull()) {
+      // The reader's demand is met once a message reached it (a chunk holding no whole message keeps it).
+      if (this.enqueued !== this.enqueuedBefore) this.pullPending = false;
+      return false;
     }
-    this.pullPending = false;
-    return false;
+    this.parked = true;
+    return true;
+  }
+
+  /**
+   * The user readable is full: no room, and no pull() since the last message was enqueued (a pending read with
+   * a zero high-water mark leaves desiredSize at 0, so pull() is what tells demand).
+   */
+  private readerFull(): boolean {
+    return this.readyState === OPEN && !this.readableDone && (this.readCtrl.desiredSize ?? 0) <= 0 && !this.pullPending;
   }
 
   /** The user writable's strategy size(): runs synchronously inside writer.write(), the ordering point for close(). */
@@ -273,47 +269,12 @@ export class Connection implements TimerTarget, ChannelSink {
   // ---------------------------------------------------------------- input
 
   /**
-   * Socket -> decoder -> user readable. Reads the socket only while the
-   * readable has room (or while closing, when we must see the peer's close
-   * frame whatever the reader does).
-   */
-  private async readLoop(rest: Uint8Array | null): Promise<void> {
-    try {
-      if (rest !== null && rest.byteLength > 0) {
-        const p = this.wire.decode(rest, this);
-        if (p) await p;
-      }
-      rest = null; // do not pin the handshake's last chunk
-      for (;;) {
-        if (this.readyState === CLOSED) return;
-        const wait = this.waitForDemand();
-        if (wait) {
-          await wait;
-          if ((this.readyState as ReadyState) === CLOSED) return;
-        }
-        const { done, value } = await this.connReader.read();
-        if (done) return this.onEof();
-        if (this.trackTime) this.lastReceived = Date.now();
-        const p = this.wire.decode(value, this);
-        if (p) await p;
-      }
-    } catch (e) {
-      this.onReadError(e);
-    }
-  }
-
-  /**
    * Resolves when the user readable wants more (or at once while closing, when
    * we read regardless). Returns undefined when there is demand already.
    */
   waitForDemand(): void | Promise<void> {
-    if (this.readyState === OPEN && !this.readableDone && (this.readCtrl.desiredSize ?? 0) <= 0 && !this.pullPending) {
-      // Woken by pull(): there is demand (possibly a pending read with a zero
-      // high-water mark, where desiredSize stays 0), so the caller proceeds.
-      return new Promise<void>((resolve) => {
-        this.pullWaiter = resolve;
-      });
-    }
+    // Woken by pull(): there is demand, so the caller proceeds.
+    if (this.readerFull()) return new Promise<void>((resolve) => (this.pullWaiter = resolve));
     this.pullPending = false;
   }
 
@@ -328,6 +289,7 @@ export class Connection implements TimerTarget, ChannelSink {
         // finishing, and we must keep reading to see its close frame.
         if (this.readyState !== OPEN && (this.readCtrl.desiredSize ?? 0) <= 0) return;
         this.readCtrl.enqueue(m.data);
+        this.enqueued++;
         return;
       case 'ping':
         if (!this.closeQueued && this.pendingClose === null) this.sendPong(m.data);
@@ -344,7 +306,7 @@ export class Connection implements TimerTarget, ChannelSink {
   /** @internal (ChannelSink) */
   onEof(): void {
     this.eof = true;
-    if (this.readyState === CLOSED) return;
+    if (this.readyState === CLOSED || this.failing !== null) return; // fail() finishes
     if (this.closeReceived) {
       // Peer closed TCP after its close frame: the normal end for a client, and
       // acceptable for a server whose echo is still flushing.
@@ -358,6 +320,7 @@ export class Connection implements TimerTarget, ChannelSink {
   /** @internal (ChannelSink) */
   onReadError(e: unknown): void {
     if (this.readyState === CLOSED) return;
+    if (this.failing !== null && !(e instanceof CodecError)) return this.abnormal(e);
     if (e instanceof CodecError) {
       if (this.closeReceived) return this.onEof(); // garbage after the close frame
       return this.fail(e);
@@ -370,17 +333,18 @@ export class Connection implements TimerTarget, ChannelSink {
 
   /** @internal Source.pull: the reader wants more. */
   onPull(): void {
+    if (this.failing !== null) return this.failWhenRead();
     const w = this.pullWaiter;
     if (w) {
       this.pullWaiter = null;
-      w();
-    } else if (this.parked) {
+      return w();
+    }
+    // Remembered until a message reaches the reader (parkIfFull): the stream does not call pull() again before
+    // that, and the next chunk may hold no whole message.
+    this.pullPending = true;
+    if (this.parked) {
       this.parked = false;
-      this.channel!.resume();
-    } else {
-      // readLoop() is mid-read: remember the demand, or it would be lost (the
-      // stream does not call pull() again until we enqueue).
-      this.pullPending = true;
+      this.channel.resume();
     }
   }
 
@@ -428,9 +392,8 @@ export class Connection implements TimerTarget, ChannelSink {
       this.writeChunks(chunks);
       if (this.opts.idleTimeout > 0) this.lastActivity = Date.now();
       // Resolve (and let the user's writer.ready resolve) only while the socket keeps up.
-      const d = this.direct;
-      if (d === null) await this.connWriter!.ready;
-      else if (d.congested) await d.drained();
+      const ch = this.channel;
+      if (ch.congested) await ch.drained();
     } finally {
       this.bufferedAmount -= size;
       this.doneSeq = seq;
@@ -465,9 +428,7 @@ export class Connection implements TimerTarget, ChannelSink {
 
   /** True while the transport is over its high-water mark, or framed messages wait behind the writable's. */
   get sendCongested(): boolean {
-    if (this.framed !== null || this.encoding !== null) return true;
-    const d = this.direct;
-    return d !== null ? d.congested : (this.connWriter!.desiredSize ?? 1) <= 0;
+    return this.framed !== null || this.encoding !== null || this.channel.congested;
   }
 
   /** Framed messages waiting for the writes accepted before them (see writeFramed). */
@@ -514,26 +475,16 @@ export class Connection implements TimerTarget, ChannelSink {
   }
 
   private writeShared(frames: readonly Uint8Array[]): void {
-    const d = this.direct;
-    if (d !== null && !this.transportClosing) {
-      for (let i = 0; i < frames.length; i++) d.write(frames[i]!);
-    } else if (this.connWriter !== null) {
-      for (let i = 0; i < frames.length; i++) this.connWriter.write(frames[i]!).catch(noop);
-    }
+    const ch = this.channel;
+    if (!this.transportClosing) for (let i = 0; i < frames.length; i++) ch.write(frames[i]!);
     if (this.opts.idleTimeout > 0) this.lastActivity = Date.now();
   }
 
   /** Writes encoded chunks to the socket (in order; errors surface through writer.closed). */
   private writeChunks(chunks: Uint8Array[]): void {
-    const d = this.direct;
-    if (d !== null && !this.transportClosing) {
-      for (let i = 0; i < chunks.length; i++) d.write(chunks[i]!);
-      chunks.length = 0;
-      return;
-    }
-    // After the transport started closing: a writer rejects these writes; a channel, ended or aborted, drops them.
-    const w = this.connWriter;
-    if (w !== null) for (let i = 0; i < chunks.length; i++) w.write(chunks[i]!).catch(noop);
+    // After the transport started closing the channel, ended or aborted, would drop them anyway.
+    const ch = this.channel;
+    if (!this.transportClosing) for (let i = 0; i < chunks.length; i++) ch.write(chunks[i]!);
     chunks.length = 0;
   }
 
@@ -543,14 +494,14 @@ export class Connection implements TimerTarget, ChannelSink {
   }
 
   private sendPong(data: Uint8Array): void {
-    const d = this.direct;
-    if (d !== null ? d.congested : (this.connWriter!.desiredSize ?? 1) <= 0) {
+    const ch = this.channel;
+    if (ch.congested) {
       // Congested: keep only the latest payload (RFC 6455 5.5.3) and answer
       // once the socket drains, so pongs never queue without bound.
       const waiting = this.nextPong !== null;
       this.nextPong = data;
       if (!waiting) {
-        (d !== null ? d.drained() : this.connWriter!.ready).then(() => {
+        ch.drained().then(() => {
           const next = this.nextPong;
           this.nextPong = null;
           if (next && !this.closeQueued && this.readyState !== CLOSED) this.sendControl(OP_PONG, next);
@@ -616,7 +567,7 @@ export class Connection implements TimerTarget, ChannelSink {
     if (this.readyState !== OPEN) return;
     this.readyState = CLOSING;
     // While closing we read regardless of the user's demand (we must see the
-    // peer's close frame), so wake readLoop() if it is parked on backpressure.
+    // peer's close frame), so resume the channel if it is parked on backpressure.
     this.wakeReader();
     this.startCloseTimer();
     this.queueClose(code, reason);
@@ -651,7 +602,8 @@ export class Connection implements TimerTarget, ChannelSink {
     this.nextPong = null;
     this.wire.encodeClose(pc.code, pc.reason, this.out);
     this.writeChunks(this.out);
-    if (this.closeReceived) this.onHandshakeDone();
+    if (this.failing !== null) this.failed();
+    else if (this.closeReceived) this.onHandshakeDone();
   }
 
   private onCloseFrame(code: number, reason: string): void {
@@ -681,18 +633,42 @@ export class Connection implements TimerTarget, ChannelSink {
     }
   }
 
-  /** Protocol error from the codec: send its close code, then close (RFC 6455 7.1.7). */
+  /**
+   * Protocol error from the codec (RFC 6455 7.1.7): nothing more is read, and our close frame carries its code.
+   * The messages decoded before the error stay the reader's, and what the application writes in answer to them
+   * (an echo) goes out before that close frame: once the reader took them (or left), and one more turn for its
+   * writes, the close is queued behind every write accepted by then (failNow). The close timer bounds the wait.
+   */
   private fail(e: CodecError): void {
-    if (this.readyState === CLOSED) return;
-    this.readyState = CLOSING;
-    this.acceptSeq = this.sinkSeq; // nothing not yet started is sent any more
-    this.pendingClose = null;
-    if (!this.closeQueued) {
-      this.closeQueued = true;
-      this.wire.encodeClose(e.closeCode, clampReason(e.message), this.out);
-      this.writeChunks(this.out);
-    }
+    if (this.readyState === CLOSED || this.failing !== null) return;
+    this.failing = e;
+    this.channel.pause();
     this.startCloseTimer();
+    if (this.closeQueued || this.readyState !== OPEN) this.failNow();
+    else this.failWhenRead();
+  }
+
+  private failWhenRead(): void {
+    if (this.failTimer !== null || this.failSent || this.readyState === CLOSED) return;
+    if (!this.readableDone && (this.readCtrl.desiredSize ?? 0) < this.opts.readHighWaterMark) return; // onPull() retries
+    this.failTimer = timers.schedule(this, TIMER_FAIL, 0);
+  }
+
+  /** Queues the protocol error's close frame behind what the application wrote so far (`force`: at once). */
+  private failNow(force = false): void {
+    const e = this.failing!;
+    if (this.readyState === CLOSED || (this.failSent && !force)) return;
+    this.failSent = true;
+    this.readyState = CLOSING;
+    if (this.closeQueued) return this.failed();
+    this.pendingClose = { code: e.closeCode, reason: clampReason(e.message) };
+    this.acceptSeq = Math.min(this.acceptSeq, force ? this.sinkSeq : this.writeSeq);
+    if (force || this.doneSeq >= this.acceptSeq) this.sendClose();
+  }
+
+  /** The protocol error's close frame is written: the session ends (1006 here, the code was the peer's to see). */
+  private failed(): void {
+    const e = this.failing!;
     this.closeReadable(WebSocketError.internal(e.message, 1006, '', e));
     this.closeTransport(false);
     this.finishAfterFlush(false, e);
@@ -711,7 +687,7 @@ export class Connection implements TimerTarget, ChannelSink {
     w?.();
     if (this.parked) {
       this.parked = false;
-      this.channel!.resume();
+      this.channel.resume();
     }
   }
 
@@ -751,15 +727,13 @@ export class Connection implements TimerTarget, ChannelSink {
     const ch = this.channel;
     if (abrupt) {
       this.transportClosing = true;
-      if (ch) ch.abort(reason);
-      else this.connWriter!.abort(reason).catch(noop);
-      this.connReader.cancel(reason).catch(noop);
+      ch.abort(reason);
       return;
     }
     if (this.transportClosing) return;
     this.transportClosing = true;
-    (ch ? ch.end() : this.connWriter!.close()).catch(noop);
-    void this.whenWriteDone().then(() => this.connReader.cancel().catch(noop));
+    ch.end().catch(noop);
+    void this.whenWriteDone().then(() => ch.cancel());
   }
 
   /** Finishes once our queued frames are flushed and the write side closed (or the close timer gives up). */
@@ -773,7 +747,8 @@ export class Connection implements TimerTarget, ChannelSink {
     timers.cancel(this.closeTimer);
     timers.cancel(this.keepaliveTimer);
     timers.cancel(this.idleTimer);
-    this.closeTimer = this.keepaliveTimer = this.idleTimer = null;
+    timers.cancel(this.failTimer);
+    this.closeTimer = this.keepaliveTimer = this.idleTimer = this.failTimer = null;
     this.wire.dispose(); // frees zlib state, if any was created
     this.pendingClose = null;
     this.nextPong = null;
@@ -808,16 +783,23 @@ export class Connection implements TimerTarget, ChannelSink {
     }
     // Make sure nothing keeps reading or writing.
     if (!this.transportClosed) this.closeTransport(!clean, cause);
-    else this.connReader.cancel().catch(noop);
+    else void this.channel.cancel();
   }
 
   // ---------------------------------------------------------------- timers
 
   onTimer(kind: number, now: number): void {
     if (this.readyState === CLOSED) return;
-    if (kind === TIMER_CLOSE) {
+    if (kind === TIMER_FAIL) {
+      this.failTimer = null;
+      this.failNow();
+    } else if (kind === TIMER_CLOSE) {
       this.closeTimer = null;
-      if (this.closeReceived && this.closeQueued) {
+      if (this.failing !== null && !this.closeQueued) {
+        // The reader or a write did not get through in time: the close frame goes now, and the timer runs again.
+        this.startCloseTimer();
+        this.failNow(true);
+      } else if (this.closeReceived && this.closeQueued) {
         // Handshake done; the peer just did not close TCP (or drain) in time.
         this.closeTransport(true, new Error('close timeout'));
         this.finish(true);

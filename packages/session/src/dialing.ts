@@ -3,7 +3,7 @@
  * dial and the opening handshake share one deadline and one fate. The adapters keep only the dial itself
  * (Node's net/tls, Deno.connect/connectTls, Bun.connect) and the binding of its socket.
  */
-import type { ByteDuplex } from './pipe.js';
+import type { ByteChannel, ByteDuplex } from './channel.js';
 import { connect, type ConnectOptions, type WebSocketStream } from './websocket-stream.js';
 
 /** Host, port and TLS-ness of a URL, as a dialer needs them. */
@@ -24,7 +24,7 @@ export function dialTarget(url: URL): DialTarget {
 }
 
 /** Opens the byte connection for a (validated, normalised) URL; must stop and reject once `signal` aborts. */
-export type ConnectionDialer = (url: URL, signal: AbortSignal) => Promise<ByteDuplex>;
+export type ConnectionDialer = (url: URL, signal: AbortSignal) => Promise<ByteDuplex | ByteChannel>;
 
 const noop = (): void => {};
 
@@ -39,14 +39,14 @@ const noop = (): void => {};
  */
 export function connectWith(dial: ConnectionDialer, url: string | URL, options: ConnectOptions = {}): WebSocketStream {
   const controller = new AbortController();
-  let settle!: { resolve: (c: ByteDuplex) => void; reject: (e: unknown) => void };
-  const conn = new Promise<ByteDuplex>((resolve, reject) => {
+  let settle!: { resolve: (c: ByteDuplex | ByteChannel) => void; reject: (e: unknown) => void };
+  const conn = new Promise<ByteDuplex | ByteChannel>((resolve, reject) => {
     settle = { resolve, reject };
   });
   conn.catch(noop);
   const ws = connect(conn, url, options);
   ws.opened.catch((e: unknown) => controller.abort(e));
-  let dialing: Promise<ByteDuplex>;
+  let dialing: Promise<ByteDuplex | ByteChannel>;
   try {
     dialing = dial(new URL(ws.url), controller.signal);
   } catch (e) {

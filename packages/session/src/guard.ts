@@ -5,12 +5,12 @@
  */
 import { HandshakeError } from '@streamsocket/handshake';
 import { timers, type TimerEntry, type TimerTarget } from './timers.js';
-import type { ReadResult } from './pipe.js';
+import type { ByteChannel, ReadResult } from './channel.js';
 
 const noop = (): void => {};
 
-/** What the handshakes read through: a stream's reader, or a ByteChannel (pipe.ts) standing in for one. */
-export type ChunkReader = Pick<ReadableStreamDefaultReader<Uint8Array>, 'read' | 'cancel' | 'releaseLock'>;
+/** What the handshakes read through: the transport's ByteChannel. */
+export type ChunkReader = Pick<ByteChannel, 'read' | 'cancel'>;
 
 export class HandshakeGuard implements TimerTarget {
   private entry: TimerEntry | null = null;

@@ -17,9 +17,9 @@ export type { ProxyErrorCode, ProxyHop, ProxyTransport, TunnelIO } from './proxy
 export { parseIPv4, parseIPv6 } from './ip-literal.js';
 
 // What every server adapter does with an accepted connection (handshake cap, handler, shutdown)
-export { ServerCore, Admitted, DEFAULT_MAX_PENDING_HANDSHAKES, acceptOptionsOf, goingAway } from './server-core.js';
+export { ServerCore, Admitted, DEFAULT_MAX_PENDING_HANDSHAKES, acceptOptionsOf, goingAway, serverObject } from './server-core.js';
 export type {
-  ServedConnection, ConnectionOwner, Served, Failed, ServedStreamHandler, ServedWebSocketHandler, ServerCoreOptions, ServeOptionsBase, ServerCloseOptions,
+  ServedConnection, Served, Failed, ServedStreamHandler, ServedWebSocketHandler, ServerCoreOptions, ServeOptionsBase, ServerCloseOptions,
   WebSocketServerBase,
 } from './server-core.js';
 
@@ -43,10 +43,15 @@ export type {
 export { WebSocketError } from './errors.js';
 export type { WebSocketCloseInfo } from './errors.js';
 export { validateCloseArgs, utf8Length, MAX_REASON_BYTES } from './close-args.js';
+export { TlsConnectError, formatHost } from './tls-error.js';
 
 // In-memory byte pipe (tests, in-process bridges)
-export { createPipePair } from './pipe.js';
-export type { ByteChannel, ByteDuplex, ChannelSink, DirectWriter, PipeEnd, PipeOptions } from './pipe.js';
+export { createPipePair } from './pipe-pair.js';
+export type { PipeEnd, PipeOptions } from './pipe-pair.js';
+
+// The transport contract: the one channel the session drives, and what adapters build it from
+export { Channel, channelFromStreams, toChannel, closedError, DEFAULT_READ_HIGH_WATER_MARK } from './channel.js';
+export type { ByteChannel, ByteDuplex, ChannelSink, ChannelPort, ChannelOptions, ConnectionOwner } from './channel.js';
 
 // Options
 export { DEFAULTS, resolveOptions } from './options.js';

@@ -23,7 +23,6 @@ import type { AcceptOptions, HeaderInit, RequestHook } from './server-handshake.
 import { WebSocketStream } from './websocket-stream.js';
 import { wrapWebSocket, type WebSocket } from './websocket.js';
 import { Topics, type TopicsOptions, type PublishOptions, type PublishData } from './topics.js';
-import type { ByteDuplex } from './pipe.js';
 
 export interface RouteInfo {
   /** The Request that was upgraded. */
@@ -149,8 +148,6 @@ interface EventTargetSocket extends PlatformSocket {
 
 type Platform = 'taken' | 'bun' | 'deno' | 'workerd' | 'none';
 
-/** A platform session has no byte stream of ours (its `core` replaces the Connection): one shared placeholder. */
-const NO_BYTES = Object.freeze({}) as ByteDuplex;
 
 /** State kept on a Bun socket (ws.data) until it opens. */
 interface BunPending {
@@ -246,7 +243,6 @@ export function websocketRoute(a: RouteOptions | RouteStreamHandler, b?: RouteSt
       await guard.race(opened);
       return {
         role: 'server',
-        conn: NO_BYTES,
         rest: new Uint8Array(0),
         deflate: null,
         protocol,

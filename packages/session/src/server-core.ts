@@ -14,34 +14,19 @@
  */
 import { buildErrorResponse, HandshakeError, type RequestHead } from '@streamsocket/handshake';
 import { Admission, DEFAULT_ADMISSION, DROPPED, type AdmissionOptions, type AdmissionStats, type DropReason, type PendingEntry } from './admission.js';
-import type { ByteDuplex } from './pipe.js';
+import type { ByteChannel, ConnectionOwner } from './channel.js';
 import { respondAndClose } from './server-handshake.js';
 import { accept, type AcceptOptions, type WebSocketStream } from './websocket-stream.js';
 import { wrapWebSocket, type WebSocket } from './websocket.js';
 import { Topics, type PublishData, type PublishOptions, type TopicsOptions } from './topics.js';
 
-/** An accepted transport as an adapter hands it over. */
-export interface ServedConnection extends ByteDuplex {
-  /** Resolves once the transport is fully closed (both directions, descriptor released). Never rejects. */
-  readonly closed: Promise<void>;
-  /** Tears the transport down at once, whatever its state. */
-  destroy(): void;
-  /**
-   * Calls `owner.released(this)` once the transport is fully closed (at once if it already is). What the core
-   * tracks connections with: one field on the transport instead of a promise reaction and a closure each.
-   * Without it, the core chains `closed`.
-   */
-  track?(owner: ConnectionOwner): void;
+/** An accepted transport as an adapter hands it over: its channel (`closed`, `destroy()` and `track()` included). */
+export interface ServedConnection extends ByteChannel {
   /**
    * TLS connections whose adapter can tell: false until the TLS handshake completed. A handshake timeout while
    * it is false is counted as a TLS handshake timeout.
    */
   secured?: boolean;
-}
-
-/** Told when a tracked transport is fully closed (ServedConnection.track). */
-export interface ConnectionOwner {
-  released(conn: ServedConnection): void;
 }
 
 /** What the application learns about a connection: the adapter's own details plus the validated request head. */
@@ -288,8 +273,7 @@ export class ServerCore<I extends object> implements ConnectionOwner {
   add(conn: ServedConnection, info: I, address?: string, early?: Admitted | null): void {
     if (this.#closing) return conn.destroy();
     this.#conns.set(conn, null);
-    if (conn.track) conn.track(this);
-    else void conn.closed.then(() => this.released(conn));
+    conn.track(this);
     const peer = early?.address ?? address ?? String((info as { remoteAddress?: unknown }).remoteAddress ?? '');
     const failed = info as Failed<I>;
     failed.request = null;
@@ -428,4 +412,55 @@ function refuse(conn: ServedConnection, status: number): void {
  */
 export function goingAway(ws: WebSocketStream, reason: string, code = 1001): void {
   ws.closeWithCode(code, reason);
+}
+
+/** `Symbol.asyncDispose` where the runtime has it (this package's compilation target does not name it). */
+const asyncDispose: symbol = (Symbol as unknown as { asyncDispose?: symbol }).asyncDispose ?? Symbol.for('Symbol.asyncDispose');
+
+/**
+ * The part of every adapter's server object that is not the adapter's: the core's counters, clients and topics,
+ * `closed`, and one idempotent `close()` that runs the adapter's `shutdown(reason)` (stop listening around
+ * `core.close()`) once; aborting `signal` closes too. Adds these to `own` (the adapter's fields: address,
+ * listener ...) and returns it, with `[Symbol.asyncDispose]` as `close()`.
+ */
+export function serverObject<I extends object, T extends object>(
+  core: ServerCore<I>,
+  own: T,
+  shutdown: (reason: string | undefined) => Promise<void>,
+  signal?: AbortSignal,
+): T & WebSocketServerBase {
+  let closing: Promise<void> | null = null;
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+  const onAbort = (): void => void close();
+  const close = (o: ServerCloseOptions = {}): Promise<void> =>
+    (closing ??= (async () => {
+      signal?.removeEventListener('abort', onAbort);
+      await shutdown(o.reason);
+      resolveClosed();
+    })());
+  if (signal) {
+    if (signal.aborted) queueMicrotask(onAbort);
+    else signal.addEventListener('abort', onAbort, { once: true });
+  }
+  const base: WebSocketServerBase & { [k: symbol]: () => Promise<void> } = {
+    closed,
+    close,
+    get pendingHandshakes() {
+      return core.pendingHandshakes;
+    },
+    get connections() {
+      return core.connections;
+    },
+    get stats() {
+      return core.stats;
+    },
+    get clients() {
+      return core.clients;
+    },
+    topics: core.topics,
+    publish: (topic, data, o) => core.publish(topic, data, o),
+    [asyncDispose]: () => close(),
+  };
+  return Object.defineProperties(own, Object.getOwnPropertyDescriptors(base)) as T & WebSocketServerBase;
 }

@@ -15,8 +15,8 @@ import {
 import type { AcceptedHandshake, ExtensionNegotiator, RequestHead, ServerPolicy } from '@streamsocket/handshake';
 import { permessageDeflate, deflateAvailable, loadZlib } from '@streamsocket/codec';
 import type { DeflateAgreement } from '@streamsocket/codec';
-import type { ChunkReader, HandshakeGuard } from './guard.js';
-import type { ByteChannel, ByteDuplex } from './pipe.js';
+import type { HandshakeGuard } from './guard.js';
+import type { ByteChannel } from './channel.js';
 import type { CommonOptions, ResolvedOptions } from './options.js';
 import { timers, type TimerTarget } from './timers.js';
 
@@ -96,22 +96,17 @@ export function serverPolicy(o: ResolvedOptions, a: AcceptOptions): ServerPolicy
 }
 
 /** Reads the request head; the guard bounds time and handles abort. */
-async function readRequest(conn: ByteDuplex, o: ResolvedOptions, guard: HandshakeGuard): Promise<{ head: RequestHead; rest: Uint8Array }> {
-  const reader: ChunkReader = conn.channel ?? conn.readable.getReader();
-  try {
-    const hr = new HeadReader('request', { maxHeadSize: o.maxHeadSize, maxHeaderCount: o.maxHeaderCount });
-    for (;;) {
-      const { done, value } = await guard.read(reader);
-      if (done) throw new HandshakeError(400, 'INCOMPLETE_HEAD', 'the connection ended before the request head was complete');
-      const r = hr.push(value);
-      if (r) return { head: r.head, rest: r.rest };
-    }
-  } finally {
-    reader.releaseLock();
+async function readRequest(reader: ByteChannel, o: ResolvedOptions, guard: HandshakeGuard): Promise<{ head: RequestHead; rest: Uint8Array }> {
+  const hr = new HeadReader('request', { maxHeadSize: o.maxHeadSize, maxHeaderCount: o.maxHeaderCount });
+  for (;;) {
+    const { done, value } = await guard.read(reader);
+    if (done) throw new HandshakeError(400, 'INCOMPLETE_HEAD', 'the connection ended before the request head was complete');
+    const r = hr.push(value);
+    if (r) return { head: r.head, rest: r.rest };
   }
 }
 
-export async function serverHandshake(conn: ByteDuplex, o: ResolvedOptions, a: AcceptOptions, guard: HandshakeGuard): Promise<ServerOpen> {
+export async function serverHandshake(conn: ByteChannel, o: ResolvedOptions, a: AcceptOptions, guard: HandshakeGuard): Promise<ServerOpen> {
   let head: RequestHead;
   let rest: Uint8Array;
   try {
@@ -183,65 +178,31 @@ export async function serverHandshake(conn: ByteDuplex, o: ResolvedOptions, a: A
 }
 
 /** Writes `bytes` ahead of everything written later (the 101, a client's request). */
-export function writeOnce(conn: ByteDuplex, bytes: Uint8Array): void {
-  const ch = conn.channel;
-  if (ch) {
-    ch.write(bytes);
-    return;
-  }
-  const w = conn.writable.getWriter();
-  w.write(bytes).catch(noop);
-  w.releaseLock();
+export function writeOnce(conn: ByteChannel, bytes: Uint8Array): void {
+  conn.write(bytes);
 }
 
 /** Closes both directions at once (timeout, abort, failure while reading). */
-export function abortConn(conn: ByteDuplex, reason: unknown): void {
-  const ch = conn.channel;
-  if (ch) {
-    ch.abort(reason);
-    ch.cancel(reason).catch(noop);
-    return;
-  }
-  if (!conn.writable.locked) conn.writable.abort(reason).catch(noop);
-  if (!conn.readable.locked) conn.readable.cancel(reason).catch(noop);
+export function abortConn(conn: ByteChannel, reason: unknown): void {
+  conn.abort(reason);
 }
 
 /** Timer target that aborts a connection whose error response did not flush in time. */
 class FlushDeadline implements TimerTarget {
-  constructor(private readonly w: WritableStreamDefaultWriter<Uint8Array> | ByteChannel) {}
+  constructor(private readonly conn: ByteChannel) {}
   onTimer(): void {
-    const w = this.w;
-    const e = new Error('timed out flushing the response');
-    if ('end' in w) w.abort(e);
-    else w.abort(e).catch(noop);
+    this.conn.abort(new Error('timed out flushing the response'));
   }
 }
 
 /**
- * Writes a final response, half-closes (flushes, FIN), then stops reading.
- * Bounded by `timeoutMs` in case the peer does not read.
+ * Writes a final response, half-closes (flushes, FIN), then stops reading (the channel drains until the
+ * peer's FIN, bounded). Bounded by `timeoutMs` in case the peer does not read.
  */
-export async function respondAndClose(conn: ByteDuplex, bytes: Uint8Array, timeoutMs: number): Promise<void> {
-  const ch = conn.channel;
-  if (ch) {
-    const deadline = timers.schedule(new FlushDeadline(ch), 0, timeoutMs);
-    ch.write(bytes);
-    await ch.end().catch(noop); // a peer gone meanwhile: nothing more to do
-    timers.cancel(deadline);
-    await ch.cancel();
-    return;
-  }
-  if (conn.writable.locked) return abortConn(conn, new Error('response not sent'));
-  const w = conn.writable.getWriter();
-  const deadline = timers.schedule(new FlushDeadline(w), 0, timeoutMs);
-  try {
-    w.write(bytes).catch(noop);
-    await w.close();
-  } catch {
-    /* peer gone: nothing more to do */
-  } finally {
-    timers.cancel(deadline);
-    w.releaseLock();
-  }
-  if (!conn.readable.locked) await conn.readable.cancel().catch(noop);
+export async function respondAndClose(conn: ByteChannel, bytes: Uint8Array, timeoutMs: number): Promise<void> {
+  const deadline = timers.schedule(new FlushDeadline(conn), 0, timeoutMs);
+  conn.write(bytes);
+  await conn.end().catch(noop); // a peer gone meanwhile: nothing more to do
+  timers.cancel(deadline);
+  await conn.cancel();
 }

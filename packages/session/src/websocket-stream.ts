@@ -23,7 +23,7 @@ import { WebSocketError, type WebSocketCloseInfo } from './errors.js';
 import { validateCloseArgs } from './close-args.js';
 import { HandshakeGuard } from './guard.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
-import type { ByteDuplex } from './pipe.js';
+import { toChannel, type ByteChannel, type ByteDuplex } from './channel.js';
 import { serverHandshake, abortConn, type AcceptOptions } from './server-handshake.js';
 import { clientHandshake, prepareRequest, type ConnectOptions } from './client-handshake.js';
 import { deflateAvailable, loadZlib, isValidCloseCode, type DeflateAgreement } from '@streamsocket/codec';
@@ -46,7 +46,8 @@ export interface WebSocketOpenInfo {
 /** What a handshake hands over to build the session. */
 export interface SessionStart {
   role: 'client' | 'server';
-  conn: ByteDuplex;
+  /** The transport (absent for a platform-owned WebSocket, whose `core` replaces it). */
+  conn?: ByteChannel;
   rest: Uint8Array;
   deflate: DeflateAgreement | null;
   protocol: string;
@@ -143,7 +144,7 @@ export class WebSocketStream {
         this.protocolValue = s.protocol;
         this.extensionsValue = s.extensions;
         const closed = { promise: this.closed, resolve: resolveClosed, reject: rejectClosed };
-        const conn = s.core ? s.core(closed) : new Connection({ role: s.role, conn: s.conn, rest: s.rest, options, deflate: s.deflate, closed });
+        const conn = s.core ? s.core(closed) : new Connection({ role: s.role, conn: s.conn!, rest: s.rest, options, deflate: s.deflate, closed });
         this.conn = conn;
         this.deflateAgreement = s.deflate;
         return { readable: conn.readable, writable: conn.writable, protocol: s.protocol, extensions: s.extensions };
@@ -272,7 +273,8 @@ export class WebSocketStream {
  * session. Refusals are answered (status, headers, body) and the connection
  * closed; `opened` then rejects with the HandshakeError.
  */
-export function accept(conn: ByteDuplex, options: AcceptOptions = {}): WebSocketStream {
+export function accept(transport: ByteDuplex | ByteChannel, options: AcceptOptions = {}): WebSocketStream {
+  const conn = toChannel(transport);
   const o = resolveShared(options);
   const guard = new HandshakeGuard(o.handshakeTimeout, options.signal, 408);
   const ws: WebSocketStream = new WebSocketStream('', guard, o, async () => {
@@ -299,14 +301,14 @@ export function accept(conn: ByteDuplex, options: AcceptOptions = {}): WebSocket
  * timeout and abort), validates the 101, then runs the session. Throws
  * SyntaxError/TypeError synchronously for a bad URL, protocols or headers.
  */
-export function connect(conn: ByteDuplex | Promise<ByteDuplex>, url: string | URL, options: ConnectOptions = {}): WebSocketStream {
+export function connect(conn: ByteDuplex | ByteChannel | Promise<ByteDuplex | ByteChannel>, url: string | URL, options: ConnectOptions = {}): WebSocketStream {
   const o = resolveOptions(options);
   let req: ReturnType<typeof prepareRequest>;
   try {
     req = prepareRequest(url, o, options);
   } catch (e) {
-    if (isThenable(conn)) conn.then((c) => abortConn(c, e), noop);
-    else abortConn(conn, e);
+    if (isThenable(conn)) conn.then((c) => abortConn(toChannel(c), e), noop);
+    else abortConn(toChannel(conn), e);
     throw e;
   }
   const guard = new HandshakeGuard(o.handshakeTimeout, options.signal, 0);
@@ -315,19 +317,19 @@ export function connect(conn: ByteDuplex | Promise<ByteDuplex>, url: string | UR
 
 /** @internal shared with the WebSocket class. */
 export function startClient(
-  conn: ByteDuplex | Promise<ByteDuplex>,
+  conn: ByteDuplex | ByteChannel | Promise<ByteDuplex | ByteChannel>,
   req: ReturnType<typeof prepareRequest>,
   o: ResolvedOptions,
   guard: HandshakeGuard,
   rebuild: (req: ReturnType<typeof prepareRequest>) => ReturnType<typeof prepareRequest> = (r) => r,
 ): WebSocketStream {
   const open = async (): Promise<SessionStart> => {
-    let c: ByteDuplex;
+    let c: ByteChannel;
     try {
-      c = await guard.race(conn);
+      c = toChannel(await guard.race(conn));
     } catch (e) {
       // A connection that arrives after an abort/timeout must not leak.
-      if (isThenable(conn)) conn.then((late) => abortConn(late, e), noop);
+      if (isThenable(conn)) conn.then((late) => abortConn(toChannel(late), e), noop);
       throw e;
     }
     // Runtimes without process.getBuiltinModule load zlib lazily; rebuild the offer once it is there.

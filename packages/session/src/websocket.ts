@@ -17,7 +17,7 @@ import { validateCloseArgs, utf8Length } from './close-args.js';
 import { WebSocketError } from './errors.js';
 import { HandshakeGuard } from './guard.js';
 import { resolveOptions } from './options.js';
-import type { ByteDuplex } from './pipe.js';
+import type { ByteChannel, ByteDuplex } from './channel.js';
 import { prepareRequest, type ConnectOptions } from './client-handshake.js';
 import { startClient, WebSocketStream } from './websocket-stream.js';
 import type { ReceiveData, SendData } from './connection.js';
@@ -34,7 +34,7 @@ export interface DialOptions {
  * Opens the byte connection for a URL (TCP or TLS by `url.protocol`). May also
  * return a ready WebSocketStream (for adapters with their own handshake).
  */
-export type Dialer = (url: URL, opts: DialOptions) => Promise<ByteDuplex | WebSocketStream> | ByteDuplex | WebSocketStream;
+export type Dialer = (url: URL, opts: DialOptions) => Promise<ByteDuplex | ByteChannel | WebSocketStream> | ByteDuplex | ByteChannel | WebSocketStream;
 
 type Handler = ((this: WebSocket, ev: Event) => unknown) | null;
 /** An `on<type>` handler: called with the event of that name, typed by WebSocketEventMap. */
@@ -384,7 +384,7 @@ function startWithDialer(
     guard.dispose();
     return dialed;
   }
-  const conn = Promise.resolve(dialed).then((d): ByteDuplex => {
+  const conn = Promise.resolve(dialed).then((d): ByteDuplex | ByteChannel => {
     if (isSession(d)) throw new TypeError('a dialer must return a WebSocketStream synchronously, or a promise of a byte duplex');
     return d;
   });

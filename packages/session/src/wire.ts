@@ -81,17 +81,17 @@ export class Wire {
   private readonly role: Role;
 
   /**
-   * `gathers`: the transport writes consecutive chunks with one syscall (ByteDuplex.direct), so a
-   * frame's payload need not be copied behind its header to save a write: only tiny frames are.
+   * Every adapter gathers a turn's writes into one syscall (see ChannelPort.write), so a frame's payload is
+   * not copied behind its header to save a write: only tiny frames are.
    */
-  constructor(role: Role, o: ResolvedOptions, agreement: DeflateAgreement | null, gathers = false) {
+  constructor(role: Role, o: ResolvedOptions, agreement: DeflateAgreement | null) {
     this.role = role;
     this.agreement = agreement;
     this.maxMessageSize = o.maxMessageSize;
     this.deflateOpts = o.deflate;
     this.dec = new FrameDecoder({ role, deflate: agreement, maxFrameSize: o.maxFrameSize, maxMessageSize: o.maxMessageSize });
     this.asm = new MessageAssembler({ maxMessageSize: o.maxMessageSize, deflate: agreement !== null, streamMessages: false, trusted: true });
-    this.enc = new FrameEncoder(gathers ? { role, coalesceLimit: 125 } : { role });
+    this.enc = new FrameEncoder({ role, coalesceLimit: 125 });
     this.fragmentSize = o.fragmentSize ?? Infinity;
   }
 

@@ -1,87 +1,42 @@
-// Sessions over ByteDuplex.channel (the transport without WHATWG streams, as @streamsocket/node's socket binding
-// offers it): the session must do everything through the channel and never touch `readable`/`writable`.
+// Sessions over a ByteChannel (the only transport contract the session drives): everything goes through the
+// channel's methods, counted here by a probe wrapped around the session's own channel over a pipe end.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { accept, connect, createPipePair, WebSocketError, type ByteChannel, type ByteDuplex, type ChannelSink, type PipeEnd } from '../src/index.js';
+import { accept, channelFromStreams, connect, createPipePair, WebSocketError, type ByteChannel, type PipeEnd } from '../src/index.js';
 import { HandshakeError } from '@streamsocket/handshake';
 import { clientFrame, rawClient, settle, sleep, within } from './helpers.js';
 import { deflateAvailable } from '@streamsocket/codec';
 
-const noop = (): void => {};
-
-interface Probe extends ByteDuplex {
-  channel: ByteChannel;
+interface Probe extends ByteChannel {
   /** Calls made on the channel, by name. */
   calls: Map<string, number>;
 }
 
-/** A channel over one end of an in-memory pipe; its `readable`/`writable` throw when touched. */
+/** A channel over one end of an in-memory pipe that counts the calls made on it. */
 function channelOf(end: PipeEnd, opts: { stuckEnd?: boolean } = {}): Probe {
-  const reader = end.readable.getReader();
-  const writer = end.writable.getWriter();
+  const inner = channelFromStreams(end);
   const calls = new Map<string, number>();
   const count = (n: string): void => void calls.set(n, (calls.get(n) ?? 0) + 1);
-  let paused = false;
-  let cancelled = false;
-  let wake: (() => void) | null = null;
-  // Push mode over the pipe's reader: one read at a time, none while paused.
-  const pump = async (sink: ChannelSink): Promise<void> => {
-    try {
-      for (;;) {
-        while (paused) await new Promise<void>((r) => (wake = r));
-        const r = await reader.read();
-        if (cancelled) return;
-        if (r.done) return sink.onEof();
-        sink.onData(r.value);
-      }
-    } catch (e) {
-      if (!cancelled) sink.onReadError(e);
-    }
-  };
-  const channel: ByteChannel = {
-    read: () => (count('read'), reader.read()),
-    cancel: (r?: unknown) => (count('cancel'), (cancelled = true), reader.cancel(r)),
-    releaseLock: () => count('releaseLock'),
-    listen(sink) {
-      count('listen');
-      writer.closed.then(() => sink.onWriteEnd(null), (e: unknown) => sink.onWriteEnd(e));
-      void pump(sink);
-    },
-    pause() {
-      count('pause');
-      paused = true;
-    },
-    resume() {
-      paused = false;
-      const w = wake;
-      wake = null;
-      w?.();
-    },
-    write(chunk) {
-      count('write');
-      writer.write(chunk).catch(noop);
-      return (writer.desiredSize ?? 0) > 0;
-    },
-    get congested() {
-      return (writer.desiredSize ?? 0) <= 0;
-    },
-    drained: () => writer.ready.catch(noop),
-    // stuckEnd: a peer that never reads, so the flush before the FIN never completes (until an abort).
-    end: () => (count('end'), opts.stuckEnd ? new Promise<void>((_, reject) => void writer.closed.catch(reject)) : writer.close()),
-    abort(r?: unknown) {
-      count('abort');
-      writer.abort(r).catch(noop);
-    },
-  };
   return {
-    get readable(): never {
-      throw new Error('the session touched readable');
-    },
-    get writable(): never {
-      throw new Error('the session touched writable');
-    },
-    channel,
     calls,
+    read: () => (count('read'), inner.read()),
+    cancel: () => (count('cancel'), inner.cancel()),
+    listen: (sink) => (count('listen'), inner.listen(sink)),
+    pause: () => (count('pause'), inner.pause()),
+    resume: () => inner.resume(),
+    write: (chunk) => (count('write'), inner.write(chunk)),
+    get congested() {
+      return inner.congested;
+    },
+    drained: () => inner.drained(),
+    // stuckEnd: a peer that never reads, so the flush before the FIN never completes (until an abort).
+    end: () => (count('end'), opts.stuckEnd ? new Promise<void>((_, reject) => void inner.closed.then(() => reject(new Error('aborted')))) : inner.end()),
+    abort: (r?: unknown) => (count('abort'), inner.abort(r)),
+    get closed() {
+      return inner.closed;
+    },
+    destroy: () => (count('destroy'), inner.destroy()),
+    track: (owner) => inner.track(owner),
   };
 }
 

@@ -1,30 +1,21 @@
 // ServerCore: the runtime-free part of every adapter's serve(), over in-memory pipes.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connect, createPipePair, type PipeEnd } from '../src/index.js';
+import { channelFromStreams, connect, createPipePair, type PipeEnd } from '../src/index.js';
 import { acceptOptionsOf, ServerCore, type ServedConnection } from '../src/server-core.js';
 import { HandshakeError } from '@streamsocket/handshake';
 import { rawClient, sleep, within } from './helpers.js';
 
 const URL_ = 'ws://example.com/';
 
-/** The server end of a pipe as an adapter would hand it over: `closed` once our side finished or was destroyed. */
+/** The server end of a pipe as an adapter would hand it over: its channel; destroy() resets the pipe (an RST). */
 function served(end: PipeEnd): ServedConnection & { destroyed: boolean } {
-  let done!: () => void;
-  const closed = new Promise<void>((r) => (done = r));
-  const pass = new TransformStream<Uint8Array, Uint8Array>();
-  // The session closing its writable is the server closing TCP: the connection is gone once that FIN went out.
-  void pass.readable.pipeTo(end.writable).then(done, done);
-  const conn = {
-    readable: end.readable,
-    writable: pass.writable,
-    closed,
-    destroyed: false,
-    destroy() {
-      conn.destroyed = true;
-      end.reset();
-      done();
-    },
+  const conn = Object.assign(channelFromStreams(end), { destroyed: false });
+  const destroy = conn.destroy.bind(conn);
+  conn.destroy = () => {
+    conn.destroyed = true;
+    destroy();
+    end.reset();
   };
   return conn;
 }

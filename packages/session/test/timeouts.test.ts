@@ -16,10 +16,13 @@ test('keepalive: a live peer answers the pings and the session stays open', asyn
 test('keepalive: a dead peer (no pong, no data) is closed with 1006 after the timeout', async () => {
   const [c, s] = createPipePair();
   const server = accept(s, { keepaliveInterval: 20, keepaliveTimeout: 30 });
+  // Timed from the session's open, where its keepalive starts (not from after the raw client's own setup, which
+  // a loaded machine can stretch past the interval).
+  let t0 = 0;
+  server.opened.then(() => (t0 = Date.now()), () => {});
   const raw = await rawClient(c); // reads, never answers
   await within(server.opened);
   const drained = raw.drain();
-  const t0 = Date.now();
   const r = await settle(server.closed);
   assert.not.ok(r.ok);
   const e = (r as { error: WebSocketError }).error;

@@ -2,7 +2,7 @@
 // slow subscribers (close with 1013 or drop, counted), and permessage-deflate groups.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { accept, connect, createPipePair, Topics, type TopicsOptions, type WebSocketStream, type AcceptOptions, type ConnectOptions } from '../src/index.js';
+import { accept, channelFromStreams, connect, createPipePair, Topics, type TopicsOptions, type WebSocketStream, type AcceptOptions, type ConnectOptions } from '../src/index.js';
 import { Connection } from '../src/connection.js';
 import { ServerCore } from '../src/server-core.js';
 import { deflateAvailable, loadZlib } from '@streamsocket/codec';
@@ -172,12 +172,7 @@ test("ServerCore (Deno's and Bun's serve()): sessions join its topics; clients, 
   const clients: WebSocketStream[] = [];
   for (let id = 0; id < 3; id++) {
     const [c, s] = createPipePair();
-    let done!: () => void;
-    const closed = new Promise<void>((r) => (done = r));
-    // The session closing its writable is the server closing TCP: the connection is gone once that went out.
-    const pass = new TransformStream<Uint8Array, Uint8Array>();
-    void pass.readable.pipeTo(s.writable).then(done, done);
-    core.add({ readable: s.readable, writable: pass.writable, closed, destroy: () => { s.reset(); done(); } }, { id });
+    core.add(channelFromStreams(s), { id }); // the server end as an adapter hands it over: a channel
     clients.push(connect(c, 'ws://example.com/'));
   }
   const readers = await Promise.all(clients.map(async (c) => (await within(c.opened)).readable.getReader()));

@@ -51,7 +51,7 @@ export function parseDeflateParams(params: ExtensionParams, side: 'offer' | 'res
   for (const name of Object.keys(params)) {
     const v = params[name] as unknown;
     if (!KNOWN.has(name)) throw new ParamError('unknown permessage-deflate parameter');
-    // A header parser that keeps repeated parameters hands them over as an array (see docs/contract.md "## Changes").
+    // A header parser that keeps repeated parameters hands them over as an array.
     if (Array.isArray(v)) throw new ParamError(`${name} given more than once`);
     if (v !== true && typeof v !== 'string') throw new ParamError(`${name} has an invalid value`);
     switch (name) {

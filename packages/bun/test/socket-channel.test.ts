@@ -96,7 +96,7 @@ if (inBun) {
   });
 
   s('cancel keeps draining until the peer FIN, so the peer never sees a reset', async () => {
-    const { a, b } = await pair({ lingerTimeout: 5_000 });
+    const { a, b } = await pair({ lingerMs: 5_000 });
     await a.readable.cancel();
     const w = a.writable.getWriter();
     await w.write(enc.encode('last words'));
@@ -109,7 +109,7 @@ if (inBun) {
   });
 
   s('linger is bounded when the peer never sends FIN', async () => {
-    const { a, b } = await pair({ lingerTimeout: 100 });
+    const { a, b } = await pair({ lingerMs: 100 });
     await a.readable.cancel();
     await a.writable.close();
     const t0 = Date.now();
@@ -133,5 +133,5 @@ if (inBun) {
 
   s.run();
 } else {
-  skipOutside('Bun', 'socket-streams.test.ts');
+  skipOutside('Bun', 'socket-channel.test.ts');
 }

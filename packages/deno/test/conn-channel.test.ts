@@ -4,7 +4,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connStreams } from '../src/index.js';
+import { connChannel } from '../src/index.js';
 import { skipOutside, within } from '../../devtools/testkit/pair-suite.js';
 import { inDeno } from './sides.js';
 
@@ -53,12 +53,12 @@ async function rawDrain(conn: Deno.Conn): Promise<number> {
 const T = 10_000;
 
 if (inDeno) {
-  const s = suite('deno: connStreams binding');
+  const s = suite('deno: connChannel binding');
 
   s('half-close: after our FIN we still read the reply, then both ends close', async () => {
     const { server, client } = await pair();
-    const a = connStreams(client);
-    const b = connStreams(server);
+    const a = connChannel(client);
+    const b = connChannel(server);
     const w = a.writable.getWriter();
     await w.write(enc.encode('question'));
     await w.close(); // FIN; a's readable stays open
@@ -73,7 +73,7 @@ if (inDeno) {
 
   s('write backpressure: the writer waits while the peer does not read', async () => {
     const { server, client } = await pair();
-    const a = connStreams(client, { writeHighWaterMark: 64 * 1024 });
+    const a = connChannel(client, { writeHighWaterMark: 64 * 1024 });
     const w = a.writable.getWriter();
     const chunk = new Uint8Array(256 * 1024);
     let accepted = 0;
@@ -102,7 +102,7 @@ if (inDeno) {
 
   s('read backpressure: a consumer that stops reading stops the socket reads', async () => {
     const { server, client } = await pair();
-    const a = connStreams(client);
+    const a = connChannel(client);
     const r = a.readable.getReader();
     let written = 0;
     let stalled = false;
@@ -133,7 +133,7 @@ if (inDeno) {
 
   s('small reads are copied out of the read buffer, large ones handed on as views; the buffer adapts', async () => {
     const { server, client } = await pair();
-    const a = connStreams(client, { readBufferSize: 64 * 1024 });
+    const a = connChannel(client, { readBufferSize: 64 * 1024 });
     const r = a.readable.getReader();
     await server.write(enc.encode('tiny'));
     const small = (await within(T, r.read(), 'small read')).value!;
@@ -163,7 +163,7 @@ if (inDeno) {
 
   s('cancel keeps draining until the peer FIN, so the peer never sees a reset', async () => {
     const { server, client } = await pair();
-    const a = connStreams(client, { lingerTimeout: 5_000 });
+    const a = connChannel(client, { lingerMs: 5_000 });
     await a.readable.cancel();
     const w = a.writable.getWriter();
     await w.write(enc.encode('last words'));
@@ -179,7 +179,7 @@ if (inDeno) {
 
   s('linger is bounded when the peer never sends FIN', async () => {
     const { server, client } = await pair();
-    const a = connStreams(client, { lingerTimeout: 100 });
+    const a = connChannel(client, { lingerMs: 100 });
     await a.readable.cancel();
     await a.writable.close();
     const t0 = Date.now();
@@ -190,7 +190,7 @@ if (inDeno) {
 
   s('abort closes the connection at once and errors the readable', async () => {
     const { server, client } = await pair();
-    const a = connStreams(client);
+    const a = connChannel(client);
     const r = a.readable.getReader();
     await a.writable.abort(new Error('boom'));
     await within(T, a.closed, 'closed');
@@ -205,5 +205,5 @@ if (inDeno) {
 
   s.run();
 } else {
-  skipOutside('Deno', 'conn-streams.test.ts');
+  skipOutside('Deno', 'conn-channel.test.ts');
 }

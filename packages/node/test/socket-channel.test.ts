@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import net from 'node:net';
-import { socketStreams } from '../src/index.js';
+import { socketChannel } from '../src/index.js';
 
 async function pair(host = '127.0.0.1'): Promise<[net.Socket, net.Socket, () => void]> {
   const server = net.createServer();
@@ -34,8 +34,8 @@ const concat = (cs: Uint8Array[]): Uint8Array => {
 test('bytes round-trip both ways; chunks are plain Uint8Array views; head comes first', async () => {
   const [a, b, done] = await pair();
   try {
-    const A = socketStreams(a);
-    const B = socketStreams(b, { head: new Uint8Array([1, 2, 3]) });
+    const A = socketChannel(a);
+    const B = socketChannel(b, { head: new Uint8Array([1, 2, 3]) });
     // B answers first: sockets are not half-open (allowHalfOpen false), so A's FIN also ends B's side.
     const wb = B.writable.getWriter();
     await wb.write(new TextEncoder().encode('back'));
@@ -63,7 +63,7 @@ test('works over ::1', async () => {
   try { p = await pair('::1'); } catch { console.log('  (no IPv6 loopback, skipped)'); return; }
   const [a, b, done] = p;
   try {
-    const A = socketStreams(a); const B = socketStreams(b);
+    const A = socketChannel(a); const B = socketChannel(b);
     const w = A.writable.getWriter();
     await w.write(new Uint8Array([42]));
     await w.close();
@@ -74,7 +74,7 @@ test('works over ::1', async () => {
 test('readable backpressure: a reader that stops reading pauses the socket', async () => {
   const [a, b, done] = await pair();
   try {
-    const B = socketStreams(b, { readHighWaterMark: 16 * 1024 });
+    const B = socketChannel(b, { readHighWaterMark: 16 * 1024 });
     const big = new Uint8Array(1024 * 1024);
     let drained = 0;
     // The sender writes until Node's own buffer stays full: the receiver is paused, so the kernel buffers fill.
@@ -95,7 +95,7 @@ test('writable backpressure: write() waits for drain when the peer does not read
   const [a, b, done] = await pair();
   try {
     b.pause();
-    const A = socketStreams(a);
+    const A = socketChannel(a);
     const w = A.writable.getWriter();
     const chunk = new Uint8Array(256 * 1024);
     let pending = false;
@@ -116,7 +116,7 @@ test('writable backpressure: write() waits for drain when the peer does not read
 test('peer FIN closes the readable cleanly (EOF)', async () => {
   const [a, b, done] = await pair();
   try {
-    const A = socketStreams(a);
+    const A = socketChannel(a);
     b.end();
     assert.equal(await within(readAll(A.readable)), []);
   } finally { done(); }
@@ -125,7 +125,7 @@ test('peer FIN closes the readable cleanly (EOF)', async () => {
 test('peer reset errors both streams; abort() destroys the socket', async () => {
   const [a, b, done] = await pair();
   try {
-    const A = socketStreams(a);
+    const A = socketChannel(a);
     const reader = A.readable.getReader();
     const w = A.writable.getWriter();
     b.resetAndDestroy();
@@ -135,7 +135,7 @@ test('peer reset errors both streams; abort() destroys the socket', async () => 
 
     const [c, d, done2] = await pair();
     try {
-      const C = socketStreams(c);
+      const C = socketChannel(c);
       const dClosed = new Promise((r) => { d.on('error', () => {}); d.once('close', r); });
       await C.writable.abort(new Error('bye'));
       assert.ok(c.destroyed);
@@ -148,7 +148,7 @@ test('peer reset errors both streams; abort() destroys the socket', async () => 
 test('cancel keeps draining so the peer FIN still releases the socket', async () => {
   const [a, b, done] = await pair();
   try {
-    const A = socketStreams(a);
+    const A = socketChannel(a);
     await A.readable.cancel();
     b.write(new Uint8Array(100_000));
     b.end();
@@ -157,11 +157,11 @@ test('cancel keeps draining so the peer FIN still releases the socket', async ()
   } finally { done(); }
 });
 
-test('writes of one turn leave in one writev; direct and writable writes keep their order', async () => {
+test('writes of one turn leave in one writev; channel and writable writes keep their order', async () => {
   const [a, b, done] = await pair();
   try {
-    const A = socketStreams(a);
-    const B = socketStreams(b);
+    const A = socketChannel(a);
+    const B = socketChannel(b);
     const w = A.writable.getWriter();
     let writes = 0;
     const orig = (a as unknown as { _writev: (...x: unknown[]) => unknown })._writev;
@@ -169,36 +169,36 @@ test('writes of one turn leave in one writev; direct and writable writes keep th
     (a as unknown as { _writev: unknown })._writev = function (this: unknown, ...x: unknown[]) { writes++; return orig.apply(this, x); };
     (a as unknown as { _write: unknown })._write = function (this: unknown, ...x: unknown[]) { writes++; return origOne.apply(this, x); };
     await w.ready; // started: from now on a writable write reaches the socket within write()
-    // One turn: a writable write (reaches the sink at once) and direct writes after it.
+    // One turn: a writable write (reaches the sink at once) and channel writes after it.
     const first = w.write(new Uint8Array([1]));
-    assert.ok(A.direct.write(new Uint8Array([2])));
-    assert.ok(A.direct.write(new Uint8Array(0)));
-    assert.ok(A.direct.write(new Uint8Array([3])));
-    assert.is(A.direct.congested, false);
+    assert.ok(A.write(new Uint8Array([2])));
+    assert.ok(A.write(new Uint8Array(0)));
+    assert.ok(A.write(new Uint8Array([3])));
+    assert.is(A.congested, false);
     await first;
-    await A.direct.drained();
+    await A.drained();
     await new Promise((r) => setImmediate(r));
     assert.is(writes, 1, 'one syscall-level write for the whole turn');
     // Later turns: order is call order once each writable write settled.
     await w.write(new Uint8Array([4]));
-    A.direct.write(new Uint8Array([5]));
+    A.write(new Uint8Array([5]));
     await w.close();
     const got = concat(await within(readAll(B.readable)));
     assert.equal([...got], [1, 2, 3, 4, 5]);
-    assert.is(A.direct.write(new Uint8Array([6])), false, 'discards after close');
+    assert.is(A.write(new Uint8Array([6])), false, 'discards after close');
   } finally { done(); }
 });
 
 test('small chunks gathered per turn keep their order around larger ones and before close', async () => {
   const [a, b, done] = await pair();
   try {
-    const A = socketStreams(a);
-    const B = socketStreams(b);
+    const A = socketChannel(a);
+    const B = socketChannel(b);
     const big = new Uint8Array(3000).fill(7);
-    A.direct.write(new Uint8Array([1, 2]));
-    A.direct.write(big);
-    A.direct.write(new Uint8Array([3]));
-    A.direct.write(new Uint8Array([4]));
+    A.write(new Uint8Array([1, 2]));
+    A.write(big);
+    A.write(new Uint8Array([3]));
+    A.write(new Uint8Array([4]));
     await A.writable.close(); // in the same turn: the gathered bytes go before the FIN
     const got = concat(await within(readAll(B.readable)));
     assert.equal([...got.subarray(0, 2)], [1, 2]);
@@ -207,25 +207,25 @@ test('small chunks gathered per turn keep their order around larger ones and bef
   } finally { done(); }
 });
 
-test('direct: congested above writeHighWaterMark, drained() resolves once the peer reads', async () => {
+test('channel writes: congested above writeHighWaterMark, drained() resolves once the peer reads', async () => {
   const [a, b, done] = await pair();
   try {
     b.pause();
-    const A = socketStreams(a, { writeHighWaterMark: 64 * 1024 });
+    const A = socketChannel(a, { writeHighWaterMark: 64 * 1024 });
     const chunk = new Uint8Array(32 * 1024);
     // Each turn's writes are flushed at its end; keep going until the kernel buffers are full too.
-    for (let turn = 0; turn < 2000 && !A.direct.congested; turn++) {
-      while (A.direct.write(chunk)) { /* until the mark */ }
+    for (let turn = 0; turn < 2000 && !A.congested; turn++) {
+      while (A.write(chunk)) { /* until the mark */ }
       await new Promise((r) => setTimeout(r, 5));
     }
-    assert.ok(A.direct.congested, 'congested once the mark is reached and the kernel does not take more');
+    assert.ok(A.congested, 'congested once the mark is reached and the kernel does not take more');
     let drained = false;
-    const p = A.direct.drained().then(() => { drained = true; });
+    const p = A.drained().then(() => { drained = true; });
     await new Promise((r) => setTimeout(r, 50));
     assert.is(drained, false, 'still waiting while the peer does not read');
     b.resume();
     await within(p, 5000, 'drained');
-    assert.is(A.direct.congested, false);
+    assert.is(A.congested, false);
     await A.writable.abort();
   } finally { done(); }
 });
@@ -233,9 +233,8 @@ test('direct: congested above writeHighWaterMark, drained() resolves once the pe
 test('channel: read() serves the head then the socket; listen() pushes, pause() queues, resume() delivers in order; end/abort reported once', async () => {
   const [a, b, done] = await pair();
   try {
-    const B = socketStreams(b, { head: [new Uint8Array([1]), new Uint8Array(0), new Uint8Array([2])], readHighWaterMark: 4 });
-    const ch = B.channel;
-    assert.is(ch, B.direct);
+    const B = socketChannel(b, { head: [new Uint8Array([1]), new Uint8Array(0), new Uint8Array([2])], readHighWaterMark: 4 });
+    const ch = B;
     assert.equal([...((await within(ch.read())).value as Uint8Array)], [1]);
     assert.equal([...((await within(ch.read())).value as Uint8Array)], [2]);
     const pending = ch.read();
@@ -278,21 +277,21 @@ test('channel: read() serves the head then the socket; listen() pushes, pause() 
 test('channel: a reset rejects a pending read; abort() reports the write end with its reason; streams are made only on access', async () => {
   const [a, b, done] = await pair();
   try {
-    const B = socketStreams(b);
-    const r = B.channel.read();
+    const B = socketChannel(b);
+    const r = B.read();
     a.resetAndDestroy();
     const err = await within(r.then(() => null, (e: unknown) => e));
     assert.ok(err instanceof Error);
     const [c, d, done2] = await pair();
     try {
-      const D = socketStreams(d);
+      const D = socketChannel(d);
       const events: unknown[] = [];
-      D.channel.listen({ onData() {}, onEof() { events.push('eof'); }, onReadError(e) { events.push(e); }, onWriteEnd(e) { events.push(e); } });
+      D.listen({ onData() {}, onEof() { events.push('eof'); }, onReadError(e) { events.push(e); }, onWriteEnd(e) { events.push(e); } });
       const reason = new Error('bye');
-      D.channel.abort(reason);
+      D.abort(reason);
       assert.equal(events, [reason, reason], 'input error and write end, once each');
       assert.ok(d.destroyed);
-      assert.is(D.channel.write(new Uint8Array([1])), false);
+      assert.is(D.write(new Uint8Array([1])), false);
       void c;
     } finally { done2(); }
   } finally { done(); }
