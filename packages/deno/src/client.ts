@@ -129,7 +129,7 @@ export type WebSocket = SessionWebSocket;
 export function createWebSocketStream(options: WebSocketOptions = {}): WebSocketStreamConstructor {
   const tls = tlsOptions(options);
   const route = proxyRoute(options);
-  const dialer = (url: URL, d: SessionDialOptions): Promise<ByteDuplex> => dialStreams(url, tls, d.signal, route);
+  const dialer = (url: URL, d: SessionDialOptions): Promise<ByteChannel> => dialStreams(url, tls, d.signal, route);
   return createWebSocketStreamClass(dialer, sessionOptions(options));
 }
 

@@ -51,7 +51,7 @@ export type { PipeEnd, PipeOptions } from './pipe-pair.js';
 
 // The transport contract: the one channel the session drives, and what adapters build it from
 export { Channel, channelFromStreams, toChannel, closedError, DEFAULT_READ_HIGH_WATER_MARK } from './channel.js';
-export type { ByteChannel, ByteDuplex, ChannelSink, ChannelPort, ChannelOptions, ConnectionOwner } from './channel.js';
+export type { ByteChannel, ByteDuplex, ChannelSink, ChannelPort, ChannelOptions, ConnectionOwner, ReadResult } from './channel.js';
 
 // Options
 export { DEFAULTS, resolveOptions } from './options.js';
