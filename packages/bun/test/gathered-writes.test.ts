@@ -1,5 +1,5 @@
 /**
- * The binding's write gathering (packages/bun/src/socket-streams.ts): everything written in one turn leaves in
+ * The binding's write gathering (packages/bun/src/socket-channel.ts): everything written in one turn leaves in
  * one `socket.write()`, in order; partial writes keep the rest (copied out of the shared scratch buffer) and
  * drain it; backpressure stays real (`congested`, `drained()`, the sink's promise); close flushes first. A fake
  * socket makes partial writes and drains deterministic; a real loopback pair checks the same end to end.

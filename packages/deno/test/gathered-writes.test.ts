@@ -1,5 +1,5 @@
 /**
- * The binding's write gathering (packages/deno/src/conn-streams.ts): the chunks of one turn leave in one
+ * The binding's write gathering (packages/deno/src/conn-channel.ts): the chunks of one turn leave in one
  * `conn.write()`, in order, as do those written while a write is in flight; large chunks go out unchanged;
  * partial writes are retried; backpressure stays real (`direct.congested`/`drained()`, the sink's promise);
  * pooled gather buffers are not touched while Deno holds them; close flushes first. A fake conn controls when
