@@ -66,11 +66,37 @@ function aliases(runtime: Runtime): Record<string, string> {
   for (const name of readdirSync(join(root, 'packages'))) {
     if (existsSync(join(root, 'packages', name, 'src', 'index.ts'))) a[`@streamsocket/${name}`] = join(root, 'packages', name, 'src', 'index.ts');
   }
-  a['@streamsocket/deno'] = join(root, 'packages', runtime, 'src', 'index.ts');
+  if (runtime !== 'node') a['@streamsocket/deno'] = join(root, 'packages', runtime, 'src', 'index.ts');
+  else a['@streamsocket/deno'] = join(root, 'packages', 'node', 'src', 'index.ts');
   const pnpm = join(root, 'node_modules', '.pnpm');
   const dir = readdirSync(pnpm).find((d) => d.startsWith('@web-std+stream@'))!;
   a['@web-std/stream'] = join(pnpm, dir, 'node_modules', '@web-std', 'stream', 'src', 'lib.js');
   return a;
+}
+
+/** Bundles a test file for Node (workspace packages from source), e.g. to run another suite's client role. */
+export async function bundleTest(file: string, name: string): Promise<string> {
+  const esbuild = createRequire(join(root, 'package.json'))('esbuild') as typeof import('esbuild');
+  const dir = join(root, 'packages', 'hardening', '.test-build', 'runtimes');
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, name);
+  await esbuild.build({
+    entryPoints: [join(root, 'packages', 'hardening', 'test', file)],
+    outfile: out, bundle: true, format: 'esm', platform: 'node', target: 'es2022', logLevel: 'error',
+    alias: aliases('node'), external: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)],
+    banner: { js: "import { createRequire as __ssCreateRequire } from 'node:module'; const require = __ssCreateRequire(import.meta.url);" },
+  });
+  return out;
+}
+
+/** Anonymous resident memory of a process (heap, malloc, mmaps: what connections allocate), from /proc. */
+export function rssAnon(pid: number): number {
+  try {
+    const m = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
 }
 
 async function bundle(runtime: Runtime, fixture: string): Promise<string> {

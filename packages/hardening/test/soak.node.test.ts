@@ -27,6 +27,8 @@ const ROLE = process.env.STREAMSOCKET_SOAK_ROLE;
 const CONNECTIONS = Number(process.env.STREAMSOCKET_SOAK_CONNECTIONS ?? 10_000);
 const SECONDS = Number(process.env.STREAMSOCKET_SOAK_SECONDS ?? 20);
 const CLIENT_PROCS = 4;
+/** Client role: the loopback address its sockets are bound to (soak-runtimes spreads the clients over several). */
+const LOCAL_ADDRESS = process.env.STREAMSOCKET_SOAK_LOCAL_ADDRESS;
 const MiB = 1024 * 1024;
 /** Longest wait, after the last connection closed and a full GC, for the server's RSS to stop falling. */
 const SETTLE_MS = 8000;
@@ -201,7 +203,7 @@ async function runClient(): Promise<void> {
     constructor() {
       this.done = new Promise((r) => (this.finish = r));
       this.opened = new Promise((r) => (this.openResolve = r));
-      this.s = net.connect(port, '127.0.0.1');
+      this.s = net.connect({ port, host: '127.0.0.1', ...(LOCAL_ADDRESS ? { localAddress: LOCAL_ADDRESS } : {}) });
       this.s.setNoDelay(true);
       this.s.on('connect', () => this.s.write(`GET /soak HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`));
       this.s.on('data', (d: Buffer) => this.onData(d));
