@@ -39,8 +39,8 @@ export interface ConnectOptions extends SessionConnectOptions, TlsClientOptions 
   connectTimeout?: number;
   /** Alias of `deflate`: offer permessage-deflate (RFC 7692). Default false. */
   permessageDeflate?: SessionConnectOptions['deflate'];
-  /** Bytes the socket's readable may queue before the socket is paused. Default 64 KiB. */
-  socketReadHighWaterMark?: number;
+  /** Bytes of input a connection buffers before its socket is paused (the channel's queue). Default 64 KiB. */
+  readBufferSize?: number;
   /**
    * A proxy to tunnel through: `http://[user:pass@]host:port` (HTTP CONNECT), `https://...` (the same over TLS
    * to the proxy), `socks5://` / `socks5h://` (the proxy resolves the target's name); or `{ url, headers,
@@ -67,31 +67,31 @@ export type WebSocketOptions = Omit<ConnectOptions, 'protocols' | 'signal'>;
 
 /** Splits our options into the session's (everything it knows) and the dialer's. */
 function sessionOptions(o: ConnectOptions): SessionConnectOptions {
-  const { ca: _ca, rejectUnauthorized: _ru, servername: _sn, clientCert: _cc, connectTimeout, permessageDeflate, socketReadHighWaterMark: _hw, proxy: _px, proxyTls: _pt, ...rest } = o;
+  const { ca: _ca, rejectUnauthorized: _ru, servername: _sn, clientCert: _cc, connectTimeout, permessageDeflate, readBufferSize: _hw, proxy: _px, proxyTls: _pt, ...rest } = o;
   const s: SessionConnectOptions = { ...rest };
   if (connectTimeout !== undefined) s.handshakeTimeout = connectTimeout;
   if (permessageDeflate !== undefined && s.deflate === undefined) s.deflate = permessageDeflate;
   return s;
 }
 
-function tlsOptions(o: ConnectOptions): TlsClientOptions & { socketReadHighWaterMark?: number } {
-  const t: TlsClientOptions & { socketReadHighWaterMark?: number } = {};
+function tlsOptions(o: ConnectOptions): TlsClientOptions & { readBufferSize?: number } {
+  const t: TlsClientOptions & { readBufferSize?: number } = {};
   if (o.ca !== undefined) t.ca = o.ca;
   if (o.rejectUnauthorized !== undefined) t.rejectUnauthorized = o.rejectUnauthorized;
   if (o.servername !== undefined) t.servername = o.servername;
   if (o.clientCert !== undefined) t.clientCert = o.clientCert;
-  if (o.socketReadHighWaterMark !== undefined) t.socketReadHighWaterMark = o.socketReadHighWaterMark;
+  if (o.readBufferSize !== undefined) t.readBufferSize = o.readBufferSize;
   return t;
 }
 
 /** Dials `url` and resolves with the socket bound as a byte pair. */
 export async function dialStreams(
   url: URL,
-  tls: TlsClientOptions & { socketReadHighWaterMark?: number },
+  tls: TlsClientOptions & { readBufferSize?: number },
   signal: AbortSignal,
   route?: ProxyRoute,
 ): Promise<ByteChannel> {
-  const hwm = tls.socketReadHighWaterMark;
+  const hwm = tls.readBufferSize;
   const streams = hwm !== undefined ? { readHighWaterMark: hwm } : {};
   const proxy = resolveProxy(url, route?.option, bunEnv, 'env');
   const target = dialTarget(url);

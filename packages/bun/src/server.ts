@@ -34,8 +34,8 @@ export interface TlsServerOptions {
 export interface ServeOptions extends ServeOptionsBase<Omit<ConnectionInfo, 'request' | 'clientAddress'>> {
   /** Serve wss: with this certificate and key. */
   tls?: TlsServerOptions;
-  /** Bytes a socket's readable may queue before the socket is paused. Default 64 KiB. */
-  socketReadHighWaterMark?: number;
+  /** Bytes of input a connection buffers before its socket is paused (the channel's queue). Default 64 KiB. */
+  readBufferSize?: number;
 }
 
 export interface ConnectionInfo {
@@ -81,7 +81,7 @@ export { DEFAULT_MAX_PENDING_HANDSHAKES };
 
 type AdapterInfo = Omit<ConnectionInfo, 'request' | 'clientAddress'>;
 /** Our own serve() options, not the session's. */
-const ADAPTER_KEYS = ['tls', 'socketReadHighWaterMark'] as const;
+const ADAPTER_KEYS = ['tls', 'readBufferSize'] as const;
 
 export function serve(options: ServeOptions & { webSocket: true }, handler: WebSocketHandler): WebSocketServer;
 export function serve(options: ServeOptions, handler: StreamHandler): WebSocketServer;
@@ -94,7 +94,7 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
     handler as StreamHandler,
   );
   const { hostname = '0.0.0.0', port = 0, tls, signal } = options;
-  const streamOpts = options.socketReadHighWaterMark !== undefined ? { readHighWaterMark: options.socketReadHighWaterMark } : {};
+  const streamOpts = options.readBufferSize !== undefined ? { readHighWaterMark: options.readBufferSize } : {};
 
   const onSocket = (socket: Bun.Socket<SocketBinding>): void => {
     const binding = new SocketBinding(streamOpts);

@@ -39,6 +39,8 @@ export interface ConnectOptions extends SessionConnectOptions, TlsClientOptions 
   connectTimeout?: number;
   /** Alias of `deflate`: offer permessage-deflate (RFC 7692). Default false. */
   permessageDeflate?: SessionConnectOptions['deflate'];
+  /** Bytes of input a connection buffers before its socket is paused (the channel's queue). Default 64 KiB. */
+  readBufferSize?: number;
   /**
    * A proxy to tunnel through: `http://[user:pass@]host:port` (HTTP CONNECT), `https://...` (the same over TLS
    * to the proxy), `socks5://` / `socks5h://` (the proxy resolves the target's name); or `{ url, headers,
@@ -67,15 +69,16 @@ function proxyRoute(o: ConnectOptions): ProxyRoute {
 
 /** Splits our options into the session's (everything it knows) and the dialer's (TLS). */
 function sessionOptions(o: ConnectOptions): SessionConnectOptions {
-  const { ca: _ca, rejectUnauthorized: _ru, servername: _sn, tls: _tls, connectTimeout, permessageDeflate, proxy: _px, proxyTls: _pt, ...rest } = o;
+  const { ca: _ca, rejectUnauthorized: _ru, servername: _sn, tls: _tls, connectTimeout, permessageDeflate, readBufferSize: _rb, proxy: _px, proxyTls: _pt, ...rest } = o;
   const s: SessionConnectOptions = { ...rest };
   if (connectTimeout !== undefined) s.handshakeTimeout = connectTimeout;
   if (permessageDeflate !== undefined && s.deflate === undefined) s.deflate = permessageDeflate;
   return s;
 }
 
-function tlsOptions(o: ConnectOptions): TlsClientOptions {
-  const t: TlsClientOptions = {};
+function tlsOptions(o: ConnectOptions): TlsClientOptions & { readBufferSize?: number } {
+  const t: TlsClientOptions & { readBufferSize?: number } = {};
+  if (o.readBufferSize !== undefined) t.readBufferSize = o.readBufferSize;
   if (o.ca !== undefined) t.ca = o.ca;
   if (o.rejectUnauthorized !== undefined) t.rejectUnauthorized = o.rejectUnauthorized;
   if (o.servername !== undefined) t.servername = o.servername;
@@ -84,13 +87,13 @@ function tlsOptions(o: ConnectOptions): TlsClientOptions {
 }
 
 /** Dials `url` and resolves with the socket bound as a byte pair. */
-export async function dialStreams(url: URL, tls: TlsClientOptions, signal: AbortSignal, route?: ProxyRoute): Promise<ByteChannel> {
+export async function dialStreams(url: URL, tls: TlsClientOptions & { readBufferSize?: number }, signal: AbortSignal, route?: ProxyRoute): Promise<ByteChannel> {
   const proxy = resolveProxy(url, route?.option, nodeEnv, defaultProxy());
   const target = dialTarget(url);
   const socket = proxy
     ? await dialViaProxy(proxy, target, { target: tls, proxy: route?.tls ?? {} }, signal)
     : await dial(target, tls, signal);
-  return socketChannel(socket);
+  return socketChannel(socket, tls.readBufferSize !== undefined ? { readHighWaterMark: tls.readBufferSize } : {});
 }
 
 /**

@@ -43,6 +43,8 @@ export interface ServeOptions extends ServeOptionsBase<Omit<ConnectionInfo, 'req
   tls?: TlsServerOptions;
   /** listen() backlog. Default 4096 (see DEFAULT_BACKLOG: a full accept queue drops SYNs). */
   backlog?: number;
+  /** Bytes of input a connection buffers before its socket is paused (the channel's queue). Default 64 KiB. */
+  readBufferSize?: number;
 }
 
 export interface ConnectionInfo {
@@ -75,7 +77,7 @@ class Info {
 
 type AdapterInfo = Omit<ConnectionInfo, 'request' | 'clientAddress'>;
 /** Our own serve() options, not the session's. */
-const ADAPTER_KEYS = ['tls', 'backlog'] as const;
+const ADAPTER_KEYS = ['tls', 'backlog', 'readBufferSize'] as const;
 
 export type StreamHandler = (ws: WebSocketStream, info: ConnectionInfo) => unknown;
 export type WebSocketHandler = (ws: WebSocket, info: ConnectionInfo) => unknown;
@@ -128,6 +130,7 @@ export function serve(options: ServeOptions & { webSocket: true }, handler: WebS
 export function serve(options: ServeOptions, handler: StreamHandler): WebSocketServer;
 export function serve(options: ServeOptions, handler: StreamHandler | WebSocketHandler): WebSocketServer {
   const accept = acceptOptions(options);
+  const channelOpts = options.readBufferSize !== undefined ? { readHighWaterMark: options.readBufferSize } : {};
   const core = new ServerCore<AdapterInfo>(
     {
       accept, maxPendingHandshakes: options.maxPendingHandshakes, webSocket: options.webSocket, onError: options.onError, topics: options.topics,
@@ -148,7 +151,7 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
       if (early === null || early?.dropped) return void socket.destroy(); // refused or dropped at TCP accept
     }
     socket.setNoDelay(true);
-    core.add(socketChannel(socket), new Info(socket), undefined, early);
+    core.add(socketChannel(socket, channelOpts), new Info(socket), undefined, early);
   });
   /** TLS only: the raw sockets (those in their TLS handshake are not the core's yet); close() destroys what is left. */
   const handshaking = new Set<net.Socket>();
