@@ -233,7 +233,7 @@ export const ROLE = process.env.STREAMSOCKET_ATTACK_ROLE;
  * `nice` lowers its CPU priority below the server's: a real attacker does not take the server's CPU (it runs on
  * other machines), and on a shared 2-core machine it otherwise would.
  */
-export function spawnRole(role: string, config: Record<string, unknown>, nice = 0): Child {
+export function spawnRole(role: string, config: object, nice = 0): Child {
   const script = process.argv[1]!;
   const cmd = `${raiseLimit}; exec ${nice ? `nice -n ${nice} ` : ''}"${process.execPath}" "${script}"`;
   const proc = spawn('sh', ['-c', cmd], {
@@ -334,14 +334,14 @@ export function goodClient(port: number, localAddress: string, id: number, limit
     const t0 = performance.now();
     let openedMs = -1;
     let servedMs = -1;
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     let upgraded = false;
     let settled = false;
     const msg = Buffer.from(`hello ${id}`);
     // wss: a TLS client (self-signed test certificate: not verified); the clock includes its TLS handshake.
-    const s = secure
-      ? tls.connect({ port, host: '127.0.0.1', localAddress, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] })
-      : net.connect({ port, host: '127.0.0.1', localAddress });
+    // tls.connect() takes net.connect()'s options too (localAddress among them); @types/node does not list them.
+    const tlsOptions: tls.ConnectionOptions & { localAddress: string } = { port, host: '127.0.0.1', localAddress, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] };
+    const s = secure ? tls.connect(tlsOptions) : net.connect({ port, host: '127.0.0.1', localAddress });
     const finish = (ok: boolean, error?: string): void => {
       if (settled) return;
       settled = true;

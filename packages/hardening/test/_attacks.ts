@@ -145,7 +145,7 @@ async function stormClients(): Promise<void> {
   const once = (address: string): Promise<void> => new Promise((resolve) => {
     const t0 = performance.now();
     const s = net.connect({ port: c.port, host: '127.0.0.1', localAddress: address });
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     let stage = 0; // 0 head sent, 1 upgraded, 2 echoed
     let done = false;
     const fin = (ok: boolean, why = ''): void => {
