@@ -5,7 +5,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ChannelSink } from '../src/index.js';
+import type { ChannelSink } from '@streamsocket/session';
 import { bytes, sameBytes, skipOutside, within } from '../../devtools/testkit/pair-suite.js';
 import { inBun } from './sides.js';
 import { pair, concat } from './_pair.js';
