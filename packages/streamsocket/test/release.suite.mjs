@@ -53,8 +53,12 @@ test('deno publish --dry-run (JSR): type check, no slow types, every file it wou
   const [deno] = runtimeCommand('deno');
   // packages/deno.json is the JSR workspace: its members are the packages with a deno.json. --allow-dirty: CI's
   // clone is clean, a developer's tree usually is not. npm: imports are fetched from the npm registry.
-  const r = spawnSync(deno, ['publish', '--dry-run', '--allow-dirty'], { cwd: join(root, 'packages'), encoding: 'utf8', timeout: 240_000, env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' } });
-  const text = `${r.stdout}${r.stderr}`;
+  // Deno takes any FORCE_COLOR (the test runner sets FORCE_COLOR=0) as a reason to colour: leave it out.
+  const { FORCE_COLOR: _forceColor, ...inherited } = process.env;
+  const denoEnv = { ...inherited, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' };
+  const r = spawnSync(deno, ['publish', '--dry-run', '--allow-dirty'], { cwd: join(root, 'packages'), encoding: 'utf8', timeout: 240_000, env: denoEnv });
+  // Colour codes stripped all the same, should another variable turn them on.
+  const text = `${r.stdout}${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
   assert.is(r.status, 0, text);
   assert.match(text, /Success Dry run complete/, text);
   const members = JSON.parse(readFileSync(join(root, 'packages', 'deno.json'), 'utf8')).workspace;
