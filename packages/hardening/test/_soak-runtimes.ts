@@ -79,7 +79,7 @@ export function soakSuite(runtime: Runtime): void {
       await until(() => done.length === CLIENT_PROCS, 60_000, 'clients done');
       clearInterval(watch);
       const sum = (k: string): number => done.reduce((a, d) => a + (d[k] ?? 0), 0);
-      const totals = Object.fromEntries(['opened', 'refused', 'failed', 'clean', 'abrupt', 'sent', 'echoed', 'dup', 'reordered', 'lostOnClean'].map((k) => [k, sum(k)]));
+      const totals = Object.fromEntries(['opened', 'refused', 'rejected', 'failed', 'clean', 'abrupt', 'sent', 'echoed', 'dup', 'reordered', 'lostOnClean'].map((k) => [k, sum(k)]));
       await until(() => server.stats().pending === 0 && server.stats().connections === 0, 20_000, 'server drained');
       let g = await server.gc();
       let anon = rssAnon(server.pid);
