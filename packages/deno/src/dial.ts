@@ -22,6 +22,10 @@ export interface TlsClientOptions {
 export type { DialTarget };
 export { formatHost, TlsConnectError };
 
+/** Deno's TlsConn has handshake() and no setNoDelay(); its TcpConn the reverse. */
+export function isTlsConn(conn: Deno.TcpConn | Deno.TlsConn): conn is Deno.TlsConn {
+  return 'handshake' in conn;
+}
 
 function abortError(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
@@ -31,8 +35,8 @@ function abortError(signal: AbortSignal): unknown {
  * Settles with the connection, or rejects on abort. A connection that completes after the abort is closed at
  * once, so nothing leaks (Deno.connectTls takes no signal, so it cannot be stopped mid-way).
  */
-function raceAbort(p: Promise<Deno.Conn>, signal: AbortSignal): Promise<Deno.Conn> {
-  return new Promise<Deno.Conn>((resolve, reject) => {
+function raceAbort<C extends Deno.Conn>(p: Promise<C>, signal: AbortSignal): Promise<C> {
+  return new Promise<C>((resolve, reject) => {
     let settled = false;
     const onAbort = (): void => {
       if (settled) return;
@@ -64,12 +68,13 @@ function raceAbort(p: Promise<Deno.Conn>, signal: AbortSignal): Promise<Deno.Con
   });
 }
 
-export async function dial(target: DialTarget, opts: TlsClientOptions, signal: AbortSignal): Promise<Deno.Conn> {
+/** A TCP connection for ws:, a TLS one (handshake done) for wss:. */
+export async function dial(target: DialTarget, opts: TlsClientOptions, signal: AbortSignal): Promise<Deno.TcpConn | Deno.TlsConn> {
   if (signal.aborted) throw abortError(signal);
   if (!target.secure) {
     const conn = await raceAbort(Deno.connect({ hostname: target.hostname, port: target.port, transport: 'tcp', signal }), signal);
     // Frames are written whole by the encoder (and coalesced by the binding): Nagle would only add latency.
-    conn.setNoDelay?.(true);
+    conn.setNoDelay(true);
     return conn;
   }
   const o: Deno.ConnectTlsOptions = {
@@ -80,16 +85,13 @@ export async function dial(target: DialTarget, opts: TlsClientOptions, signal: A
   };
   if (opts.ca !== undefined) o.caCerts = Array.isArray(opts.ca) ? opts.ca : [opts.ca];
   if (opts.rejectUnauthorized === false) o.unsafelyDisableHostnameVerification = true;
-  if (opts.clientCert !== undefined) {
-    o.cert = opts.clientCert.cert;
-    o.key = opts.clientCert.key;
-  }
-  const conn = await raceAbort(Deno.connectTls(o), signal);
+  const { clientCert } = opts;
+  const conn = await raceAbort(Deno.connectTls(clientCert === undefined ? o : { ...o, cert: clientCert.cert, key: clientCert.key }), signal);
   try {
     // Run the TLS handshake now so that certificate errors surface here, as a connect error, rather than as an
     // anonymous read error in the middle of the WebSocket handshake.
     await raceAbort(
-      conn.handshake!().then(() => conn),
+      conn.handshake().then(() => conn),
       signal,
     );
   } catch (e) {

@@ -6,7 +6,7 @@
  * loopback TCP pair relayed to the outer TLS connection (tls-relay.ts).
  */
 import { dialThroughProxy, type DialTarget, type ProxyEndpoint, type ProxyHop, type ProxyTransport, type TunnelIO } from '@streamsocket/session';
-import { TlsConnectError, type TlsClientOptions } from './dial.js';
+import { isTlsConn, TlsConnectError, type TlsClientOptions } from './dial.js';
 import { loopbackOver } from './tls-relay.js';
 
 /**
@@ -48,34 +48,32 @@ function connIO(conn: Deno.Conn): TunnelIO {
 }
 
 /** The transport for dialThroughProxy: `target` are the connection's TLS options, `proxy` the proxy hop's. */
-export function denoProxyTransport(opts: { target: TlsClientOptions; proxy: TlsClientOptions }): ProxyTransport<Deno.Conn> {
-  const tlsConns = new WeakSet<Deno.Conn>();
+export function denoProxyTransport(opts: { target: TlsClientOptions; proxy: TlsClientOptions }): ProxyTransport<Deno.TcpConn | Deno.TlsConn> {
   return {
     async tcp(hostname, port, signal) {
       const conn = await Deno.connect({ hostname, port, transport: 'tcp', signal });
-      conn.setNoDelay?.(true);
+      conn.setNoDelay(true);
       return conn;
     },
     async startTls(conn, hostname, port, hop: ProxyHop, signal) {
       const target: DialTarget = { hostname, port, secure: true };
       // TLS inside TLS (wss: through an https: proxy): Deno.startTls needs a TCP connection, so a loopback pair
       // relayed over the outer TLS connection stands in for it (tls-relay.ts).
-      if (tlsConns.has(conn)) conn = await loopbackOver(conn);
+      const tcp = isTlsConn(conn) ? await loopbackOver(conn) : conn;
       const o = hop === 'proxy' ? opts.proxy : opts.target;
       const t: Deno.StartTlsOptions = { hostname, alpnProtocols: ['http/1.1'] };
       if (o.ca !== undefined) t.caCerts = Array.isArray(o.ca) ? o.ca : [o.ca];
-      if (o.rejectUnauthorized === false) (t as { unsafelyDisableHostnameVerification?: boolean }).unsafelyDisableHostnameVerification = true;
+      if (o.rejectUnauthorized === false) t.unsafelyDisableHostnameVerification = true;
       let tls: Deno.TlsConn;
       try {
-        tls = await Deno.startTls(conn as Deno.TcpConn, t);
+        tls = await Deno.startTls(tcp, t);
         const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
-        await Promise.race([tls.handshake!(), aborted]);
+        await Promise.race([tls.handshake(), aborted]);
       } catch (e) {
-        closeQuietly(conn);
+        closeQuietly(tcp);
         if (signal.aborted) throw signal.reason;
         throw new TlsConnectError(target, e, false);
       }
-      tlsConns.add(tls);
       return tls;
     },
     io: connIO,
@@ -83,6 +81,6 @@ export function denoProxyTransport(opts: { target: TlsClientOptions; proxy: TlsC
   };
 }
 
-export function dialViaProxy(proxy: ProxyEndpoint, target: DialTarget, opts: { target: TlsClientOptions; proxy: TlsClientOptions }, signal: AbortSignal): Promise<Deno.Conn> {
+export function dialViaProxy(proxy: ProxyEndpoint, target: DialTarget, opts: { target: TlsClientOptions; proxy: TlsClientOptions }, signal: AbortSignal): Promise<Deno.TcpConn | Deno.TlsConn> {
   return dialThroughProxy(proxy, target, denoProxyTransport(opts), signal);
 }

@@ -1,12 +1,11 @@
-/** Ambient declarations of the Deno APIs proxying adds (checked against Deno 2.9's `deno types`); see types.d.ts. */
+/** Ambient declarations of the Deno APIs proxying adds: subsets of Deno 2.9's own, as in types.d.ts. */
 declare namespace Deno {
   interface StartTlsOptions {
     hostname?: string;
     caCerts?: string[];
     alpnProtocols?: string[];
+    unsafelyDisableHostnameVerification?: boolean;
   }
-  type TcpConn = Conn;
-  type TlsConn = Conn;
   function startTls(conn: TcpConn, options?: StartTlsOptions): Promise<TlsConn>;
 
   const env: { get(key: string): string | undefined; set(key: string, value: string): void; delete(key: string): void };

@@ -23,6 +23,7 @@ import {
 } from '@streamsocket/session';
 import type { RequestHead } from '@streamsocket/handshake';
 import { connChannel } from './conn-channel.js';
+import { isTlsConn } from './dial.js';
 
 export interface TlsServerOptions {
   /** Certificate chain, PEM. */
@@ -46,7 +47,7 @@ export interface ConnectionInfo {
   remoteAddress: string;
   remotePort: number;
   /** The underlying connection (a TlsConn for wss:). Don't read or write it. */
-  conn: Deno.Conn;
+  conn: Deno.TcpConn | Deno.TlsConn;
 }
 
 /** What `onError` learns about a connection: the request head is null when it failed before that was read. */
@@ -72,8 +73,8 @@ export interface WebSocketServer extends WebSocketServerBase {
   readonly address: ServerAddress;
   /** ws://host:port (or wss:), with IPv6 literals in brackets. */
   readonly url: string;
-  /** The underlying Deno listener. */
-  readonly listener: Deno.Listener;
+  /** The underlying Deno listener (a TlsListener for wss:). */
+  readonly listener: Deno.TcpListener | Deno.TlsListener;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -95,7 +96,7 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
   );
   const { hostname = '0.0.0.0', port = 0, tls, signal } = options;
   const streamOpts = options.readBufferSize !== undefined ? { readBufferSize: options.readBufferSize } : {};
-  const listener = tls
+  const listener: Deno.TcpListener | Deno.TlsListener = tls
     ? Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key, transport: 'tcp', alpnProtocols: ['http/1.1'] })
     : Deno.listen({ hostname, port, transport: 'tcp' });
   const bound: ServerAddress = { hostname: listener.addr.hostname, port: listener.addr.port };
@@ -103,7 +104,7 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
 
   const acceptLoop = (async (): Promise<void> => {
     for (;;) {
-      let conn: Deno.Conn;
+      let conn: Deno.TcpConn | Deno.TlsConn;
       try {
         conn = await listener.accept();
       } catch {
@@ -116,7 +117,8 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
         conn.close();
         return;
       }
-      conn.setNoDelay?.(true);
+      // Frames go out whole: Nagle would only add latency. (A TLS connection has no such switch in Deno.)
+      if (!isTlsConn(conn)) conn.setNoDelay(true);
       core.add(connChannel(conn, streamOpts), { remoteAddress: conn.remoteAddr.hostname, remotePort: conn.remoteAddr.port, conn });
     }
   })();

@@ -33,10 +33,10 @@ async function pump(from: Deno.Conn, to: Deno.Conn, onError: () => void): Promis
 }
 
 /** A TCP connection on loopback whose bytes travel over `outer`; closing either side tears both down. */
-export async function loopbackOver(outer: Deno.Conn): Promise<Deno.Conn> {
+export async function loopbackOver(outer: Deno.Conn): Promise<Deno.TcpConn> {
   const listener = Deno.listen({ hostname: '127.0.0.1', port: 0 });
-  let inner: Deno.Conn | null = null;
-  let relay: Deno.Conn | null = null;
+  let inner: Deno.TcpConn | null = null;
+  let relay: Deno.TcpConn | null = null;
   try {
     const connecting = Deno.connect({ hostname: '127.0.0.1', port: listener.addr.port, transport: 'tcp' });
     for (let tries = 0; relay === null; tries++) {
@@ -54,10 +54,10 @@ export async function loopbackOver(outer: Deno.Conn): Promise<Deno.Conn> {
   } finally {
     listener.close();
   }
-  const own: Deno.Conn = inner as Deno.Conn;
-  const r: Deno.Conn = relay;
-  own.setNoDelay?.(true);
-  r.setNoDelay?.(true);
+  const own: Deno.TcpConn = inner as Deno.TcpConn;
+  const r: Deno.TcpConn = relay;
+  own.setNoDelay(true);
+  r.setNoDelay(true);
   let torn = false;
   const tearDown = (): void => {
     if (torn) return;

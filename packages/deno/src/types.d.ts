@@ -1,7 +1,8 @@
 /**
- * Ambient declarations of just the Deno APIs this adapter uses (checked against Deno 2.9's `deno types`).
- * Deliberately minimal: pulling in Deno's full lib would clash with the DOM and Node typings the rest of the
- * workspace compiles against. Nothing here appears in the package's public signatures.
+ * Ambient declarations of just the Deno APIs this adapter uses, for `tsc` (the workspace's type check, which
+ * compiles against the DOM and Node typings: Deno's full lib would clash with them). Each declaration is a subset
+ * of Deno 2.9's own (`deno types`), with the same names and shapes, so that code which checks here also checks
+ * under `deno check` and `deno publish`, which ignore this file and use Deno's lib (deno.json: `deno.window`).
  */
 declare namespace Deno {
   interface NetAddr {
@@ -10,34 +11,53 @@ declare namespace Deno {
     port: number;
   }
 
-  /** The subset of `Deno.Conn` / `Deno.TcpConn` / `Deno.TlsConn` the binding needs. */
-  interface Conn {
+  /** The part of `Deno.Conn` the binding needs; its address type is a parameter as in Deno's lib. */
+  interface Conn<A extends NetAddr = NetAddr> {
     read(p: Uint8Array): Promise<number | null>;
     write(p: Uint8Array): Promise<number>;
     closeWrite(): Promise<void>;
     close(): void;
-    readonly localAddr: NetAddr;
-    readonly remoteAddr: NetAddr;
-    setNoDelay?(noDelay?: boolean): void;
-    handshake?(): Promise<{ alpnProtocol: string | null }>;
+    readonly localAddr: A;
+    readonly remoteAddr: A;
   }
 
-  interface Listener {
-    accept(): Promise<Conn>;
+  /** What Deno.connect and a TCP listener give: a TCP connection (Nagle can be turned off). */
+  interface TcpConn extends Conn<NetAddr> {
+    setNoDelay(noDelay?: boolean): void;
+  }
+
+  interface TlsHandshakeInfo {
+    alpnProtocol: string | null;
+  }
+
+  /** What Deno.connectTls, Deno.startTls and a TLS listener give (no setNoDelay). */
+  interface TlsConn extends Conn<NetAddr> {
+    handshake(): Promise<TlsHandshakeInfo>;
+  }
+
+  interface Listener<T extends Conn = Conn, A extends NetAddr = NetAddr> {
+    accept(): Promise<T>;
     close(): void;
-    readonly addr: NetAddr;
+    readonly addr: A;
   }
+  type TcpListener = Listener<TcpConn, NetAddr>;
+  type TlsListener = Listener<TlsConn, NetAddr>;
 
-  interface ListenOptions {
+  interface TcpListenOptions {
     port?: number;
     hostname?: string;
-    transport?: 'tcp';
   }
 
-  interface ListenTlsOptions extends ListenOptions {
-    cert: string;
-    key: string;
+  interface ListenTlsOptions extends TcpListenOptions {
+    transport?: 'tcp';
     alpnProtocols?: string[];
+  }
+
+  /** A certificate chain and its private key, PEM (a TLS server's, or a client's for mutual TLS). */
+  interface TlsCertifiedKeyPem {
+    keyFormat?: 'pem';
+    key: string;
+    cert: string;
   }
 
   interface ConnectOptions {
@@ -53,14 +73,12 @@ declare namespace Deno {
     caCerts?: string[];
     alpnProtocols?: string[];
     unsafelyDisableHostnameVerification?: boolean;
-    cert?: string;
-    key?: string;
   }
 
-  function listen(options: ListenOptions): Listener;
-  function listenTls(options: ListenTlsOptions): Listener;
-  function connect(options: ConnectOptions): Promise<Conn>;
-  function connectTls(options: ConnectTlsOptions): Promise<Conn>;
+  function listen(options: TcpListenOptions & { transport?: 'tcp' }): TcpListener;
+  function listenTls(options: ListenTlsOptions & TlsCertifiedKeyPem): TlsListener;
+  function connect(options: ConnectOptions): Promise<TcpConn>;
+  function connectTls(options: ConnectTlsOptions | (ConnectTlsOptions & TlsCertifiedKeyPem)): Promise<TlsConn>;
 
   namespace errors {
     class BadResource extends Error {}
