@@ -4,6 +4,8 @@
  * socket out, or a rejection when `signal` aborts first (the connect timeout and the user's signal, combined by
  * the caller).
  */
+import type * as Bun from './bun-api.js';
+import { bunRuntime } from './bun-api.js';
 import { formatHost, TlsConnectError, type DialTarget } from '@streamsocket/session';
 import { SocketBinding, socketHandlers, type SocketChannelOptions } from './socket-channel.js';
 
@@ -70,7 +72,7 @@ export function dial(
       binding.attach(s);
       if (settled) binding.destroy(); // aborted while connecting: do not leak the socket
     };
-    Bun.connect<SocketBinding>({
+    bunRuntime().connect<SocketBinding>({
       hostname: target.hostname,
       port: target.port,
       // We half-close after our close frame and keep reading: Bun must not close on the peer's FIN either.

@@ -9,6 +9,8 @@
  * `attach()`. The plain half left behind by `upgradeTLS()` keeps a finished phase, which ignores the ciphertext
  * Bun still reports on it.
  */
+import type * as Bun from './bun-api.js';
+import { bunRuntime } from './bun-api.js';
 import { dialThroughProxy, type DialTarget, type ProxyEndpoint, type ProxyHop, type ProxyTransport, type TunnelIO } from '@streamsocket/session';
 import { TlsConnectError, type TlsClientOptions } from './dial.js';
 import { SocketBinding, socketHandlers, type SocketChannelOptions } from './socket-channel.js';
@@ -18,7 +20,7 @@ import { loopbackOver } from './tls-relay.js';
 type AnySocket = Bun.Socket<any>;
 
 /** Bun's environment, for `proxy: 'env'`. */
-export const bunEnv = (name: string): string | undefined => Bun.env[name];
+export const bunEnv = (name: string): string | undefined => bunRuntime().env[name];
 
 /** A socket's events before the binding exists: queued for the tunnel exchange. */
 class TunnelPhase {
@@ -127,7 +129,7 @@ export function bunProxyTransport(opts: { target: TlsClientOptions; proxy: TlsCl
           reject(abortError(signal));
         };
         signal.addEventListener('abort', onAbort, { once: true });
-        Bun.connect<TunnelPhase>({
+        bunRuntime().connect<TunnelPhase>({
           hostname,
           port,
           allowHalfOpen: true,

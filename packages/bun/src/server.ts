@@ -10,6 +10,8 @@
  * stops accepting, aborts pending handshakes, sends 1001 (Going Away) to every session, waits for every
  * connection to be gone (bounded: `closeTimeout` + 1 s, then destroyed), and resolves once the port is released.
  */
+import type * as Bun from './bun-api.js';
+import { bunRuntime } from './bun-api.js';
 import {
   acceptOptionsOf,
   DEFAULT_MAX_PENDING_HANDSHAKES,
@@ -103,7 +105,7 @@ export function serve(options: ServeOptions, handler: StreamHandler | WebSocketH
     core.add(binding.channel, { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort ?? 0, socket });
   };
 
-  const listener = Bun.listen<SocketBinding>({
+  const listener = bunRuntime().listen<SocketBinding>({
     hostname,
     port,
     // The session half-closes after its close frame and keeps reading: Bun must not close on the peer's FIN.

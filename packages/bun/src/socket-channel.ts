@@ -35,6 +35,7 @@
  * - Bun reports the end of a connection as `end` (peer's FIN, while we can still write) or `close` (with an
  *   error for a reset; without one once both FINs were exchanged).
  */
+import type * as Bun from './bun-api.js';
 import { Channel, closedError, type ChannelOptions, type ChannelPort } from '@streamsocket/session';
 
 export interface SocketChannelOptions extends ChannelOptions {

@@ -9,6 +9,8 @@
  * relayed, so no other local process can slip into the tunnel. Backpressure: when one side cannot take a chunk
  * whole, the rest is queued and the other side paused until 'drain'.
  */
+import type * as Bun from './bun-api.js';
+import { bunRuntime } from './bun-api.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnySocket = Bun.Socket<any>;
@@ -122,8 +124,8 @@ export function loopbackOver<P>(outer: AnySocket, phase: P, handlers: Bun.Socket
       error: (s) => s.data?.onError(),
       close: (s) => s.data?.onClose(),
     };
-    const listener = Bun.listen<RelayEnd | null>({ hostname: '127.0.0.1', port: 0, allowHalfOpen: true, data: null, socket: relayHandlers });
-    Bun.connect<P>({
+    const listener = bunRuntime().listen<RelayEnd | null>({ hostname: '127.0.0.1', port: 0, allowHalfOpen: true, data: null, socket: relayHandlers });
+    bunRuntime().connect<P>({
       hostname: '127.0.0.1',
       port: listener.port,
       allowHalfOpen: true,

@@ -1,5 +1,16 @@
-/** Ambient declarations of the Bun APIs the tests use (beyond those in src/types.d.ts). */
+/**
+ * Ambient declarations of the Bun global the tests use, for tsc. The adapter's own sources declare no global: they
+ * take Bun's types from src/bun-api.ts (the same shapes, reused here) and the object from bunRuntime().
+ */
 declare namespace Bun {
+  type TLSOptions = import('../src/bun-api.js').TLSOptions;
+  type Socket<Data = unknown> = import('../src/bun-api.js').Socket<Data>;
+  type SocketHandler<Data = unknown> = import('../src/bun-api.js').SocketHandler<Data>;
+  type TCPSocketListener<Data = unknown> = import('../src/bun-api.js').TCPSocketListener<Data>;
+  function listen<Data = unknown>(options: import('../src/bun-api.js').TCPSocketListenOptions<Data>): TCPSocketListener<Data>;
+  function connect<Data = unknown>(options: import('../src/bun-api.js').TCPSocketConnectOptions<Data>): Promise<Socket<Data>>;
+  const env: Record<string, string | undefined>;
+
   interface ServerWebSocket<T = unknown> {
     readonly data: T;
     readonly protocol?: string;
