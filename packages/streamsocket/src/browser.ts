@@ -36,5 +36,5 @@ export function connect(url: string | URL, options: ConnectOptions = {}): WebSoc
 }
 
 const noServer = 'a web page cannot accept connections';
-export const serve = unavailable<(options: unknown, handler: unknown) => never>('browser', 'serve()', noServer);
-export const upgrade = unavailable<(req: unknown, socket: unknown, head: Uint8Array) => never>('browser', 'upgrade(req, socket, head)', noServer);
+export const serve: (options: unknown, handler: unknown) => never = unavailable('browser', 'serve()', noServer);
+export const upgrade: (req: unknown, socket: unknown, head: Uint8Array) => never = unavailable('browser', 'upgrade(req, socket, head)', noServer);

@@ -16,6 +16,6 @@ export type { RuntimeName } from './unsupported.js';
 export const runtime = 'bun' as const;
 
 /** Node's `upgrade(req, socket, head)` belongs to node:http's 'upgrade' event: in Bun it throws. */
-export const upgrade = unavailable<(req: unknown, socket: unknown, head: Uint8Array) => never>(
+export const upgrade: (req: unknown, socket: unknown, head: Uint8Array) => never = unavailable(
   'bun', 'upgrade(req, socket, head)', "it answers node:http's 'upgrade' event; use serve() (Bun.listen) instead",
 );

@@ -78,5 +78,5 @@ export const WebSocketStream: WebSocketStreamConstructor = createWebSocketStream
 export type WebSocketStream = SessionWebSocketStream;
 
 const noServer = 'a Worker receives connections through its fetch handler, not by listening';
-export const serve = unavailable<(options: unknown, handler: unknown) => never>('workerd', 'serve()', noServer);
-export const upgrade = unavailable<(req: unknown, socket: unknown, head: Uint8Array) => never>('workerd', 'upgrade(req, socket, head)', noServer);
+export const serve: (options: unknown, handler: unknown) => never = unavailable('workerd', 'serve()', noServer);
+export const upgrade: (req: unknown, socket: unknown, head: Uint8Array) => never = unavailable('workerd', 'upgrade(req, socket, head)', noServer);

@@ -1,13 +1,15 @@
 // Release readiness beyond the npm tarballs (those are packaging.suite.mjs's): the API reference (`npm run docs`:
 // typedoc from the TypeScript sources into docs/api/) builds without a single warning; `deno publish --dry-run`
-// (JSR) passes for the packages that have a deno.json, with their versions equal to package.json's; the release
-// configuration (.changeset/) versions exactly the published packages. Run by `npm test`; alone:
+// (JSR) passes for every member of packages/deno.json (the runtime-free layers and the three adapters, and the
+// umbrella as @streamsocket/streamsocket), with their versions equal to package.json's; the release configuration
+// (.changeset/) versions exactly the published packages, and `npm run version-packages`, run in a scratch copy of
+// the workspace's manifests, bumps them together and writes each one's CHANGELOG.md. Run by `npm test`; alone:
 //   node packages/streamsocket/test/release.suite.mjs
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync, mkdirSync, copyFileSync, cpSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { root } from '../../devtools/workspace.mjs';
 import { runtimeCommand, ensureTools } from '../../devtools/runtimes.mjs';
@@ -61,10 +63,11 @@ test('deno publish --dry-run (JSR): type check, no slow types, every file it wou
   const text = `${r.stdout}${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
   assert.is(r.status, 0, text);
   assert.match(text, /Success Dry run complete/, text);
-  const members = JSON.parse(readFileSync(join(root, 'packages', 'deno.json'), 'utf8')).workspace;
-  for (const m of members) {
+  for (const m of denoMembers()) {
     const name = JSON.parse(readFileSync(join(root, 'packages', m, 'deno.json'), 'utf8')).name;
     assert.match(text, `Simulating publish of ${name}@`, `${name} would be published`);
+    // Each member's own files are listed (the whole dry run fails on any member's type or slow-type error).
+    assert.match(text, `/packages/${m.slice(2)}/deno.json`, `${name}: its files are listed`);
   }
   // The one warning allowed: codec's import of node:zlib by a computed specifier (kept from bundlers on purpose),
   // which JSR cannot rewrite and does not need to: `node:zlib` resolves without an import map.
@@ -76,6 +79,108 @@ test('deno publish --dry-run (JSR): type check, no slow types, every file it wou
 
 test('deno.json versions and names match package.json (npm run version-packages keeps them in step)', () => {
   assert.equal(denoVersionMismatches().map((m) => m.file), []);
+});
+
+/** The JSR workspace's members, as written in packages/deno.json (`./handshake`, ...). */
+function denoMembers() {
+  return JSON.parse(readFileSync(join(root, 'packages', 'deno.json'), 'utf8')).workspace;
+}
+
+test('JSR workspace: the runtime-free layers, the three adapters and the umbrella; each member is a published package', async () => {
+  const { publishedPackages } = await import('../../devtools/pack.mjs');
+  const published = new Set(publishedPackages().map((p) => p.name));
+  const members = denoMembers().map((m) => m.replace(/^\.\//, ''));
+  for (const m of ['handshake', 'codec', 'session', 'node', 'deno', 'bun', 'streamsocket']) assert.ok(members.includes(m), `${m} is a JSR member`);
+  for (const m of members) {
+    assert.ok(published.has(m), `${m} is published on npm too`);
+    const d = JSON.parse(readFileSync(join(root, 'packages', m, 'deno.json'), 'utf8'));
+    // Entries are TypeScript sources (JSR publishes them as they are), and they exist.
+    const targets = typeof d.exports === 'string' ? [d.exports] : Object.values(d.exports);
+    for (const t of targets) {
+      assert.match(t, /^\.\/src\/.+\.ts$/, `${m}: ${t} is a TypeScript source`);
+      assert.ok(existsSync(join(root, 'packages', m, t)), `${m}: ${t} exists`);
+    }
+  }
+  // The umbrella: JSR has no export conditions, so "." is the Deno entry; the subpaths are npm's.
+  const umbrella = JSON.parse(readFileSync(join(root, 'packages', 'streamsocket', 'deno.json'), 'utf8'));
+  const npmExports = JSON.parse(readFileSync(join(root, 'packages', 'streamsocket', 'package.json'), 'utf8')).exports;
+  assert.is(umbrella.exports['.'], './src/deno.ts');
+  assert.is(npmExports['.'].deno.default, './dist/deno.js', 'npm\'s deno condition is the same entry');
+  assert.equal(Object.keys(umbrella.exports).sort(), Object.keys(npmExports).filter((k) => k !== './package.json').sort());
+  for (const [k, t] of Object.entries(umbrella.exports)) {
+    if (k === '.') continue;
+    assert.is(t.replace(/^\.\/src\/(.+)\.ts$/, './dist/$1.js'), npmExports[k].default, `${k}: same module as on npm`);
+  }
+});
+
+/**
+ * A scratch copy of what `changeset version` and sync-deno-versions.mjs read and write: the root manifest, the
+ * pnpm workspace globs, .changeset/, every workspace package's package.json (and deno.json), and the three
+ * devtools modules the sync script needs; node_modules is a link to the workspace's (the changesets CLI and its
+ * changelog generator).
+ */
+function manifestCopy() {
+  const dir = mkdtempSync(join(tmpdir(), 'streamsocket-release-'));
+  const copy = (rel) => {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    copyFileSync(join(root, rel), join(dir, rel));
+  };
+  copy('package.json');
+  copy('pnpm-workspace.yaml');
+  copy(join('packages', 'deno.json'));
+  cpSync(join(root, '.changeset'), join(dir, '.changeset'), { recursive: true });
+  for (const parent of ['packages', 'examples']) {
+    for (const name of readdirSync(join(root, parent))) {
+      for (const f of ['package.json', 'deno.json']) if (existsSync(join(root, parent, name, f))) copy(join(parent, name, f));
+    }
+  }
+  if (existsSync(join(root, 'bench', 'package.json'))) copy(join('bench', 'package.json'));
+  for (const f of ['sync-deno-versions.mjs', 'pack.mjs', 'workspace.mjs']) copy(join('packages', 'devtools', f));
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  return dir;
+}
+
+test('npm run version-packages (in a scratch copy): one version for every published package, a CHANGELOG.md each, deno.json in step', async () => {
+  const { publishedPackages } = await import('../../devtools/pack.mjs');
+  const published = publishedPackages();
+  const before = new Map(published.map((p) => [p.name, p.json.version]));
+  const privateBefore = readdirSync(join(root, 'examples')).filter((e) => existsSync(join(root, 'examples', e, 'package.json')))
+    .map((e) => [e, JSON.parse(readFileSync(join(root, 'examples', e, 'package.json'), 'utf8'))]);
+  const dir = manifestCopy();
+  try {
+    // A changeset of our own, so that there is something to release whatever is pending in the repository.
+    const probe = 'Release suite probe: this entry exists only in a scratch copy.';
+    writeFileSync(join(dir, '.changeset', 'release-suite-probe.md'), `---\n"@streamsocket/handshake": patch\n---\n\n${probe}\n`);
+    const r = spawnSync('npm', ['run', 'version-packages'], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
+    const text = `${r.stdout}${r.stderr}`;
+    assert.is(r.status, 0, text);
+    // Every pending changeset was consumed.
+    assert.equal(readdirSync(join(dir, '.changeset')).filter((f) => f.endsWith('.md') && f !== 'README.md'), [], text);
+    const versions = new Set();
+    for (const p of published) {
+      const pkgDir = join(dir, 'packages', p.name);
+      const version = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version;
+      versions.add(version);
+      assert.is.not(version, before.get(p.name), `${p.json.name} bumped`);
+      const log = join(pkgDir, 'CHANGELOG.md');
+      assert.ok(existsSync(log), `${p.json.name}: CHANGELOG.md written`);
+      const changelog = readFileSync(log, 'utf8');
+      assert.match(changelog, `# ${p.json.name}`);
+      assert.match(changelog, `## ${version}`, `${p.json.name}: an entry for ${version}`);
+      if (p.json.name === '@streamsocket/handshake') assert.match(changelog, probe);
+      if (existsSync(join(pkgDir, 'deno.json'))) assert.is(JSON.parse(readFileSync(join(pkgDir, 'deno.json'), 'utf8')).version, version, `${p.name}/deno.json follows`);
+    }
+    assert.is(versions.size, 1, `one version for all (fixed group): ${[...versions].join(', ')}`);
+    // Private packages are neither versioned nor given a changelog (changesets may reformat their package.json).
+    for (const [e, json] of privateBefore) {
+      assert.equal(JSON.parse(readFileSync(join(dir, 'examples', e, 'package.json'), 'utf8')), json, `examples/${e}: same manifest`);
+      assert.not.ok(existsSync(join(dir, 'examples', e, 'CHANGELOG.md')), `examples/${e}: no changelog`);
+    }
+    // The repository itself is untouched.
+    for (const p of publishedPackages()) assert.is(p.json.version, before.get(p.name), `${p.json.name}: the workspace's version did not move`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
