@@ -1,7 +1,8 @@
 // Release readiness beyond the npm tarballs (those are packaging.suite.mjs's): the API reference (`npm run docs`:
 // typedoc from the TypeScript sources into docs/api/) builds without a single warning; `deno publish --dry-run`
-// (JSR) passes for every member of packages/deno.json (the runtime-free layers and the three adapters, and the
-// umbrella as @streamsocket/streamsocket), with their versions equal to package.json's; the release configuration
+// (JSR) passes for every member of packages/deno.json (every published package: the layers, the adapters, cli, redis,
+// umbrella as @streamsocket/streamsocket, whose main entry then echoes in Deno from those sources: test/jsr/echo.mjs),
+// with their versions equal to package.json's; the release configuration
 // (.changeset/) versions exactly the published packages, and `npm run version-packages`, run in a scratch copy of
 // the workspace's manifests, bumps them together and writes each one's CHANGELOG.md. Run by `npm test`; alone:
 //   node packages/streamsocket/test/release.suite.mjs
@@ -77,6 +78,30 @@ test('deno publish --dry-run (JSR): type check, no slow types, every file it wou
   assert.not.match(text, /^\s*error(\[|:)/m, text); // slow types are reported as error[missing-explicit-...]
 });
 
+test('the JSR umbrella in Deno, from the sources JSR would serve: one import serves, connects, echoes text and binary, closes with 1000', () => {
+  ensureTools();
+  const [deno] = runtimeCommand('deno');
+  const { FORCE_COLOR: _forceColor, ...inherited } = process.env;
+  const r = spawnSync(deno, ['run', '-A', '--no-prompt', '--quiet', join(root, 'packages', 'streamsocket', 'test', 'jsr', 'echo.mjs')], {
+    cwd: join(root, 'packages'), encoding: 'utf8', timeout: 60_000, env: { ...inherited, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },
+  });
+  const text = `${r.stdout}${r.stderr}`;
+  assert.is(r.status, 0, text);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop());
+  assert.is(out.runtime, 'deno');
+  assert.is(out.text, 'héllo');
+  assert.equal(out.binary, [1, 2, 3]);
+  assert.equal(out.closed, { closeCode: 1000, reason: 'bye' });
+  assert.is(out.textOpcode, 1, 'the /codec subpath');
+  assert.match(out.unsupported, /upgrade\(req, socket, head\) is not available in Deno/);
+  // Resolved from the TypeScript sources (the workspace members), not from an npm build in node_modules.
+  const info = spawnSync(deno, ['info', '--json', join(root, 'packages', 'streamsocket', 'test', 'jsr', 'echo.mjs')], { cwd: join(root, 'packages'), encoding: 'utf8', timeout: 60_000, env: { ...inherited, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' } });
+  assert.is(info.status, 0, info.stderr);
+  const files = JSON.parse(info.stdout).modules.map((m) => m.specifier);
+  assert.ok(files.some((f) => f.endsWith('/packages/deno/src/index.ts')), 'the Deno adapter from src/');
+  assert.not.ok(files.some((f) => f.includes('/dist/') || f.includes('/node_modules/')), files.join('\n'));
+});
+
 test('deno.json versions and names match package.json (npm run version-packages keeps them in step)', () => {
   assert.equal(denoVersionMismatches().map((m) => m.file), []);
 });
@@ -86,19 +111,25 @@ function denoMembers() {
   return JSON.parse(readFileSync(join(root, 'packages', 'deno.json'), 'utf8')).workspace;
 }
 
-test('JSR workspace: the runtime-free layers, the three adapters and the umbrella; each member is a published package', async () => {
+test('JSR workspace: every published package is a member (layers, adapters, cli, redis, the umbrella); npm: imports pin package.json\'s versions', async () => {
   const { publishedPackages } = await import('../../devtools/pack.mjs');
-  const published = new Set(publishedPackages().map((p) => p.name));
+  const published = publishedPackages();
   const members = denoMembers().map((m) => m.replace(/^\.\//, ''));
-  for (const m of ['handshake', 'codec', 'session', 'node', 'deno', 'bun', 'streamsocket']) assert.ok(members.includes(m), `${m} is a JSR member`);
-  for (const m of members) {
-    assert.ok(published.has(m), `${m} is published on npm too`);
-    const d = JSON.parse(readFileSync(join(root, 'packages', m, 'deno.json'), 'utf8'));
+  assert.equal([...members].sort(), published.map((p) => p.name).sort(), 'packages/deno.json lists exactly the published packages');
+  for (const p of published) {
+    const d = JSON.parse(readFileSync(join(p.dir, 'deno.json'), 'utf8'));
     // Entries are TypeScript sources (JSR publishes them as they are), and they exist.
     const targets = typeof d.exports === 'string' ? [d.exports] : Object.values(d.exports);
     for (const t of targets) {
-      assert.match(t, /^\.\/src\/.+\.ts$/, `${m}: ${t} is a TypeScript source`);
-      assert.ok(existsSync(join(root, 'packages', m, t)), `${m}: ${t} exists`);
+      assert.match(t, /^\.\/src\/.+\.ts$/, `${p.name}: ${t} is a TypeScript source`);
+      assert.ok(existsSync(join(p.dir, t)), `${p.name}: ${t} exists`);
+    }
+    // A third-party dependency is the npm package at the version npm users get.
+    for (const [spec, target] of Object.entries(d.imports ?? {})) {
+      const m = /^npm:(@?[^@]+)@(.+)$/.exec(target);
+      assert.ok(m, `${p.name}: ${spec} -> ${target} is an npm: specifier`);
+      assert.is(m[1], spec);
+      assert.is(m[2], p.json.dependencies?.[spec], `${p.name}: ${spec} at package.json's version`);
     }
   }
   // The umbrella: JSR has no export conditions, so "." is the Deno entry; the subpaths are npm's.
