@@ -1,10 +1,10 @@
 // Release readiness beyond the npm tarballs (those are packaging.suite.mjs's): the API reference (`npm run docs`:
 // typedoc from the TypeScript sources into docs/api/) builds without a single warning; `deno publish --dry-run`
-// (JSR) passes for every member of packages/deno.json (every published package: the layers, the adapters, cli, redis,
-// umbrella as @streamsocket/streamsocket, whose main entry then echoes in Deno from those sources: test/jsr/echo.mjs),
-// with their versions equal to package.json's; the release configuration
-// (.changeset/) versions exactly the published packages, and `npm run version-packages`, run in a scratch copy of
-// the workspace's manifests, bumps them together and writes each one's CHANGELOG.md. Run by `npm test`; alone:
+// (JSR) passes for every member of packages/deno.json, which are exactly the published packages (the umbrella as
+// @streamsocket/streamsocket, whose main entry is then run in Deno from those sources: test/jsr/echo.mjs), with
+// versions equal to package.json's; the release configuration (.changeset/) versions exactly the published
+// packages, and `npm run version-packages`, run in a scratch copy of the workspace's manifests, bumps them together
+// and writes each one's CHANGELOG.md. Run by `npm test`; alone:
 //   node packages/streamsocket/test/release.suite.mjs
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
