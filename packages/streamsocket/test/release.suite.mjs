@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { root } from '../../devtools/workspace.mjs';
 import { runtimeCommand, ensureTools } from '../../devtools/runtimes.mjs';
 import { denoVersionMismatches } from '../../devtools/sync-deno-versions.mjs';
+import { cliVersionMismatch } from '../../devtools/sync-cli-version.mjs';
 
 test('typedoc builds the API reference with no warnings (treatWarningsAsErrors)', () => {
   const out = mkdtempSync(join(tmpdir(), 'streamsocket-api-'));
@@ -106,6 +107,10 @@ test('deno.json versions and names match package.json (npm run version-packages 
   assert.equal(denoVersionMismatches().map((m) => m.file), []);
 });
 
+test('`streamsocket --version` prints @streamsocket/cli\'s package.json version (npm run version-packages keeps it in step)', () => {
+  assert.is(cliVersionMismatch(), null);
+});
+
 /** The JSR workspace's members, as written in packages/deno.json (`./handshake`, ...). */
 function denoMembers() {
   return JSON.parse(readFileSync(join(root, 'packages', 'deno.json'), 'utf8')).workspace;
@@ -166,12 +171,13 @@ function manifestCopy() {
     }
   }
   if (existsSync(join(root, 'bench', 'package.json'))) copy(join('bench', 'package.json'));
-  for (const f of ['sync-deno-versions.mjs', 'pack.mjs', 'workspace.mjs']) copy(join('packages', 'devtools', f));
+  for (const f of ['sync-deno-versions.mjs', 'sync-cli-version.mjs', 'pack.mjs', 'workspace.mjs']) copy(join('packages', 'devtools', f));
+  copy(join('packages', 'cli', 'src', 'version.ts'));
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
   return dir;
 }
 
-test('npm run version-packages (in a scratch copy): one version for every published package, a CHANGELOG.md each, deno.json in step', async () => {
+test('npm run version-packages (in a scratch copy): one version for every published package, a CHANGELOG.md each, deno.json and the CLI version in step', async () => {
   const { publishedPackages } = await import('../../devtools/pack.mjs');
   const published = publishedPackages();
   const before = new Map(published.map((p) => [p.name, p.json.version]));
@@ -202,6 +208,7 @@ test('npm run version-packages (in a scratch copy): one version for every publis
       if (existsSync(join(pkgDir, 'deno.json'))) assert.is(JSON.parse(readFileSync(join(pkgDir, 'deno.json'), 'utf8')).version, version, `${p.name}/deno.json follows`);
     }
     assert.is(versions.size, 1, `one version for all (fixed group): ${[...versions].join(', ')}`);
+    assert.match(readFileSync(join(dir, 'packages', 'cli', 'src', 'version.ts'), 'utf8'), `export const version = '${[...versions][0]}';`, 'the CLI prints the new version');
     // Private packages are neither versioned nor given a changelog (changesets may reformat their package.json).
     for (const [e, json] of privateBefore) {
       assert.equal(JSON.parse(readFileSync(join(dir, 'examples', e, 'package.json'), 'utf8')), json, `examples/${e}: same manifest`);
