@@ -24,6 +24,7 @@ import {
   resolveProxy,
   validateProxyOption,
   type ProxyOption,
+  type StreamedMessage,
 } from '@streamsocket/session';
 import { dial, type TlsClientOptions } from './dial.js';
 import { bunEnv, dialViaProxy } from './proxy-dial.js';
@@ -108,7 +109,9 @@ export async function dialStreams(
  * through `opened` (HandshakeError with the status the server answered, TlsConnectError, a connection error,
  * the abort reason, or the timeout) and `closed`.
  */
-export function connect(url: string | URL, options: ConnectOptions = {}): SessionWebSocketStream {
+export function connect(url: string | URL, options: ConnectOptions & { streamMessages: true }): SessionWebSocketStream<StreamedMessage>;
+export function connect(url: string | URL, options?: ConnectOptions): SessionWebSocketStream;
+export function connect(url: string | URL, options: ConnectOptions = {}): SessionWebSocketStream<unknown> {
   const tls = tlsOptions(options);
   const route = proxyRoute(options);
   return connectWith((u, signal) => dialStreams(u, tls, signal, route), url, sessionOptions(options));

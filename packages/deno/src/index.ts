@@ -7,7 +7,7 @@ export { connect, createWebSocket, WebSocket, createWebSocketStream, WebSocketSt
 export type { ConnectOptions, WebSocketOptions } from './client.js';
 export { serve, DEFAULT_MAX_PENDING_HANDSHAKES } from './server.js';
 export type {
-  ServeOptions, TlsServerOptions, WebSocketServer, ConnectionInfo, FailedConnectionInfo, StreamHandler, WebSocketHandler,
+  ServeOptions, TlsServerOptions, WebSocketServer, ConnectionInfo, FailedConnectionInfo, StreamHandler, StreamedMessageHandler, WebSocketHandler,
   CloseOptions, ServerAddress,
 } from './server.js';
 export { goingAway } from '@streamsocket/session';
@@ -20,7 +20,7 @@ export type { ProxyOption, ProxyConfig, ProxyHop, ProxyErrorCode } from '@stream
 export type { DialTarget, TlsClientOptions } from './dial.js';
 // The session's types and classes users meet through this package (as @streamsocket/node re-exports them).
 export { WebSocketError, CloseEvent, MessageEvent, wrapWebSocket } from '@streamsocket/session';
-export type { WebSocketOpenInfo, CloseInfo, Refusal, Acceptance, RequestHook } from '@streamsocket/session';
+export type { WebSocketOpenInfo, CloseInfo, Refusal, Acceptance, RequestHook, StreamedMessage, OutgoingStream, MessageOf } from '@streamsocket/session';
 export { HandshakeError } from '@streamsocket/handshake';
 
 // Serving from a fetch handler: one route object for Deno.serve, Bun.serve, workerd and (with handleUpgrades) Node;

@@ -20,6 +20,7 @@ import {
   type WebSocket,
   type WebSocketServerBase,
   type WebSocketStream,
+  type StreamedMessage,
 } from '@streamsocket/session';
 import type { RequestHead } from '@streamsocket/handshake';
 import { connChannel } from './conn-channel.js';
@@ -56,6 +57,8 @@ export interface FailedConnectionInfo extends Omit<ConnectionInfo, 'request'> {
 }
 
 export type StreamHandler = (ws: WebSocketStream, info: ConnectionInfo) => unknown;
+/** A handler of a server made with `streamMessages: true`: each message is a `{ type, stream }`. */
+export type StreamedMessageHandler = (ws: WebSocketStream<StreamedMessage>, info: ConnectionInfo) => unknown;
 export type WebSocketHandler = (ws: WebSocket, info: ConnectionInfo) => unknown;
 
 export type CloseOptions = ServerCloseOptions;
@@ -85,8 +88,9 @@ type AdapterInfo = Omit<ConnectionInfo, 'request' | 'clientAddress'>;
 const ADAPTER_KEYS = ['tls', 'readBufferSize'] as const;
 
 export function serve(options: ServeOptions & { webSocket: true }, handler: WebSocketHandler): WebSocketServer;
+export function serve(options: ServeOptions & { streamMessages: true }, handler: StreamedMessageHandler): WebSocketServer;
 export function serve(options: ServeOptions, handler: StreamHandler): WebSocketServer;
-export function serve(options: ServeOptions, handler: StreamHandler | WebSocketHandler): WebSocketServer {
+export function serve(options: ServeOptions, handler: StreamHandler | StreamedMessageHandler | WebSocketHandler): WebSocketServer {
   const core = new ServerCore<AdapterInfo>(
     {
       accept: acceptOptionsOf(options, ADAPTER_KEYS), maxPendingHandshakes: options.maxPendingHandshakes, webSocket: options.webSocket, onError: options.onError, topics: options.topics,

@@ -5,6 +5,8 @@ declare namespace Deno {
     output(): Promise<{ success: boolean; code: number; stdout: Uint8Array; stderr: Uint8Array }>;
   }
   function makeTempDir(options?: { prefix?: string }): Promise<string>;
+  /** The process's memory (bytes); rss is the resident set size. */
+  function memoryUsage(): { rss: number; heapTotal: number; heapUsed: number; external: number };
   function writeTextFile(path: string, data: string): Promise<void>;
   function readTextFile(path: string): Promise<string>;
   function remove(path: string, options?: { recursive?: boolean }): Promise<void>;

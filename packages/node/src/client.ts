@@ -23,6 +23,7 @@ import {
   resolveProxy,
   validateProxyOption,
   type ProxyOption,
+  type StreamedMessage,
 } from '@streamsocket/session';
 import { dial, type TlsClientOptions } from './dial.js';
 import { dialViaProxy, nodeEnv } from './proxy-dial.js';
@@ -101,7 +102,9 @@ export async function dialStreams(url: URL, tls: TlsClientOptions & { readBuffer
  * subprotocol list or header; everything else is reported through `opened` (HandshakeError with the status
  * the server answered, TlsConnectError, a socket error, the abort reason, or the timeout) and `closed`.
  */
-export function connect(url: string | URL, options: ConnectOptions = {}): SessionWebSocketStream {
+export function connect(url: string | URL, options: ConnectOptions & { streamMessages: true }): SessionWebSocketStream<StreamedMessage>;
+export function connect(url: string | URL, options?: ConnectOptions): SessionWebSocketStream;
+export function connect(url: string | URL, options: ConnectOptions = {}): SessionWebSocketStream<unknown> {
   const tls = tlsOptions(options);
   const route = proxyRoute(options);
   return connectWith((u, signal) => dialStreams(u, tls, signal, route), url, sessionOptions(options));

@@ -15,7 +15,7 @@ export type { ProxyOption, ProxyConfig, ProxyHop, ProxyErrorCode } from '@stream
 export type { TlsClientOptions } from './dial.js';
 export { serve, DEFAULT_MAX_PENDING_HANDSHAKES } from './server.js';
 export type {
-  ServeOptions, TlsServerOptions, WebSocketServer, ConnectionInfo, FailedConnectionInfo, StreamHandler, WebSocketHandler, CloseOptions,
+  ServeOptions, TlsServerOptions, WebSocketServer, ConnectionInfo, FailedConnectionInfo, StreamHandler, StreamedMessageHandler, WebSocketHandler, CloseOptions,
 } from './server.js';
 export { upgrade } from './upgrade.js';
 export type { UpgradeOptions } from './upgrade.js';
@@ -24,7 +24,7 @@ export { goingAway } from '@streamsocket/session';
 
 // The session's types and classes users meet through this package.
 export { WebSocketError, CloseEvent, MessageEvent, wrapWebSocket } from '@streamsocket/session';
-export type { WebSocketOpenInfo, CloseInfo, Refusal, Acceptance, RequestHook } from '@streamsocket/session';
+export type { WebSocketOpenInfo, CloseInfo, Refusal, Acceptance, RequestHook, StreamedMessage, OutgoingStream, MessageOf } from '@streamsocket/session';
 export { HandshakeError } from '@streamsocket/handshake';
 
 // Serving from a fetch handler: one route object for Deno.serve, Bun.serve, workerd and (with handleUpgrades) Node;

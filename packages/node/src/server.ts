@@ -27,6 +27,7 @@ import {
   type WebSocket,
   type WebSocketServerBase,
   type WebSocketStream,
+  type StreamedMessage,
 } from '@streamsocket/session';
 import type { RequestHead } from '@streamsocket/handshake';
 import { socketChannel } from './socket-channel.js';
@@ -80,6 +81,8 @@ type AdapterInfo = Omit<ConnectionInfo, 'request' | 'clientAddress'>;
 const ADAPTER_KEYS = ['tls', 'backlog', 'readBufferSize'] as const;
 
 export type StreamHandler = (ws: WebSocketStream, info: ConnectionInfo) => unknown;
+/** A handler of a server made with `streamMessages: true`: each message is a `{ type, stream }`. */
+export type StreamedMessageHandler = (ws: WebSocketStream<StreamedMessage>, info: ConnectionInfo) => unknown;
 export type WebSocketHandler = (ws: WebSocket, info: ConnectionInfo) => unknown;
 
 export type CloseOptions = ServerCloseOptions;
@@ -127,8 +130,9 @@ export function acceptOptions(o: Omit<ServeOptions, 'signal'>): AcceptOptions {
 }
 
 export function serve(options: ServeOptions & { webSocket: true }, handler: WebSocketHandler): WebSocketServer;
+export function serve(options: ServeOptions & { streamMessages: true }, handler: StreamedMessageHandler): WebSocketServer;
 export function serve(options: ServeOptions, handler: StreamHandler): WebSocketServer;
-export function serve(options: ServeOptions, handler: StreamHandler | WebSocketHandler): WebSocketServer {
+export function serve(options: ServeOptions, handler: StreamHandler | StreamedMessageHandler | WebSocketHandler): WebSocketServer {
   const accept = acceptOptions(options);
   const channelOpts = options.readBufferSize !== undefined ? { readHighWaterMark: options.readBufferSize } : {};
   const core = new ServerCore<AdapterInfo>(

@@ -24,8 +24,8 @@
  * resolves once the channel is no longer congested, so the user's
  * `writer.ready` follows the socket.
  */
-import { CodecError } from '@streamsocket/codec';
-import type { DeflateAgreement, Message, Role } from '@streamsocket/codec';
+import { CodecError, MessageFramer } from '@streamsocket/codec';
+import type { DeflateAgreement, EncoderOptions, FramerHost, IncomingMessage, MessageChunk, Role } from '@streamsocket/codec';
 import { ReadableStream, WritableStream } from '@web-std/stream';
 import { WebSocketError } from './errors.js';
 import { timers, type TimerEntry, type TimerTarget } from './timers.js';
@@ -33,6 +33,7 @@ import { utf8Length } from './close-args.js';
 import type { ByteChannel, ChannelSink } from './channel.js';
 import type { ResolvedOptions } from './options.js';
 import { Wire, OP_PING, OP_PONG } from './wire.js';
+import { IncomingMessageStream, outgoingBody, type MessageStreamOwner, type OutgoingStream, type StreamedMessage } from './message-stream.js';
 
 export const CONNECTING = 0;
 export const OPEN = 1;
@@ -40,9 +41,9 @@ export const CLOSING = 2;
 export const CLOSED = 3;
 export type ReadyState = 0 | 1 | 2 | 3;
 
-/** What the user writable accepts. */
-export type SendData = string | ArrayBuffer | ArrayBufferView | Blob;
-/** What the user readable yields. */
+/** What the user writable accepts: a whole message, or a body sent piece by piece (message-stream.ts). */
+export type SendData = string | ArrayBuffer | ArrayBufferView | Blob | ReadableStream<Uint8Array> | OutgoingStream;
+/** What the user readable yields: whole messages, or with `streamMessages` a {@link StreamedMessage} each. */
 export type ReceiveData = string | Uint8Array;
 
 export interface CloseInfo {
@@ -79,8 +80,9 @@ function chunkSize(chunk: unknown): number {
   return 0;
 }
 
-function receivedSize(chunk: ReceiveData): number {
-  return typeof chunk === 'string' ? chunk.length : chunk.byteLength;
+function receivedSize(chunk: ReceiveData | StreamedMessage): number {
+  if (typeof chunk === 'string') return chunk.length;
+  return chunk instanceof Uint8Array ? chunk.byteLength : 1; // a StreamedMessage counts one (high-water mark 1)
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -108,9 +110,9 @@ interface PendingPing {
 
 let pingCounter = 0;
 
-export class Connection implements TimerTarget, ChannelSink {
+export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner {
   readonly role: Role;
-  readonly readable: ReadableStream<ReceiveData>;
+  readonly readable: ReadableStream<ReceiveData | StreamedMessage>;
   readonly writable: WritableStream<SendData>;
   /** Resolves on a clean close; rejects with WebSocketError (closeCode 1006) otherwise. Marked handled. */
   readonly closed: Promise<CloseInfo>;
@@ -125,7 +127,15 @@ export class Connection implements TimerTarget, ChannelSink {
   /** Scratch list the encoder appends wire chunks to (reused: no array per frame). */
   private readonly out: Uint8Array[] = [];
   /** @internal set by Source.start */
-  readCtrl!: ReadableStreamDefaultController<ReceiveData>;
+  readCtrl!: ReadableStreamDefaultController<ReceiveData | StreamedMessage>;
+  /** The readable's high-water mark: readHighWaterMark bytes, or 1 message with streamMessages. */
+  private readonly readHwm: number;
+  /** streamMessages: the message being received; while set, its stream's demand decides whether to read. */
+  private active: IncomingMessageStream | null = null;
+  /** streamMessages: the rest of the current message is dropped (its stream was cancelled, or closing). */
+  private skipping = false;
+  /** streamMessages: the readable was pulled while a message was current (its next message is wanted). */
+  private outerWants = false;
   /** @internal set by Sink.start */
   writeCtrl!: WritableStreamDefaultController;
   private resolveClosed!: (v: CloseInfo) => void;
@@ -198,7 +208,11 @@ export class Connection implements TimerTarget, ChannelSink {
 
     // Underlying source/sink are tiny objects with prototype methods (no
     // closures per connection); only the strategy's size() must be a closure.
-    this.readable = new ReadableStream<ReceiveData>(new Source(this), { highWaterMark: o.readHighWaterMark, size: receivedSize });
+    // With streamMessages the readable queues at most one message ahead of the reader (each counts 1), so control
+    // frames (a close, pings) are still read while the reader works; a message's bytes are bounded by its own
+    // stream's high-water mark, and the next message starts only when the current one ended.
+    this.readHwm = o.streamMessages ? 1 : o.readHighWaterMark;
+    this.readable = new ReadableStream<ReceiveData | StreamedMessage>(new Source(this), { highWaterMark: this.readHwm, size: receivedSize });
     // size() is called without a `this`: bound (a bound function is smaller than a closure and its context).
     this.writable = new WritableStream<SendData>(new Sink(this), { highWaterMark: o.writeHighWaterMark, size: this.countWrite.bind(this) });
 
@@ -255,7 +269,8 @@ export class Connection implements TimerTarget, ChannelSink {
    * a zero high-water mark leaves desiredSize at 0, so pull() is what tells demand).
    */
   private readerFull(): boolean {
-    return this.readyState === OPEN && !this.readableDone && (this.readCtrl.desiredSize ?? 0) <= 0 && !this.pullPending;
+    const room = this.active !== null ? this.active.desiredSize : (this.readCtrl.desiredSize ?? 0);
+    return this.readyState === OPEN && !this.readableDone && room <= 0 && !this.pullPending;
   }
 
   /** The user writable's strategy size(): runs synchronously inside writer.write(), the ordering point for close(). */
@@ -279,8 +294,11 @@ export class Connection implements TimerTarget, ChannelSink {
   }
 
   /** @internal (MessageSink) */
-  onMessage(m: Message): void {
+  onMessage(m: IncomingMessage): void {
     switch (m.type) {
+      case 'chunk':
+        this.onChunk(m);
+        return;
       case 'text':
       case 'binary':
         if (this.opts.idleTimeout > 0) this.lastActivity = Date.now();
@@ -300,6 +318,60 @@ export class Connection implements TimerTarget, ChannelSink {
       case 'close':
         this.onCloseFrame(m.code, m.reason);
         return;
+    }
+  }
+
+  /** A piece of a data message (streamMessages): the first one hands the message's stream to the reader. */
+  private onChunk(m: MessageChunk): void {
+    if (m.first) {
+      if (this.opts.idleTimeout > 0) this.lastActivity = Date.now();
+      this.skipping = this.readableDone || this.closeReceived !== null || (this.readyState !== OPEN && (this.readCtrl.desiredSize ?? 0) < 0);
+      if (!this.skipping) {
+        const s = new IncomingMessageStream(m.kind, this.opts.readHighWaterMark, this);
+        this.active = s;
+        this.readCtrl.enqueue(s.message);
+        this.enqueued++;
+      }
+    }
+    const s = this.active;
+    if (s !== null) {
+      if (this.readyState !== OPEN && s.desiredSize <= 0) {
+        // Closing: we read regardless of demand to see the peer's close frame, so a message nobody reads ends here.
+        s.error(new WebSocketError('The WebSocket is closing: the rest of the message was discarded.'));
+        this.active = null;
+        this.skipping = true;
+      } else {
+        s.push(m.data, m.last);
+        this.enqueued++;
+      }
+    }
+    if (m.last) {
+      this.active = null;
+      this.skipping = false;
+      if (this.outerWants) {
+        this.outerWants = false;
+        this.pullPending = true;
+      }
+    }
+  }
+
+  /** @internal (MessageStreamOwner) The current message's reader wants more. */
+  onMessagePull(): void {
+    this.onPull();
+  }
+
+  /** @internal (MessageStreamOwner) The reader cancelled a message's stream: the rest of it is dropped. */
+  onMessageCancel(m: IncomingMessageStream): void {
+    if (this.active !== m) return;
+    this.active = null;
+    this.skipping = true;
+    if (this.outerWants) {
+      this.outerWants = false;
+      this.pullPending = true;
+    }
+    if (this.parked && this.readyState !== CLOSED) {
+      this.parked = false;
+      this.channel.resume();
     }
   }
 
@@ -331,7 +403,16 @@ export class Connection implements TimerTarget, ChannelSink {
 
   // ---------------------------------------------------------------- output
 
-  /** @internal Source.pull: the reader wants more. */
+  /** @internal Source.pull: the reader wants the next message. */
+  onReadablePull(): void {
+    if (this.active !== null && this.failing === null) {
+      this.outerWants = true; // the current message's stream decides until it ends
+      return;
+    }
+    this.onPull();
+  }
+
+  /** The reader wants more: the readable's next message, or the current message's next piece. */
   onPull(): void {
     if (this.failing !== null) return this.failWhenRead();
     const w = this.pullWaiter;
@@ -369,10 +450,12 @@ export class Connection implements TimerTarget, ChannelSink {
       else if (ArrayBuffer.isView(chunk)) data = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       else if (typeof Blob !== 'undefined' && chunk instanceof Blob) data = new Uint8Array(await chunk.arrayBuffer());
       else {
+        const body = outgoingBody(chunk);
+        if (body !== null) return await this.sendStreamed(body);
         // A bad chunk errors the writable (streams semantics); with no way left
         // to send, close the session too rather than leave it half-usable.
         if (this.readyState === OPEN) queueMicrotask(() => this.close(null, ''));
-        throw new TypeError('WebSocket data must be a string, ArrayBuffer, ArrayBufferView or Blob');
+        throw new TypeError('WebSocket data must be a string, ArrayBuffer, ArrayBufferView, Blob or a stream body');
       }
       // A publish compressing through our own context goes first (see writeMessage).
       if (this.encoding !== null) await this.encoding;
@@ -399,6 +482,49 @@ export class Connection implements TimerTarget, ChannelSink {
       this.doneSeq = seq;
       if (this.framed !== null) this.flushFramed();
       if (this.pendingClose && seq >= this.acceptSeq) this.sendClose();
+    }
+  }
+
+  /**
+   * Sends a body piece by piece through the codec's MessageFramer: each piece a frame, the next piece pulled only
+   * once the socket keeps up. Control frames may go between the pieces; published messages and our close frame
+   * wait for the end (sequence numbers, as for any write). If the body fails mid-message, or we stop sending
+   * (closing), the message cannot be finished, so the session closes (1011 for a failed body).
+   */
+  private async sendStreamed(body: { type: 'text' | 'binary'; source: ReadableStream<string | Uint8Array> }): Promise<void> {
+    if (this.encoding !== null) await this.encoding;
+    const own: Uint8Array[] = [];
+    const fo: EncoderOptions = { role: this.role };
+    if (this.opts.fragmentSize !== undefined) fo.fragmentSize = this.opts.fragmentSize;
+    const framer = new MessageFramer(fo, this.wire.frameSink(own), null);
+    const ch = this.channel;
+    const host: FramerHost = {
+      flush: () => {
+        this.checkSending();
+        this.writeChunks(own);
+        if (this.opts.idleTimeout > 0) this.lastActivity = Date.now();
+      },
+      ready: async () => {
+        if (ch.congested) await ch.drained();
+        this.checkSending();
+      },
+    };
+    try {
+      await (body.type === 'text'
+        ? framer.write({ type: 'text', data: body.source }, host)
+        : framer.write({ type: 'binary', data: body.source as ReadableStream<Uint8Array> }, host));
+      host.flush();
+    } catch (e) {
+      if (this.readyState === OPEN) queueMicrotask(() => this.close(1011, 'message body failed'));
+      throw e;
+    }
+    if (ch.congested) await ch.drained();
+  }
+
+  /** Throws while nothing more may be sent: our close frame is out, the peer's came, or the session ended. */
+  private checkSending(): void {
+    if (this.closeQueued || this.closeReceived !== null || this.readyState === CLOSED) {
+      throw new DOMException('The WebSocket is closing or closed.', 'InvalidStateError');
     }
   }
 
@@ -650,7 +776,7 @@ export class Connection implements TimerTarget, ChannelSink {
 
   private failWhenRead(): void {
     if (this.failTimer !== null || this.failSent || this.readyState === CLOSED) return;
-    if (!this.readableDone && (this.readCtrl.desiredSize ?? 0) < this.opts.readHighWaterMark) return; // onPull() retries
+    if (!this.readableDone && (this.readCtrl.desiredSize ?? 0) < this.readHwm) return; // onPull() retries
     this.failTimer = timers.schedule(this, TIMER_FAIL, 0);
   }
 
@@ -706,6 +832,9 @@ export class Connection implements TimerTarget, ChannelSink {
   }
 
   private closeReadable(err?: unknown): void {
+    const m = this.active;
+    this.active = null;
+    m?.error(err);
     if (this.readableDone) return;
     this.readableDone = true;
     try {
@@ -847,13 +976,13 @@ export class Connection implements TimerTarget, ChannelSink {
 }
 
 /** The user readable's underlying source. */
-class Source implements UnderlyingDefaultSource<ReceiveData> {
+class Source implements UnderlyingDefaultSource<ReceiveData | StreamedMessage> {
   constructor(private readonly c: Connection) {}
-  start(ctrl: ReadableStreamDefaultController<ReceiveData>): void {
+  start(ctrl: ReadableStreamDefaultController<ReceiveData | StreamedMessage>): void {
     this.c.readCtrl = ctrl;
   }
   pull(): void {
-    this.c.onPull();
+    this.c.onReadablePull();
   }
   cancel(reason: unknown): void {
     this.c.onCancel(reason);

@@ -5,6 +5,7 @@
  */
 import type { ByteChannel, ByteDuplex } from './channel.js';
 import { connect, type ConnectOptions, type WebSocketStream } from './websocket-stream.js';
+import type { MessageOf } from './message-stream.js';
 
 /** Host, port and TLS-ness of a URL, as a dialer needs them. */
 export interface DialTarget {
@@ -37,14 +38,14 @@ const noop = (): void => {};
  * for any reason (timeout, abort, close() while connecting, a refusal) the dial's signal aborts, and a connection
  * that completes after that is closed at once by the session: no socket outlives a failed connect.
  */
-export function connectWith(dial: ConnectionDialer, url: string | URL, options: ConnectOptions = {}): WebSocketStream {
+export function connectWith<O extends ConnectOptions = ConnectOptions>(dial: ConnectionDialer, url: string | URL, options: O = {} as O): WebSocketStream<MessageOf<O>> {
   const controller = new AbortController();
   let settle!: { resolve: (c: ByteDuplex | ByteChannel) => void; reject: (e: unknown) => void };
   const conn = new Promise<ByteDuplex | ByteChannel>((resolve, reject) => {
     settle = { resolve, reject };
   });
   conn.catch(noop);
-  const ws = connect(conn, url, options);
+  const ws = connect<O>(conn, url, options);
   ws.opened.catch((e: unknown) => controller.abort(e));
   let dialing: Promise<ByteDuplex | ByteChannel>;
   try {

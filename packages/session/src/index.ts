@@ -4,6 +4,7 @@ export type { WebSocketOpenInfo, AcceptOptions, ConnectOptions } from './websock
 export type { Refusal, Acceptance, RequestHook, HeaderInit } from './server-handshake.js';
 export type { RefusedError } from './client-handshake.js';
 export type { CloseInfo, SendData, ReceiveData, ReadyState } from './connection.js';
+export type { StreamedMessage, OutgoingStream, MessageOf } from './message-stream.js';
 
 // What every client adapter's connect() does around its dial
 export { connectWith, dialTarget } from './dialing.js';

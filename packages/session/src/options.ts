@@ -46,6 +46,13 @@ export interface SessionBuffers {
   readHighWaterMark?: number;
   /** Split outgoing messages into frames of at most this many payload bytes. Default: codec's. */
   fragmentSize?: number;
+  /**
+   * Deliver each data message as `{ type, stream }` as soon as its first bytes arrive, its payload piece by piece
+   * (message-stream.ts), instead of whole: memory stays bounded by the high-water marks whatever a message's size,
+   * so `maxMessageSize: Infinity` is safe for uncompressed messages (compressed ones are inflated whole, up to
+   * maxMessageSize). Default false. Sending a stream as a message body needs no option.
+   */
+  streamMessages?: boolean;
 }
 
 export interface CommonOptions extends SessionLimits, SessionTimeouts, SessionBuffers {
@@ -69,10 +76,12 @@ export interface ResolvedOptions {
   writeHighWaterMark: number;
   readHighWaterMark: number;
   fragmentSize: number | undefined;
+  streamMessages: boolean;
   deflate: DeflateOptions | null;
 }
 
 export const DEFAULTS: Readonly<Omit<ResolvedOptions, 'fragmentSize' | 'deflate'>> = Object.freeze({
+  streamMessages: false,
   maxHeadSize: 16 * 1024,
   maxHeaderCount: 100,
   maxFrameSize: 16 * 1024 * 1024,
@@ -110,6 +119,7 @@ export function resolveOptions(o: CommonOptions = {}): ResolvedOptions {
     idleTimeout: num('idleTimeout', o.idleTimeout, DEFAULTS.idleTimeout, 0),
     writeHighWaterMark: num('writeHighWaterMark', o.writeHighWaterMark, DEFAULTS.writeHighWaterMark, 0),
     readHighWaterMark: num('readHighWaterMark', o.readHighWaterMark, DEFAULTS.readHighWaterMark, 0),
+    streamMessages: o.streamMessages === true,
     fragmentSize: o.fragmentSize === undefined ? undefined : num('fragmentSize', o.fragmentSize, 0, 1),
     deflate: o.deflate === undefined || o.deflate === false ? null : o.deflate === true ? {} : o.deflate,
   };

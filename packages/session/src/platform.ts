@@ -21,6 +21,7 @@ import { ReadableStream, WritableStream } from '@web-std/stream';
 import { WebSocketError } from './errors.js';
 import { CLOSED, CLOSING, OPEN, type CloseInfo, type ReadyState, type ReceiveData, type SendData } from './connection.js';
 import type { ResolvedOptions } from './options.js';
+import { collectBody, outgoingBody, wholeAsStream, type StreamedMessage } from './message-stream.js';
 
 /** The part of a platform WebSocket this module uses. */
 export interface PlatformSocket {
@@ -46,7 +47,8 @@ export interface PlatformBinding {
 
 /** What WebSocketStream needs of a running session (Connection and PlatformConnection both are one). */
 export interface SessionCore {
-  readonly readable: ReadableStream<ReceiveData>;
+  /** Whole messages, or StreamedMessage objects with `streamMessages` (message-stream.ts). */
+  readonly readable: ReadableStream<ReceiveData | StreamedMessage>;
   readonly writable: WritableStream<SendData>;
   readonly readyState: ReadyState;
   readonly bufferedAmount: number;
@@ -87,13 +89,16 @@ interface PendingPing {
 
 let pingCounter = 0;
 
+/** Byte sizes of the one-piece streams handed out with streamMessages (the readable's strategy counts bytes). */
+const streamedSizes = new WeakMap<object, number>();
+
 export class PlatformConnection implements SessionCore {
-  readonly readable: ReadableStream<ReceiveData>;
+  readonly readable: ReadableStream<ReceiveData | StreamedMessage>;
   readonly writable: WritableStream<SendData>;
   readyState: ReadyState = OPEN;
   bufferedAmount = 0;
   /** Messages received while the reader was over `maxReadBacklog` behind (the connection was then closed). */
-  private readCtrl!: ReadableStreamDefaultController<ReceiveData>;
+  private readCtrl!: ReadableStreamDefaultController<ReceiveData | StreamedMessage>;
   private writeCtrl!: WritableStreamDefaultController;
   private readonly b: PlatformBinding;
   private readonly opts: ResolvedOptions;
@@ -113,7 +118,7 @@ export class PlatformConnection implements SessionCore {
     this.b = binding;
     this.opts = options;
     this.closedHandle = closed;
-    this.readable = new ReadableStream<ReceiveData>(
+    this.readable = new ReadableStream<ReceiveData | StreamedMessage>(
       {
         start: (c) => {
           this.readCtrl = c;
@@ -123,7 +128,7 @@ export class PlatformConnection implements SessionCore {
           this.close(null, '');
         },
       },
-      { highWaterMark: options.readHighWaterMark, size: receivedSize },
+      { highWaterMark: options.readHighWaterMark, size: (m) => (typeof m === 'object' && !(m instanceof Uint8Array) ? streamedSizes.get(m) ?? 0 : receivedSize(m)) },
     );
     this.writable = new WritableStream<SendData>(
       {
@@ -160,7 +165,14 @@ export class PlatformConnection implements SessionCore {
     else if (data instanceof ArrayBuffer) m = new Uint8Array(data);
     else m = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     if (this.readyState !== OPEN && (this.readCtrl.desiredSize ?? 0) <= 0) return; // closing: what fits, as Connection
-    this.readCtrl.enqueue(m);
+    if (this.opts.streamMessages) {
+      // The platform hands over whole messages: each is a one-piece stream, so the reader's code is the same.
+      const sm = wholeAsStream(m);
+      streamedSizes.set(sm, receivedSize(m));
+      this.readCtrl.enqueue(sm);
+    } else {
+      this.readCtrl.enqueue(m);
+    }
     if ((this.readCtrl.desiredSize ?? 0) < -this.b.maxReadBacklog && this.readyState === OPEN) {
       this.close(1008, 'reader too slow');
     }
@@ -252,8 +264,13 @@ export class PlatformConnection implements SessionCore {
       else if (ArrayBuffer.isView(chunk)) data = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       else if (typeof Blob !== 'undefined' && chunk instanceof Blob) data = new Uint8Array(await chunk.arrayBuffer());
       else {
-        if (this.readyState === OPEN) queueMicrotask(() => this.close(null, ''));
-        throw new TypeError('WebSocket data must be a string, ArrayBuffer, ArrayBufferView or Blob');
+        const body = outgoingBody(chunk);
+        // The platform's WebSocket sends whole messages only: a streamed body is read whole, up to maxMessageSize.
+        if (body !== null) data = await collectBody(body, this.opts.maxMessageSize);
+        else {
+          if (this.readyState === OPEN) queueMicrotask(() => this.close(null, ''));
+          throw new TypeError('WebSocket data must be a string, ArrayBuffer, ArrayBufferView, Blob or a stream body');
+        }
       }
       const r = this.sendNow(data);
       if (r === 0) throw new DOMException('The platform dropped the message: the WebSocket is closed.', 'InvalidStateError');

@@ -200,8 +200,10 @@ export class ServerCore<I extends object> implements ConnectionOwner {
   constructor(options: ServerCoreOptions<I>, handler: ServedStreamHandler<I> | ServedWebSocketHandler<I>) {
     this.#admission = new Admission(options);
     this.#clientOf = this.#admission.maxOpenPerAddress === Infinity ? null : new Map();
-    // Frozen: the session then resolves the options once for every connection (websocket-stream.ts).
-    this.#options = { ...options, accept: Object.isFrozen(options.accept) ? options.accept : Object.freeze({ ...options.accept }) };
+    // Frozen: the session then resolves the options once for every connection (websocket-stream.ts). A WebSocket
+    // handler's MessageEvents carry whole messages, so streamMessages is for stream handlers only.
+    const accept = options.webSocket && options.accept.streamMessages ? { ...options.accept, streamMessages: false } : options.accept;
+    this.#options = { ...options, accept: Object.isFrozen(accept) ? accept : Object.freeze({ ...accept }) };
     this.#handler = handler;
     this.topics = new Topics(options.topics);
   }

@@ -20,7 +20,10 @@
 import { FrameEncoder, PerMessageDeflate, encodeUtf8, type DeflateAgreement } from '@streamsocket/codec';
 import { Connection } from './connection.js';
 import { PlatformConnection } from './platform.js';
-import type { WebSocketStream } from './websocket-stream.js';
+import type { WebSocketStream as Session } from './websocket-stream.js';
+
+/** Any session, whatever its readable yields (topics only write to it). */
+type WebSocketStream = Session<unknown>;
 
 export type PublishData = string | Uint8Array | ArrayBuffer | ArrayBufferView;
 

@@ -28,6 +28,7 @@ import { serverHandshake, abortConn, type AcceptOptions } from './server-handsha
 import { clientHandshake, prepareRequest, type ConnectOptions } from './client-handshake.js';
 import { deflateAvailable, loadZlib, isValidCloseCode, type DeflateAgreement } from '@streamsocket/codec';
 import type { ClosedHandle, SessionCore } from './platform.js';
+import type { MessageOf, StreamedMessage } from './message-stream.js';
 
 /**
  * Who reads and writes a session's frames: `'streamsocket'` when our codec runs on a byte stream we own (every
@@ -36,8 +37,9 @@ import type { ClosedHandle, SessionCore } from './platform.js';
  */
 export type SessionEngine = 'streamsocket' | 'platform';
 
-export interface WebSocketOpenInfo {
-  readable: ReadableStream<ReceiveData>;
+/** What `opened` resolves to. `R`: what the readable yields (whole messages, or with `streamMessages` streams). */
+export interface WebSocketOpenInfo<R = ReceiveData> {
+  readable: ReadableStream<R>;
   writable: WritableStream<SendData>;
   protocol: string;
   extensions: string;
@@ -86,16 +88,20 @@ function isThenable<T>(x: T | Promise<T>): x is Promise<T> {
 
 /** What a session needs of the topic registry it belongs to (implemented by Topics, topics.ts). */
 export interface TopicRegistry {
-  subscribe(ws: WebSocketStream, topic: string): void;
-  unsubscribe(ws: WebSocketStream, topic: string): void;
-  subscriptionsOf(ws: WebSocketStream): string[];
-  isSubscribed(ws: WebSocketStream, topic: string): boolean;
+  subscribe(ws: WebSocketStream<unknown>, topic: string): void;
+  unsubscribe(ws: WebSocketStream<unknown>, topic: string): void;
+  subscriptionsOf(ws: WebSocketStream<unknown>): string[];
+  isSubscribed(ws: WebSocketStream<unknown>, topic: string): boolean;
 }
 
-export class WebSocketStream {
+/**
+ * `R` is what the readable yields: `string | Uint8Array` (whole messages), or {@link StreamedMessage} for a session
+ * made with `streamMessages: true` (accept() and connect() infer it from their options).
+ */
+export class WebSocketStream<R = ReceiveData> {
   /** ws:/wss: URL: the one connected to (client), or rebuilt from Host + request target (server). */
   url: string;
-  readonly opened: Promise<WebSocketOpenInfo>;
+  readonly opened: Promise<WebSocketOpenInfo<R>>;
   readonly closed: Promise<CloseInfo>;
   /** Server role: the request head, once read. */
   request: RequestHead | null = null;
@@ -147,7 +153,8 @@ export class WebSocketStream {
         const conn = s.core ? s.core(closed) : new Connection({ role: s.role, conn: s.conn!, rest: s.rest, options, deflate: s.deflate, closed });
         this.conn = conn;
         this.deflateAgreement = s.deflate;
-        return { readable: conn.readable, writable: conn.writable, protocol: s.protocol, extensions: s.extensions };
+        // The readable yields what the options chose (Connection/PlatformConnection: streamMessages); R says so.
+        return { readable: conn.readable as ReadableStream<unknown> as ReadableStream<R>, writable: conn.writable, protocol: s.protocol, extensions: s.extensions };
       },
       (e: unknown) => {
         guard.dispose();
@@ -273,11 +280,11 @@ export class WebSocketStream {
  * session. Refusals are answered (status, headers, body) and the connection
  * closed; `opened` then rejects with the HandshakeError.
  */
-export function accept(transport: ByteDuplex | ByteChannel, options: AcceptOptions = {}): WebSocketStream {
+export function accept<O extends AcceptOptions = AcceptOptions>(transport: ByteDuplex | ByteChannel, options: O = {} as O): WebSocketStream<MessageOf<O>> {
   const conn = toChannel(transport);
   const o = resolveShared(options);
   const guard = new HandshakeGuard(o.handshakeTimeout, options.signal, 408);
-  const ws: WebSocketStream = new WebSocketStream('', guard, o, async () => {
+  const ws = new WebSocketStream<MessageOf<O>>('', guard, o, async () => {
     const s = await serverHandshake(conn, o, options, guard);
     const host = s.handshake.request.headers.get('host') ?? 'localhost';
     ws.request = s.handshake.request;
@@ -301,7 +308,11 @@ export function accept(transport: ByteDuplex | ByteChannel, options: AcceptOptio
  * timeout and abort), validates the 101, then runs the session. Throws
  * SyntaxError/TypeError synchronously for a bad URL, protocols or headers.
  */
-export function connect(conn: ByteDuplex | ByteChannel | Promise<ByteDuplex | ByteChannel>, url: string | URL, options: ConnectOptions = {}): WebSocketStream {
+export function connect<O extends ConnectOptions = ConnectOptions>(
+  conn: ByteDuplex | ByteChannel | Promise<ByteDuplex | ByteChannel>,
+  url: string | URL,
+  options: O = {} as O,
+): WebSocketStream<MessageOf<O>> {
   const o = resolveOptions(options);
   let req: ReturnType<typeof prepareRequest>;
   try {
@@ -312,17 +323,17 @@ export function connect(conn: ByteDuplex | ByteChannel | Promise<ByteDuplex | By
     throw e;
   }
   const guard = new HandshakeGuard(o.handshakeTimeout, options.signal, 0);
-  return startClient(conn, req, o, guard, () => prepareRequest(url, o, options));
+  return startClient<MessageOf<O>>(conn, req, o, guard, () => prepareRequest(url, o, options));
 }
 
 /** @internal shared with the WebSocket class. */
-export function startClient(
+export function startClient<R = ReceiveData>(
   conn: ByteDuplex | ByteChannel | Promise<ByteDuplex | ByteChannel>,
   req: ReturnType<typeof prepareRequest>,
   o: ResolvedOptions,
   guard: HandshakeGuard,
   rebuild: (req: ReturnType<typeof prepareRequest>) => ReturnType<typeof prepareRequest> = (r) => r,
-): WebSocketStream {
+): WebSocketStream<R> {
   const open = async (): Promise<SessionStart> => {
     let c: ByteChannel;
     try {
@@ -345,7 +356,7 @@ export function startClient(
       response: s.response,
     };
   };
-  return new WebSocketStream(req.url.href, guard, o, () => open().catch((e: unknown) => { throw explainTimeout(e, req.url, o.handshakeTimeout); }));
+  return new WebSocketStream<R>(req.url.href, guard, o, () => open().catch((e: unknown) => { throw explainTimeout(e, req.url, o.handshakeTimeout); }));
 }
 
 /** The guard's timeout error, told where and after how long (it is shared by both roles and knows neither). */

@@ -350,7 +350,7 @@ export interface WebSocketConstructor {
  * (limits, timeouts, deflate, headers, origin ...) apply to every instance.
  */
 export function createWebSocketClass(dial: Dialer, options: Omit<ConnectOptions, 'protocols' | 'signal'> = {}): WebSocketConstructor {
-  const o = resolveOptions(options);
+  const o = resolveOptions({ ...options, streamMessages: false }); // MessageEvent carries whole messages
   class BoundWebSocket extends WebSocket {
     constructor(url: string | URL, protocols: string | string[] = []) {
       const list = typeof protocols === 'string' ? [protocols] : Array.from(protocols, String);
@@ -408,7 +408,8 @@ export interface WebSocketStreamConstructor {
  * WebSocketStream objects (`instanceof` both). `options` apply to every one.
  */
 export function createWebSocketStreamClass(dial: Dialer, options: Omit<ConnectOptions, 'protocols' | 'signal'> = {}): WebSocketStreamConstructor {
-  const o = resolveOptions(options);
+  // The WHATWG shape yields whole messages; streamed messages are connect()'s (its type follows the option).
+  const o = resolveOptions({ ...options, streamMessages: false });
   function BoundWebSocketStream(this: unknown, url: string | URL, init: WebSocketStreamOptions = {}): WebSocketStream {
     if (new.target === undefined) throw new TypeError("Failed to construct 'WebSocketStream': use 'new'");
     const list = Array.from(init.protocols ?? [], String);

@@ -25,10 +25,12 @@ import {
   MessageAssembler,
   PendingInflate,
   PerMessageDeflate,
+  Utf8Validator,
   encodeClosePayload,
   encodeUtf8,
   type DeflateAgreement,
-  type Message,
+  type FrameSink,
+  type IncomingMessage,
   type Role,
 } from '@streamsocket/codec';
 import type { ResolvedOptions } from './options.js';
@@ -49,6 +51,10 @@ function isPending(m: unknown): m is PendingInflate {
   return m instanceof PendingInflate;
 }
 
+function invalidText(): CodecError {
+  return new CodecError(1007, 'INVALID_UTF8', 'text message is not valid UTF-8');
+}
+
 function concat(parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!;
   let n = 0;
@@ -64,7 +70,8 @@ function concat(parts: Uint8Array[]): Uint8Array {
 
 /** Where decoded messages go, and how decoding waits for the reader's demand. */
 export interface MessageSink {
-  onMessage(m: Message): void;
+  /** A whole message, a control message, or (streamMessages) one piece of a data message. */
+  onMessage(m: IncomingMessage): void;
   waitForDemand(): void | Promise<void>;
 }
 
@@ -79,6 +86,8 @@ export class Wire {
   private readonly maxMessageSize: number;
   private readonly deflateOpts: ResolvedOptions['deflate'];
   private readonly role: Role;
+  /** streamMessages: data messages come out as MessageChunk pieces, frames split as their bytes arrive. */
+  private readonly streaming: boolean;
 
   /**
    * Every adapter gathers a turn's writes into one syscall (see ChannelPort.write), so a frame's payload is
@@ -89,8 +98,9 @@ export class Wire {
     this.agreement = agreement;
     this.maxMessageSize = o.maxMessageSize;
     this.deflateOpts = o.deflate;
-    this.dec = new FrameDecoder({ role, deflate: agreement, maxFrameSize: o.maxFrameSize, maxMessageSize: o.maxMessageSize });
-    this.asm = new MessageAssembler({ maxMessageSize: o.maxMessageSize, deflate: agreement !== null, streamMessages: false, trusted: true });
+    this.streaming = o.streamMessages;
+    this.dec = new FrameDecoder({ role, deflate: agreement, maxFrameSize: o.maxFrameSize, maxMessageSize: o.maxMessageSize, splitFrames: o.streamMessages });
+    this.asm = new MessageAssembler({ maxMessageSize: o.maxMessageSize, deflate: agreement !== null, streamMessages: o.streamMessages, trusted: true });
     this.enc = new FrameEncoder({ role, coalesceLimit: 125 });
     this.fragmentSize = o.fragmentSize ?? Infinity;
   }
@@ -129,7 +139,7 @@ export class Wire {
     for (let i = 0; i < out.length; i++) {
       const m = out[i];
       if (isPending(m)) return this.decodeAsync(out.splice(0, out.length), i, sink, err);
-      sink.onMessage(m as Message);
+      sink.onMessage(m as IncomingMessage);
     }
     out.length = 0;
     if (err !== undefined) throw err;
@@ -144,7 +154,7 @@ export class Wire {
     for (let i = from; i < items.length; i++) {
       const m = items[i];
       if (!isPending(m)) {
-        sink.onMessage(m as Message);
+        sink.onMessage(m as IncomingMessage);
         continue;
       }
       // One socket chunk can hold many small compressed messages that each
@@ -154,6 +164,18 @@ export class Wire {
       if (wait) await wait;
       const inflated: Uint8Array[] = [];
       await this.deflate().decompress(m.parts, inflated);
+      if (this.streaming) {
+        // A compressed message is inflated whole (bounded by maxMessageSize), then handed on in its inflated pieces.
+        if (m.kind === 'text') {
+          const v = new Utf8Validator();
+          for (const p of inflated) if (!v.push(p)) throw invalidText();
+          if (!v.complete) throw invalidText();
+        }
+        const n = inflated.length;
+        if (n === 0) sink.onMessage({ type: 'chunk', kind: m.kind, data: new Uint8Array(0), first: true, last: true });
+        for (let j = 0; j < n; j++) sink.onMessage({ type: 'chunk', kind: m.kind, data: inflated[j]!, first: j === 0, last: j === n - 1 });
+        continue;
+      }
       const data = concat(inflated);
       if (m.kind === 'binary') {
         sink.onMessage({ type: 'binary', data });
@@ -162,7 +184,7 @@ export class Wire {
         try {
           s = utf8Strict.decode(data);
         } catch {
-          throw new CodecError(1007, 'INVALID_UTF8', 'text message is not valid UTF-8');
+          throw invalidText();
         }
         sink.onMessage({ type: 'text', data: s });
       }
@@ -211,6 +233,12 @@ export class Wire {
       const b0 = (end === n ? FIN : 0) | (off === 0 ? rsv | opcode : 0);
       this.enc.write(b0, data.subarray(off, end), out);
     }
+  }
+
+  /** A frame sink writing into `out`, for the codec's MessageFramer (streamed bodies: connection.ts sendStreamed). */
+  frameSink(out: Uint8Array[]): FrameSink {
+    const enc = this.enc;
+    return { onFrame: (b0, payload) => enc.write(b0, payload, out) };
   }
 
   /** Encodes a ping/pong/close frame (payload at most 125 bytes). */

@@ -52,6 +52,31 @@ test('messages in: strings, ArrayBuffers and byte views arrive as strings and Ui
   assert.is(v.byteLength, 2);
 });
 
+test('streamMessages: each whole message is a one-piece stream; a stream body is sent whole, up to maxMessageSize', async () => {
+  const { ReadableStream } = await import('@web-std/stream');
+  const { conn, fake } = make({}, { streamMessages: true, maxMessageSize: 8 });
+  conn.onMessage('héllo');
+  conn.onMessage(new Uint8Array([1, 2]).buffer);
+  const r = conn.readable.getReader();
+  const t = (await r.read()).value as { type: string; stream: ReadableStream<string> };
+  assert.is(t.type, 'text');
+  const tr = t.stream.getReader();
+  assert.is((await tr.read()).value, 'héllo');
+  assert.ok((await tr.read()).done);
+  const b = (await r.read()).value as { type: string; stream: ReadableStream<Uint8Array> };
+  assert.is(b.type, 'binary');
+  assert.equal([...((await b.stream.getReader().read()).value!)], [1, 2]);
+  const body = (parts: Array<string | Uint8Array>) => new ReadableStream<string | Uint8Array>({ start(c) { for (const p of parts) c.enqueue(p); c.close(); } });
+  const w = conn.writable.getWriter();
+  await w.write({ type: 'text', stream: body(['ab', new TextEncoder().encode('é'), 'c']) });
+  await w.write(body([new Uint8Array([5]), new Uint8Array([6, 7])]) as ReadableStream<Uint8Array>);
+  assert.equal(fake.sent[0], 'abéc');
+  assert.equal([...(fake.sent[1] as Uint8Array)], [5, 6, 7]);
+  const over = await settle(w.write(body([new Uint8Array(5), new Uint8Array(5)]) as ReadableStream<Uint8Array>));
+  assert.not.ok(over.ok);
+  assert.instance(over.ok ? null : over.error, RangeError);
+});
+
 test('messages out: every SendData kind reaches send(); close waits for the writes accepted before it', async () => {
   const { conn, fake, closed } = make();
   const w = conn.writable.getWriter();

@@ -6,7 +6,7 @@ export {
   WebSocketError, CloseEvent, MessageEvent, wrapWebSocket, HandshakeError,
 } from '@streamsocket/bun';
 export type {
-  ConnectOptions, ServeOptions, WebSocketServer, ConnectionInfo, StreamHandler, WebSocketHandler, WebSocketOpenInfo, CloseInfo, Refusal,
+  ConnectOptions, ServeOptions, WebSocketServer, ConnectionInfo, StreamHandler, StreamedMessageHandler, StreamedMessage, OutgoingStream, WebSocketHandler, WebSocketOpenInfo, CloseInfo, Refusal,
   Acceptance, RequestHook,
 } from '@streamsocket/bun';
 export { UnsupportedFeatureError } from './unsupported.js';

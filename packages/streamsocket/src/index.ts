@@ -8,7 +8,7 @@ export {
   WebSocketError, CloseEvent, MessageEvent, wrapWebSocket, HandshakeError,
 } from '@streamsocket/node';
 export type {
-  ConnectOptions, ServeOptions, UpgradeOptions, WebSocketServer, ConnectionInfo, StreamHandler, WebSocketHandler, WebSocketOpenInfo,
+  ConnectOptions, ServeOptions, UpgradeOptions, WebSocketServer, ConnectionInfo, StreamHandler, StreamedMessageHandler, StreamedMessage, OutgoingStream, WebSocketHandler, WebSocketOpenInfo,
   CloseInfo, Refusal, Acceptance, RequestHook,
 } from '@streamsocket/node';
 export { UnsupportedFeatureError } from './unsupported.js';
