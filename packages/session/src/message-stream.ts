@@ -40,8 +40,11 @@ function pieceSize(p: string | Uint8Array): number {
   return typeof p === 'string' ? p.length : p.byteLength;
 }
 
-/** The readable side of one incoming streamed message. */
-export class IncomingMessageStream implements UnderlyingDefaultSource<string | Uint8Array> {
+/**
+ * The readable side of one incoming streamed message (its underlying source; declared without `implements
+ * UnderlyingDefaultSource`, a DOM name that would leak into the .d.ts, which must type-check without the DOM lib).
+ */
+export class IncomingMessageStream {
   readonly message: StreamedMessage;
   private ctrl!: ReadableStreamDefaultController<string | Uint8Array>;
   private readonly text: TextDecoder | null;
