@@ -11,8 +11,8 @@
  *   write resolves at the drain. Elsewhere `bufferedAmount` is polled (each turn at first, then every 1..`POLL_MS` ms)
  *   while above the writable's high-water mark; where the platform reports 0 always (workerd), writes never wait.
  * - Incoming: no platform lets a server pause one WebSocket's reading, so messages are queued in the readable as
- *   they come. A reader that falls more than `maxReadBacklog` bytes behind the readable's high-water mark is
- *   closed with 1008 instead of letting the queue grow.
+ *   they come. A reader that falls more than `maxReadBacklog` bytes behind the readable's high-water mark (not
+ *   counting the message arriving) is closed with 1008 instead of letting the queue grow.
  * - ping() needs a platform ping with pong events (Bun); elsewhere it rejects with NotSupportedError.
  * - The close timeout: if the peer never answers our close frame, after `closeTimeout` the platform socket is
  *   terminated where it can be (Bun's terminate()) and `closed` rejects with 1006.
@@ -165,6 +165,9 @@ export class PlatformConnection implements SessionCore {
     else if (data instanceof ArrayBuffer) m = new Uint8Array(data);
     else m = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     if (this.readyState !== OPEN && (this.readCtrl.desiredSize ?? 0) <= 0) return; // closing: what fits, as Connection
+    // The backlog is what waits before this message: a reader at most one message behind is never closed, whatever
+    // the message's size (up to maxMessageSize; a 1 MiB echo with two messages in flight was closed otherwise).
+    const behind = (this.readCtrl.desiredSize ?? 0) < -this.b.maxReadBacklog;
     if (this.opts.streamMessages) {
       // The platform hands over whole messages: each is a one-piece stream, so the reader's code is the same.
       const sm = wholeAsStream(m);
@@ -173,7 +176,7 @@ export class PlatformConnection implements SessionCore {
     } else {
       this.readCtrl.enqueue(m);
     }
-    if ((this.readCtrl.desiredSize ?? 0) < -this.b.maxReadBacklog && this.readyState === OPEN) {
+    if (behind && this.readyState === OPEN) {
       this.close(1008, 'reader too slow');
     }
   }

@@ -153,6 +153,14 @@ test('backpressure by bufferedAmount: a write waits while the platform holds mor
   assert.ok(done);
 });
 
+test('one message of any size ahead of the reader is not a backlog; a second one past the limit is', async () => {
+  const { conn, fake } = make();
+  conn.onMessage(new Uint8Array(5000)); // 100 B high-water mark, 1,024 B backlog: one big message waits, fine
+  assert.equal(fake.closes, []);
+  conn.onMessage(new Uint8Array(10));
+  assert.equal(fake.closes, [[1008, 'reader too slow']]);
+});
+
 test('a reader far behind (more than maxReadBacklog past the high-water mark) gets the connection closed with 1008', async () => {
   const { conn, fake } = make();
   for (let i = 0; i < 20; i++) conn.onMessage('x'.repeat(100));
