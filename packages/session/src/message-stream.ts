@@ -16,6 +16,7 @@
 import { ReadableStream } from '@web-std/stream';
 import { WebSocketError } from './errors.js';
 import { utf8Length } from './close-args.js';
+import { concat } from './wire.js';
 
 /** A data message whose payload arrives piece by piece. */
 export type StreamedMessage =
@@ -154,11 +155,5 @@ export async function collectBody(body: { type: 'text' | 'binary'; source: Reada
   } finally {
     reader.releaseLock();
   }
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
+  return parts.length === 0 ? new Uint8Array(0) : concat(parts);
 }

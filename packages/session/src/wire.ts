@@ -55,7 +55,8 @@ function invalidText(): CodecError {
   return new CodecError(1007, 'INVALID_UTF8', 'text message is not valid UTF-8');
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+/** Joins byte parts into one buffer (one part: itself). */
+export function concat(parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!;
   let n = 0;
   for (const p of parts) n += p.byteLength;
