@@ -15,11 +15,15 @@ function freePort() {
   });
 }
 
+/** True once redis-server answers PING; false on refusal, a close without an answer, or no answer within 1 s. */
 const answersPing = (port) => new Promise((resolve) => {
   const s = connect({ port, host: '127.0.0.1' });
+  const done = (ok) => { clearTimeout(t); s.destroy(); resolve(ok); };
+  const t = setTimeout(() => done(false), 1000);
   s.once('connect', () => s.write('PING\r\n'));
-  s.once('data', (d) => { s.destroy(); resolve(String(d).startsWith('+PONG')); });
-  s.once('error', () => resolve(false));
+  s.once('data', (d) => done(String(d).startsWith('+PONG')));
+  s.once('error', () => done(false));
+  s.once('close', () => done(false));
 });
 
 /** Starts redis-server; resolves with `{ port, url, stop(), start() }` once it answers PING (bounded: 10 s). */

@@ -34,6 +34,24 @@ const decoder = new TextDecoder();
 
 type Client = ReturnType<typeof createClient>;
 
+/** How long close() lets a client finish its queued commands before destroying it. */
+const CLOSE_GRACE_MS = 1000;
+
+async function closeClient(c: Client): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const grace = new Promise<void>((r) => (timer = setTimeout(r, CLOSE_GRACE_MS)));
+  try {
+    await Promise.race([c.close().catch(() => {}), grace]);
+  } finally {
+    clearTimeout(timer);
+    try {
+      if (c.isOpen) c.destroy();
+    } catch {
+      /* already closed */
+    }
+  }
+}
+
 export class RedisBackplane implements Backplane {
   /** Messages publish() dropped because Redis was unreachable. */
   dropped = 0;
@@ -100,9 +118,13 @@ export class RedisBackplane implements Backplane {
     this.#sub.unsubscribe(this.#prefix + topic, this.#listener, true).catch(() => {});
   }
 
-  /** Closes both connections. */
+  /**
+   * Closes both connections. A client's close() waits for its queued commands, which a Redis that is down never
+   * answers (the subscriber queues its subscriptions while offline): after CLOSE_GRACE_MS it is destroyed instead,
+   * so close() always ends.
+   */
   async close(): Promise<void> {
-    await Promise.allSettled([this.#pub.close(), this.#sub.close()]);
+    await Promise.allSettled([closeClient(this.#pub), closeClient(this.#sub)]);
   }
 
   #onMessage(message: Buffer, channel: Buffer): void {

@@ -52,13 +52,13 @@ test.after(async () => {
 
 /** How many Redis subscribers the channel has, asked from a third connection. */
 async function numsub(channel: string): Promise<number> {
-  const c = createClient({ url: redis.url });
-  await c.connect();
+  const c = createClient({ url: redis.url, socket: { reconnectStrategy: false } });
   try {
-    const r = (await c.sendCommand(['PUBSUB', 'NUMSUB', channel])) as unknown[];
+    await within(c.connect(), 2000, 'numsub connect');
+    const r = (await within(c.sendCommand(['PUBSUB', 'NUMSUB', channel]), 2000, 'PUBSUB NUMSUB')) as unknown[];
     return Number(r[1]);
   } finally {
-    await c.close();
+    if (c.isOpen) c.destroy();
   }
 }
 
@@ -91,25 +91,29 @@ test('Redis goes away and comes back: subscriptions survive; messages published 
   const bpA = new RedisBackplane({ url: redis.url, maxReconnectDelay: 200 });
   const bpB = new RedisBackplane({ url: redis.url, maxReconnectDelay: 200 });
   await within(Promise.all([bpA.ready, bpB.ready]));
-  const A = new Topics({ backplane: bpA });
-  const B = new Topics({ backplane: bpB });
-  const b = await member(B, 'news');
-  await until(async () => (await numsub('streamsocket:news')) === 1, 5000, 'B subscribed');
-  A.publish('news', 'before');
-  assert.is(await b.next(), 'before');
+  try {
+    const A = new Topics({ backplane: bpA });
+    const B = new Topics({ backplane: bpB });
+    const b = await member(B, 'news');
+    await until(async () => (await numsub('streamsocket:news')) === 1, 5000, 'B subscribed');
+    A.publish('news', 'before');
+    assert.is(await b.next(), 'before');
 
-  await redis.stop();
-  await until(() => !bpA.connected && !bpB.connected, 5000, 'both see Redis gone');
-  A.publish('news', 'while away');
-  assert.is(bpA.dropped, 1, 'dropped at once, not queued');
+    await within(redis.stop(), 5000, 'redis stop');
+    await until(() => !bpA.connected && !bpB.connected, 5000, 'both see Redis gone');
+    A.publish('news', 'while away');
+    assert.is(bpA.dropped, 1, 'dropped at once, not queued');
 
-  await redis.start(); // same port, empty: no subscription is left on the server side
-  await until(() => bpA.connected && bpB.connected, 10_000, 'both reconnected');
-  await until(async () => (await numsub('streamsocket:news')) === 1, 5000, 'B subscribed again by itself');
-  A.publish('news', 'after');
-  assert.is(await b.next(), 'after', 'the next message after "before" is "after": the one in between is gone');
-  b.client.close();
-  await Promise.all([bpA.close(), bpB.close()]);
+    await within(redis.start(), 15_000, 'redis start'); // same port, empty: no subscription is left on the server side
+    await until(() => bpA.connected && bpB.connected, 10_000, 'both reconnected');
+    await until(async () => (await numsub('streamsocket:news')) === 1, 5000, 'B subscribed again by itself');
+    A.publish('news', 'after');
+    assert.is(await b.next(), 'after', 'the next message after "before" is "after": the one in between is gone');
+    b.client.close();
+  } finally {
+    // Always: a backplane left open keeps reconnecting, and the process would never end.
+    await within(Promise.all([bpA.close(), bpB.close()]), 5000, 'backplanes closed');
+  }
 });
 
 test.run();
