@@ -29,6 +29,7 @@ import {
   acceptOptionsOf,
   connect as sessionConnect,
   ServerCore,
+  serverObject,
   type Served,
   type ServedConnection,
   type ServeOptionsBase,
@@ -533,22 +534,16 @@ export function serveHttp2(
     });
   });
   ready.catch(() => {});
-  let resolveClosed!: () => void;
-  const closed = new Promise<void>((r) => (resolveClosed = r));
-  let closing: Promise<void> | null = null;
   const scheme = tls ? 'wss' : 'ws';
-  const close = (o: ServerCloseOptions = {}): Promise<void> => {
-    closing ??= (async () => {
-      const released = new Promise<void>((r) => server.close(() => r()));
-      await core.close(o.reason);
-      // HTTP/2 sessions and keep-alive HTTP/1.1 connections with no WebSocket left: nothing more to wait for.
-      for (const s of sockets) s.destroy();
-      await Promise.race([released, new Promise((r) => setTimeout(r, 1000))]);
-      resolveClosed();
-    })();
-    return closing;
+  // The closing, `closed`, the counters and publish are the shared server object's (session's serverObject).
+  const shutdown = async (reason: string | undefined): Promise<void> => {
+    const released = new Promise<void>((r) => server.close(() => r()));
+    await core.close(reason);
+    // HTTP/2 sessions and keep-alive HTTP/1.1 connections with no WebSocket left: nothing more to wait for.
+    for (const s of sockets) s.destroy();
+    await Promise.race([released, new Promise((r) => setTimeout(r, 1000))]);
   };
-  return {
+  return serverObject(core, {
     ready,
     get port() {
       return (server.address() as AddressInfo | null)?.port ?? 0;
@@ -559,21 +554,5 @@ export function serveHttp2(
     },
     server,
     counts,
-    get pendingHandshakes() {
-      return core.pendingHandshakes;
-    },
-    get connections() {
-      return core.connections;
-    },
-    get stats() {
-      return core.stats;
-    },
-    get clients() {
-      return core.clients;
-    },
-    topics: core.topics,
-    publish: (topic, data, o) => core.publish(topic, data, o),
-    close,
-    closed,
-  };
+  }, shutdown);
 }
