@@ -8,7 +8,7 @@ export type { SocketChannelOptions } from './socket-channel.js';
 export { DEFAULT_READ_HIGH_WATER_MARK } from '@streamsocket/session';
 export type { ByteChannel, Channel } from '@streamsocket/session';
 export { connect, createWebSocket, WebSocket, createWebSocketStream, WebSocketStream, dialTarget } from './client.js';
-export type { ConnectOptions } from './client.js';
+export type { ConnectOptions, WebSocketOptions } from './client.js';
 export { TlsConnectError } from './dial.js';
 export { ProxyError } from '@streamsocket/session';
 export type { ProxyOption, ProxyConfig, ProxyHop, ProxyErrorCode } from '@streamsocket/session';

@@ -590,11 +590,12 @@ async function run<T>(e: Env, server: WebSocketServer, fn: string, api: string, 
 }
 
 /**
- * The whole file must stay under a minute: besides its own bound, each test gets at most what is left of this
- * budget (counted from the first test, Chromium's launch included), so a slow machine fails tests with a clear
- * message instead of running long. Teardown is bounded separately (a few seconds).
+ * The whole file is bounded: besides its own bound, each test gets at most what is left of this budget (counted
+ * from the first test, Chromium's launch included), so a slow machine fails tests with a clear message instead of
+ * running into the runner's 180 s kill. It takes 20-30 s here; 100 s leaves room for a machine three times as
+ * loaded (the runner's other suites, a CI neighbour) without hiding a hang. Teardown is bounded separately.
  */
-const FILE_BUDGET_MS = 52_000;
+const FILE_BUDGET_MS = 100_000;
 let fileDeadline = 0;
 
 /** Wraps a test body: bounded, timed. */

@@ -1,0 +1,98 @@
+/**
+ * Every adapter's client API (`connect`, `createWebSocket`, `createWebSocketStream`) over one dial function. The
+ * adapters differ only in how they dial and bind a socket and in their TLS options; the options they share on
+ * top of the session's (`connectTimeout`, `permessageDeflate`, `readBufferSize`, `proxy`, `proxyTls`), how
+ * options split between the session and the dialer, and when a bad `proxy` is reported live here.
+ */
+import type { ByteChannel } from './channel.js';
+import { connectWith } from './dialing.js';
+import type { MessageOf, StreamedMessage } from './message-stream.js';
+import { validateProxyOption, type ProxyOption } from './proxy-env.js';
+import type { ConnectOptions, WebSocketStream } from './websocket-stream.js';
+import { createWebSocketClass, createWebSocketStreamClass, type DialOptions, type WebSocketConstructor, type WebSocketStreamConstructor } from './websocket.js';
+
+/** The client options every adapter takes on top of the session's `ConnectOptions`. */
+export interface ClientOptions<Tls = unknown> extends ConnectOptions {
+  /**
+   * ms for the whole opening: DNS, TCP connect, TLS handshake and the HTTP upgrade exchange. Default 10 000 (the
+   * session's `handshakeTimeout`, which this sets). 0 disables.
+   */
+  connectTimeout?: number;
+  /** Alias of `deflate`: offer permessage-deflate (RFC 7692). Default false. */
+  permessageDeflate?: ConnectOptions['deflate'];
+  /** Bytes of input a connection buffers before its socket is paused (the channel's queue). Default 64 KiB. */
+  readBufferSize?: number;
+  /** A proxy to tunnel through, `'env'`, or `false` for direct (each adapter's README says its default). */
+  proxy?: ProxyOption;
+  /** TLS options for an `https:` proxy itself (the connection's own TLS options apply to the target). */
+  proxyTls?: Tls;
+}
+
+/** `connect(url, options)`: a WebSocketStream at once, whose messages are streams when `streamMessages` is set. */
+export interface ConnectFunction<O extends ConnectOptions> {
+  (url: string | URL, options: O & { streamMessages: true }): WebSocketStream<StreamedMessage>;
+  (url: string | URL, options?: O): WebSocketStream;
+}
+
+/** What an adapter supplies: its dial, and the names of the options only that dial reads. */
+export interface ClientDialer<O extends ClientOptions> {
+  /** Option names that belong to the dialer (TLS), not the session; the shared ones are known here. */
+  dialerOptions: readonly string[];
+  /** Dials `url` (through `options.proxy` when it applies) and binds the socket; rejects once `signal` aborts. */
+  dial(url: URL, options: O, signal: AbortSignal): Promise<ByteChannel>;
+}
+
+/** The client half of an adapter's API. */
+export interface ClientApi<O extends ClientOptions> {
+  connect: ConnectFunction<O>;
+  /** A browser-compatible `WebSocket` class that dials with these options. */
+  createWebSocket(options?: Omit<O, 'protocols' | 'signal'>): WebSocketConstructor;
+  /** A WHATWG `WebSocketStream` constructor that dials with these options. */
+  createWebSocketStream(options?: Omit<O, 'protocols' | 'signal'>): WebSocketStreamConstructor;
+}
+
+const SHARED_DIALER_OPTIONS = ['readBufferSize', 'proxy', 'proxyTls'];
+
+/**
+ * Splits adapter options: the session gets everything but the dialer's, with `connectTimeout` as its
+ * `handshakeTimeout` and `permessageDeflate` as `deflate` (unless `deflate` is set).
+ */
+function sessionOptions<O extends ClientOptions>(o: O, dialerOptions: readonly string[]): ConnectOptions {
+  const s: ConnectOptions = { ...o };
+  for (const k of [...SHARED_DIALER_OPTIONS, ...dialerOptions, 'connectTimeout', 'permessageDeflate']) delete (s as Record<string, unknown>)[k];
+  if (o.connectTimeout !== undefined) s.handshakeTimeout = o.connectTimeout;
+  if (o.permessageDeflate !== undefined && s.deflate === undefined) s.deflate = o.permessageDeflate;
+  return s;
+}
+
+/**
+ * Builds `connect`, `createWebSocket` and `createWebSocketStream` for an adapter. The options are copied when
+ * given (a class made by `createWebSocket` does not see later changes to the object), and a bad `proxy` throws
+ * there, synchronously, like a bad URL.
+ */
+export function clientApi<O extends ClientOptions>(dialer: ClientDialer<O>): ClientApi<O> {
+  const bind = (options: O): { dial: (url: URL, signal: AbortSignal) => Promise<ByteChannel>; session: ConnectOptions } => {
+    validateProxyOption(options.proxy);
+    const own = { ...options };
+    return { dial: (url, signal) => dialer.dial(url, own, signal), session: sessionOptions(own, dialer.dialerOptions) };
+  };
+  function connect(url: string | URL, options: O = {} as O): WebSocketStream<MessageOf<O>> {
+    const b = bind(options);
+    return connectWith(b.dial, url, b.session) as WebSocketStream<MessageOf<O>>;
+  }
+  const classDialer = (options: O) => {
+    const b = bind(options);
+    return { dial: (url: URL, d: DialOptions) => b.dial(url, d.signal), session: b.session };
+  };
+  return {
+    connect: connect as ConnectFunction<O>,
+    createWebSocket(options = {} as O) {
+      const b = classDialer(options as O);
+      return createWebSocketClass(b.dial, b.session);
+    },
+    createWebSocketStream(options = {} as O) {
+      const b = classDialer(options as O);
+      return createWebSocketStreamClass(b.dial, b.session);
+    },
+  };
+}
