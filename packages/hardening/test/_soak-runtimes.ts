@@ -3,7 +3,8 @@
  * server process (`serve()` of the runtime's adapter, test/fixtures/attack-server.mjs, echo), from 4 client
  * processes of soak.node.test.ts's own raw RFC 6455 client (sequence-numbered messages, random clean closes,
  * abrupt disconnects and reconnects), each bound to its own loopback address. Checked: 10,000 open at once; zero
- * messages lost on clean closes, zero duplicated or reordered on any; after all close: sessions, pending
+ * messages lost on clean closes, zero duplicated or reordered on any; every echo within 10 s (a message echoed
+ * later is counted as late, apart from lost: the client waits 20 s more before a clean close); after all close: sessions, pending
  * handshakes, descriptors and session timer entries back, and the server's anonymous RSS within the soak's bound
  * (max(20 MiB, 10 %) of the idle RSS). Knobs: STREAMSOCKET_SOAK_CONNECTIONS, STREAMSOCKET_SOAK_SECONDS.
  */
@@ -11,6 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { readFileSync } from 'node:fs';
 import { MiB, bundleTest, root, rssAnon, runtimeAvailable, serverEnv, sleep, startServer, until, type Runtime } from './_attack.js';
 import { STRICT } from './_known.js';
 
@@ -28,6 +30,20 @@ function known(runtime: Runtime, lines: string[], name: string, check: () => voi
   } catch (e) {
     if (STRICT) throw e;
     lines.push(`[known bug] OPEN: Deno ${name}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Seconds the server's main thread ran and waited runnable for a CPU so far (Linux schedstat: on-CPU ns, run-queue
+ * ns): run + wait close to the elapsed time means the event loop had work all along, and wait is the share the
+ * machine did not give it.
+ */
+function mainThreadSched(pid: number): { run: number; wait: number } {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+    return { run: run! / 1e9, wait: wait! / 1e9 };
+  } catch {
+    return { run: 0, wait: 0 };
   }
 }
 
@@ -72,14 +88,19 @@ export function soakSuite(runtime: Runtime): void {
       const rampMs = Date.now() - t0;
       const atPeak = { conns: server.stats().connections, rss: server.rss() };
       const cpu0 = server.cpu();
+      const sched0 = mainThreadSched(server.pid);
       for (const c of procs) c.stdin!.write('go\n');
       await sleep(SECONDS * 1000);
       const cpuLoad = (server.cpu() - cpu0) / SECONDS;
+      const sched1 = mainThreadSched(server.pid);
+      const mainRun = (sched1.run - sched0.run) / SECONDS;
+      const mainWait = (sched1.wait - sched0.wait) / SECONDS;
       for (const c of procs) c.stdin!.write('stop\n');
       await until(() => done.length === CLIENT_PROCS, 60_000, 'clients done');
       clearInterval(watch);
       const sum = (k: string): number => done.reduce((a, d) => a + (d[k] ?? 0), 0);
-      const totals = Object.fromEntries(['opened', 'refused', 'rejected', 'failed', 'clean', 'abrupt', 'sent', 'echoed', 'dup', 'reordered', 'lostOnClean'].map((k) => [k, sum(k)]));
+      const totals = Object.fromEntries(['opened', 'refused', 'rejected', 'failed', 'clean', 'abrupt', 'sent', 'echoed', 'dup', 'reordered', 'lostOnClean', 'lateOnClean', 'echoesOver1s', 'echoesOver10s'].map((k) => [k, sum(k)]));
+      totals.maxEchoMs = Math.max(...done.map((d) => d.maxEchoMs ?? 0));
       await until(() => server.stats().pending === 0 && server.stats().connections === 0, 20_000, 'server drained');
       let g = await server.gc();
       let anon = rssAnon(server.pid);
@@ -92,18 +113,21 @@ export function soakSuite(runtime: Runtime): void {
         if (stable) break;
       }
       const after = { rss: server.rss(), anon, fds: server.fds(), timers: g.timers };
-      lines.push(`ramp ${rampMs} ms to ${ready.reduce((a, b) => a + b, 0)} client connections, server saw ${atPeak.conns} open at once (max ${peak}); ${SECONDS} s of traffic, server CPU ${cpuLoad.toFixed(2)} cores`);
+      lines.push(`ramp ${rampMs} ms to ${ready.reduce((a, b) => a + b, 0)} client connections, server saw ${atPeak.conns} open at once (max ${peak}); ${SECONDS} s of traffic, server CPU ${cpuLoad.toFixed(2)} cores (main thread: ran ${mainRun.toFixed(2)} s and waited ${mainWait.toFixed(2)} s for a CPU per second)`);
       lines.push(`totals ${JSON.stringify(totals)}`);
       lines.push(`server RSS idle ${mib(base.rss)} MiB, with ${atPeak.conns} connections ${mib(atPeak.rss)} MiB (${((atPeak.rss - base.rss) / Math.max(1, atPeak.conns) / 1024).toFixed(1)} KiB each); after all closed + GC: RSS ${mib(after.rss)} MiB, anonymous ${mib(base.anon)} -> ${mib(after.anon)} MiB (+${mib(after.anon - base.anon)}, bound +${mib(rssTolerance(base.rss))}); fds ${base.fds} -> ${after.fds}, timer entries ${base.timers} -> ${after.timers}, JS heap used ${mib(g.heapUsed)} MiB`);
       assert.ok(peak >= CONNECTIONS, `${peak} concurrent connections reached`);
       assert.is(totals.failed, 0, 'every slot connected');
       assert.is(totals.dup, 0, 'no duplicate');
       assert.is(totals.reordered, 0, 'no reorder');
-      // The client waits up to 10 s for every echo before its clean close and counts what did not come as lost. The
-      // Deno server (a third of a core on the shared machine) did not echo 10,000 connections' messages within that
-      // (21,704 of 48,427 in one run): not yet told apart from a real loss, so a known bug in Deno.
-      known(runtime, lines, 'every message echoed before the clean close', () => {
-        assert.is(totals.lostOnClean, 0, 'nothing lost on clean closes');
+      // Before its clean close the client waits 10 s for every echo, then up to 20 s more: what comes then is late,
+      // what never comes is lost. Nothing may be lost in any runtime. Deno's server falls behind on the shared
+      // machine (its main thread runnable all along, given about half a core: docs/reliability.md, "Findings"), so
+      // some echoes there take longer than 10 s: a known bug in Deno, as is the in-flight bound on abrupt closes
+      // (an abrupt close then cuts off more than the last two messages' echoes).
+      assert.is(totals.lostOnClean, 0, 'nothing lost on clean closes');
+      known(runtime, lines, 'every echo within 10 s', () => {
+        assert.is(totals.lateOnClean, 0, `every echo before a clean close within 10 s (${totals.lateOnClean} later, slowest ${totals.maxEchoMs} ms)`);
         assert.ok(totals.echoed! > 0 && totals.sent! - totals.echoed! <= totals.abrupt! * 2, 'only messages in flight on abrupt disconnects may be missing');
       });
       assert.ok(after.fds <= base.fds, 'fds back');

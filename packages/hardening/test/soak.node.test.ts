@@ -29,6 +29,14 @@ const SECONDS = Number(process.env.STREAMSOCKET_SOAK_SECONDS ?? 20);
 const CLIENT_PROCS = 4;
 /** Client role: the loopback address its sockets are bound to (soak-runtimes spreads the clients over several). */
 const LOCAL_ADDRESS = process.env.STREAMSOCKET_SOAK_LOCAL_ADDRESS;
+/**
+ * A clean close first waits ECHO_WAIT_MS for the connection's outstanding echoes (the latency bound), then up to
+ * LATE_WAIT_MS more: an echo that arrives in that second wait is late (`lateOnClean`), one that never arrives
+ * while the connection stays open is lost (`lostOnClean`). Without the second wait a server that is only slow
+ * cannot be told from one that drops messages (docs/reliability.md, "Findings"). STREAMSOCKET_SOAK_LATE_MS.
+ */
+const ECHO_WAIT_MS = 10_000;
+const LATE_WAIT_MS = Number(process.env.STREAMSOCKET_SOAK_LATE_MS ?? 20_000);
 const MiB = 1024 * 1024;
 /** Longest wait, after the last connection closed and a full GC, for the server's RSS to stop falling. */
 const SETTLE_MS = 8000;
@@ -175,13 +183,19 @@ function masked(opcode: number, payload: Buffer): Buffer {
   return out;
 }
 
-interface Totals { opened: number; refused: number; rejected: number; failed: number; clean: number; abrupt: number; sent: number; echoed: number; lost: number; dup: number; reordered: number; lostOnClean: number }
+interface Totals {
+  opened: number; refused: number; rejected: number; failed: number; clean: number; abrupt: number; sent: number; echoed: number; lost: number; dup: number; reordered: number;
+  /** Clean closes: echoes still missing after ECHO_WAIT_MS + LATE_WAIT_MS (lost), and those that came in the second wait (late). */
+  lostOnClean: number; lateOnClean: number;
+  /** Echo round trips (send to echo, in order): the slowest, and how many took over 1 s and over ECHO_WAIT_MS. */
+  maxEchoMs: number; echoesOver1s: number; echoesOver10s: number;
+}
 
 async function runClient(): Promise<void> {
   const port = Number(process.env.STREAMSOCKET_SOAK_PORT);
   const count = Number(process.env.STREAMSOCKET_SOAK_COUNT);
   const rng = new Rng(Number(process.env.STREAMSOCKET_SOAK_SEED));
-  const t: Totals = { opened: 0, refused: 0, rejected: 0, failed: 0, clean: 0, abrupt: 0, sent: 0, echoed: 0, lost: 0, dup: 0, reordered: 0, lostOnClean: 0 };
+  const t: Totals = { opened: 0, refused: 0, rejected: 0, failed: 0, clean: 0, abrupt: 0, sent: 0, echoed: 0, lost: 0, dup: 0, reordered: 0, lostOnClean: 0, lateOnClean: 0, maxEchoMs: 0, echoesOver1s: 0, echoesOver10s: 0 };
   let running = false;
   let stopping = false;
   const live = new Set<Conn>();
@@ -192,6 +206,8 @@ async function runClient(): Promise<void> {
     upgraded = false;
     next = 0; // next seq to send
     expect = 0; // next seq expected back
+    /** When each message not echoed yet was sent (seq expect, expect + 1, ...). */
+    sentAt: number[] = [];
     closing = false;
     done: Promise<'clean' | 'abrupt' | 'refused'>;
     private finish!: (r: 'clean' | 'abrupt' | 'refused') => void;
@@ -244,7 +260,13 @@ async function runClient(): Promise<void> {
         if (op === 1) {
           const seq = Number(payload.toString('latin1'));
           t.echoed++;
-          if (seq === this.expect) this.expect++;
+          if (seq === this.expect) {
+            this.expect++;
+            const ms = Date.now() - this.sentAt.shift()!;
+            if (ms > t.maxEchoMs) t.maxEchoMs = ms;
+            if (ms > 1000) t.echoesOver1s++;
+            if (ms > ECHO_WAIT_MS) t.echoesOver10s++;
+          }
           else if (seq < this.expect) t.dup++;
           else t.reordered++;
         } else if (op === 8) {
@@ -260,6 +282,7 @@ async function runClient(): Promise<void> {
 
     send(): void {
       if (this.closing || !this.upgraded) return;
+      this.sentAt.push(Date.now());
       this.s.write(masked(1, Buffer.from(String(this.next++), 'latin1')));
       t.sent++;
     }
@@ -270,9 +293,14 @@ async function runClient(): Promise<void> {
       this.closing = true;
       // Wait (bounded) for every echo before starting the closing handshake: a server answers a close frame at once
       // (RFC 6455 5.5.1), so echoes its application had not written yet would be cut off by the close itself, which
-      // is not a loss. A message still unanswered after 10 s on an open connection is counted as lost.
-      const end = Date.now() + 10_000;
+      // is not a loss. An echo still missing after ECHO_WAIT_MS is late if it comes within LATE_WAIT_MS more, and
+      // lost if it never comes while the connection stays open.
+      const end = Date.now() + ECHO_WAIT_MS;
       while (this.expect < this.next && Date.now() < end && !this.s.destroyed) await new Promise((r) => setTimeout(r, 20));
+      const echoedInTime = this.expect;
+      const lateEnd = Date.now() + LATE_WAIT_MS;
+      while (this.expect < this.next && Date.now() < lateEnd && !this.s.destroyed) await new Promise((r) => setTimeout(r, 100));
+      t.lateOnClean += this.expect - echoedInTime;
       if (!this.s.destroyed) t.lostOnClean += this.next - this.expect;
       this.s.write(masked(8, Buffer.from([0x03, 0xe8])));
       this.timer = setTimeout(() => this.s.destroy(), 15_000);
@@ -432,7 +460,7 @@ if (!ROLE) {
       const peakRss = Math.max(...during.map((s) => s.rss!));
       const busyCpu = during.slice(-Math.floor((SECONDS * 1000) / 500)).map((s) => s.cpu!);
       for (const c of procs.slice(1)) c.stdin!.write('stop\n');
-      await waitFor(() => done.length === CLIENT_PROCS, 45_000, 'clients done');
+      await waitFor(() => done.length === CLIENT_PROCS, 45_000 + LATE_WAIT_MS, 'clients done');
       const runMs = Date.now() - tGo;
       // After all close: wait for idle, then GC and read memory.
       await waitFor(() => (stats.at(-1)?.conns ?? 1) === 0 && (stats.at(-1)?.pending ?? 1) === 0, 15_000, 'server drained');
@@ -474,7 +502,8 @@ if (!ROLE) {
         trimmed = await readMem();
       }
       const sum = (k: string): number => done.reduce((a, d) => a + (d[k] ?? 0), 0);
-      const totals = Object.fromEntries(['opened', 'refused', 'rejected', 'failed', 'clean', 'abrupt', 'sent', 'echoed', 'dup', 'reordered', 'lostOnClean'].map((k) => [k, sum(k)]));
+      const totals = Object.fromEntries(['opened', 'refused', 'rejected', 'failed', 'clean', 'abrupt', 'sent', 'echoed', 'dup', 'reordered', 'lostOnClean', 'lateOnClean', 'echoesOver1s', 'echoesOver10s'].map((k) => [k, sum(k)]));
+      totals.maxEchoMs = Math.max(...done.map((d) => d.maxEchoMs ?? 0));
       const perConn = (atPeak.rss! - base.rss!) / Math.max(1, atPeak.conns!);
       const heapPerConn = (atPeak.heap! - base.heap!) / Math.max(1, atPeak.conns!);
       const g = afterGc! as Record<string, number>;
@@ -500,6 +529,7 @@ if (!ROLE) {
       assert.is(totals.dup, 0, 'no duplicate');
       assert.is(totals.reordered, 0, 'no reorder');
       assert.is(totals.lostOnClean, 0, 'nothing lost on clean closes');
+      assert.is(totals.lateOnClean, 0, `every echo within ${ECHO_WAIT_MS / 1000} s before a clean close (slowest ${totals.maxEchoMs} ms)`);
       assert.ok(totals.clean! >= CONNECTIONS * 0.5, 'most connections closed cleanly');
       assert.ok(totals.echoed! > 0 && totals.sent! - totals.echoed! <= totals.abrupt! * 2, 'only messages in flight on abrupt disconnects may be missing');
       assert.ok(idleAfter < 0.1, `server CPU back to idle (${idleAfter})`);
