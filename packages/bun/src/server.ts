@@ -19,6 +19,7 @@ import {
   serverObject,
   type ServeOptionsBase,
   type ServerCloseOptions,
+  type ServedConnection,
   type WebSocket,
   type WebSocketServerBase,
   type WebSocketStream,
@@ -106,7 +107,17 @@ export function serve(options: ServeOptions, handler: StreamHandler | StreamedMe
     const binding = new SocketBinding(streamOpts);
     binding.attach(socket);
     socket.setNoDelay?.(true);
-    core.add(binding.channel, { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort ?? 0, socket });
+    const conn: ServedConnection = binding.channel;
+    if (tls) conn.secured = false;
+    core.add(conn, { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort ?? 0, socket });
+  };
+  // With a `handshake` handler Bun calls `open` at TCP accept instead of after the TLS handshake: a socket that
+  // never finishes TLS is then a pending handshake like any other (admission caps, `handshakeTimeout`), and its
+  // timeout is counted in `stats.tlsHandshakeTimeouts`. Without one, Bun holds such sockets where no limit applies.
+  // A failed TLS handshake closes the socket (Bun), which ends the pending session.
+  const onHandshake = (socket: Bun.Socket<SocketBinding>, success: boolean): void => {
+    const conn: ServedConnection | undefined = socket.data?.channel;
+    if (success && conn) conn.secured = true;
   };
 
   const listener = bunRuntime().listen<SocketBinding>({
@@ -115,7 +126,7 @@ export function serve(options: ServeOptions, handler: StreamHandler | StreamedMe
     // The session half-closes after its close frame and keeps reading: Bun must not close on the peer's FIN.
     allowHalfOpen: true,
     ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
-    socket: { ...socketHandlers, open: onSocket },
+    socket: { ...socketHandlers, open: onSocket, ...(tls ? { handshake: onHandshake } : {}) },
   });
   const bound: ServerAddress = { hostname: listener.hostname, port: listener.port };
 
