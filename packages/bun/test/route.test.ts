@@ -5,7 +5,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import net from 'node:net';
-import { websocketRoute } from '../src/index.js';
+import { connect, websocketRoute } from '../src/index.js';
+import { routeLimitTest } from '../../devtools/testkit/route-limits.js';
 
 const CHUNK = 256 * 1024;
 const N = 64; // 16 MiB in all
@@ -69,6 +70,20 @@ test('writes wait for Bun to drain while the peer does not read; all of it arriv
     route.close();
     server.stop(true);
   }
+});
+
+routeLimitTest('bun: Bun.serve', {
+  websocketRoute: websocketRoute as never,
+  connect: (url) => connect(url),
+  async host(route) {
+    const server = Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      fetch: (req: Request, srv: unknown) => route.upgrade(req, srv),
+      websocket: (route as unknown as { websocket: unknown }).websocket,
+    } as never) as unknown as { port: number; stop(force?: boolean): unknown };
+    return { url: `ws://127.0.0.1:${server.port}/`, stop: async () => void (await server.stop(true)) };
+  },
 });
 
 test.run();

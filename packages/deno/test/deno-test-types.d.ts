@@ -25,7 +25,7 @@ declare namespace Deno {
       cert?: string;
       key?: string;
     },
-    handler: (req: Request) => Response | Promise<Response>,
+    handler: (req: Request, info: { remoteAddr: { hostname: string; port: number; transport: string } }) => Response | Promise<Response>,
   ): HttpServer;
   function upgradeWebSocket(req: Request, options?: { protocol?: string; idleTimeout?: number }): { socket: WebSocket; response: Response };
 }

@@ -5,7 +5,8 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { websocketRoute } from '../src/index.js';
+import { connect, websocketRoute } from '../src/index.js';
+import { routeLimitTest } from '../../devtools/testkit/route-limits.js';
 
 const CHUNK = 256 * 1024;
 const N = 64; // 16 MiB in all
@@ -62,6 +63,17 @@ test('writes wait while Deno holds more than the high-water mark for a peer that
     route.close();
     await server.shutdown();
   }
+});
+
+routeLimitTest('deno: Deno.serve', {
+  websocketRoute: websocketRoute as never,
+  connect: (url) => connect(url),
+  async host(route) {
+    let listening!: (port: number) => void;
+    const port = new Promise<number>((r) => (listening = r));
+    const server = Deno.serve({ hostname: '127.0.0.1', port: 0, onListen: (a) => listening(a.port) }, (req, info) => route.upgrade(req, info));
+    return { url: `ws://127.0.0.1:${await port}/`, stop: () => server.shutdown() };
+  },
 });
 
 test.run();

@@ -9,6 +9,7 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import { offerSocket, socketTaken } from '@streamsocket/session';
 import { STATUS_TEXT } from '@streamsocket/handshake';
 import { upgrade } from './upgrade.js';
@@ -47,7 +48,7 @@ export function handleUpgrades(server: HttpServer | HttpsServer, fetch: UpgradeF
       return void respond(socket, new Response('bad request\n', { status: 400 }), maxBody, linger);
     }
     const bytes = new Uint8Array(head.buffer, head.byteOffset, head.byteLength);
-    offerSocket(request, (o) => upgrade(incoming, socket, bytes, o));
+    offerSocket(request, (o) => upgrade(incoming, socket, bytes, o), (socket as Partial<Socket>).remoteAddress);
     const env: UpgradeEnv = { incoming, socket, head: bytes };
     let r: ReturnType<UpgradeFetch>;
     try {

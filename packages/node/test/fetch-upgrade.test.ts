@@ -88,4 +88,39 @@ test('plain HTTP is untouched; other Responses are written on the socket; a thro
   assert.match(answer, /sec-websocket-version: 13/i);
 });
 
+test('maxConnectionsPerAddress counts the socket under each Request: a second session from 127.0.0.1 gets 429, 127.0.0.2 is served, a closed session frees its slot', async () => {
+  const limited = websocketRoute({ maxConnectionsPerAddress: 1 }, async (ws: WebSocketStream, info) => {
+    seen.push(info.clientAddress);
+    const { readable, writable } = await ws.opened;
+    await readable.pipeTo(writable).catch(() => {});
+  });
+  const seen: string[] = [];
+  const srv = http.createServer();
+  handleUpgrades(srv, (request) => limited.upgrade(request));
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const url = `ws://127.0.0.1:${(srv.address() as net.AddressInfo).port}/`;
+  try {
+    const first = connect(url);
+    await within(first.opened);
+    const refused = (await rejection(connect(url).opened)) as { status: number; headers?: Array<[string, string]> };
+    assert.is(refused.status, 429);
+    assert.is(limited.stats.refusedPerAddress, 1);
+    const other = new WS(url, { localAddress: '127.0.0.2' });
+    await within(new Promise((resolve, reject) => { other.once('open', resolve); other.once('error', reject); }), 5000, 'ws from 127.0.0.2');
+    assert.equal(seen, ['127.0.0.1', '127.0.0.2']);
+    first.close();
+    await within(first.closed);
+    await new Promise((r) => setTimeout(r, 20));
+    const again = connect(url);
+    await within(again.opened, 5000, 'served once the slot is free');
+    again.close();
+    other.close();
+    await within(again.closed);
+  } finally {
+    limited.close();
+    srv.closeAllConnections();
+    await new Promise((r) => srv.close(r));
+  }
+});
+
 test.run();

@@ -23,12 +23,16 @@ import type { AcceptOptions, HeaderInit, RequestHook } from './server-handshake.
 import { WebSocketStream } from './websocket-stream.js';
 import { wrapWebSocket, type WebSocket } from './websocket.js';
 import { Topics, type TopicsOptions, type PublishOptions, type PublishData } from './topics.js';
+import { Admission } from './admission.js';
+import type { TrustedProxies } from './addresses.js';
 
 export interface RouteInfo {
   /** The Request that was upgraded. */
   request: Request;
   /** What the host passed beside it (Bun's server, a Worker's env, Node's { incoming, socket }), if anything. */
   env: unknown;
+  /** The client's address as the route found it (see `RouteOptions.clientAddress`); '' when unknown. */
+  clientAddress: string;
 }
 
 export type RouteStreamHandler = (ws: WebSocketStream, info: RouteInfo) => unknown;
@@ -48,6 +52,23 @@ export interface RouteOptions extends Omit<AcceptOptions, 'request' | 'rest' | '
   onError?: (error: unknown, info: RouteInfo) => void;
   /** Topics (`ws.subscribe`, `route.publish`): slow-subscriber policy and limit, backplane. See Topics. */
   topics?: TopicsOptions;
+  /**
+   * Open sessions one client address (an IPv6 /64) may hold on this route; over it the upgrade is answered 429
+   * with Retry-After (counted in `stats.refusedPerAddress`). Default Infinity, as in `serve()`. A request whose
+   * address is unknown is not counted.
+   */
+  maxConnectionsPerAddress?: number;
+  /**
+   * Peers whose `Forwarded`/`X-Forwarded-For` headers name the client (addresses, CIDR ranges, or a test), as in
+   * `serve()`. Default none: those headers are ignored.
+   */
+  trustedProxies?: TrustedProxies;
+  /**
+   * The peer address of a request. Default: what the host tells: Bun's `server.requestIP(request)` (with the
+   * server as `env`), Deno.serve's `info.remoteAddr` (pass the handler's `info` as `env`), the socket under a
+   * Request that Node's handleUpgrades offered, workerd's `CF-Connecting-IP` header; else unknown.
+   */
+  clientAddress?: (request: Request, env: unknown) => string | undefined;
 }
 
 /** Bun.serve's `websocket` option (the part used here). */
@@ -87,6 +108,8 @@ export interface WebSocketRoute {
   publish(topic: string, data: PublishData, options?: PublishOptions): number;
   /** The topics registry (subscribers, counters, backplane). */
   readonly topics: Topics;
+  /** Counters: upgrades refused because their address held `maxConnectionsPerAddress` sessions. */
+  readonly stats: { readonly refusedPerAddress: number };
   /** Closes every open session with 1001 (`reason`), and refuses further upgrades with 503. */
   close(reason?: string): void;
 }
@@ -95,10 +118,15 @@ export interface WebSocketRoute {
 export type SocketTakeover = (options: AcceptOptions) => WebSocketStream;
 
 const takeovers = new WeakMap<Request, SocketTakeover>();
+const offeredPeers = new WeakMap<Request, string>();
 
-/** A host offers the socket under `request` (Node's handleUpgrades): the codec then runs on it. */
-export function offerSocket(request: Request, takeover: SocketTakeover): void {
+/**
+ * A host offers the socket under `request` (Node's handleUpgrades): the codec then runs on it. `peerAddress` is
+ * the socket's remote address (what `maxConnectionsPerAddress` counts, before `trustedProxies`).
+ */
+export function offerSocket(request: Request, takeover: SocketTakeover, peerAddress?: string): void {
   takeovers.set(request, takeover);
+  if (peerAddress) offeredPeers.set(request, peerAddress);
 }
 
 /** True once a route took over the socket offered with `request`. */
@@ -174,7 +202,8 @@ export function websocketRoute(a: RouteOptions | RouteStreamHandler, b?: RouteSt
   const options: RouteOptions = typeof a === 'function' ? {} : a;
   const handler = (typeof a === 'function' ? a : b) as RouteStreamHandler | RouteWebSocketHandler;
   if (typeof handler !== 'function') throw new TypeError('websocketRoute needs a handler');
-  const { permessageDeflate, webSocket, maxReadBacklog, onError, onRequest, topics: topicOpts, ...rest } = options;
+  const { permessageDeflate, webSocket, maxReadBacklog, onError, onRequest, topics: topicOpts, maxConnectionsPerAddress, trustedProxies, clientAddress, ...rest } = options;
+  const admission = new Admission({ maxConnectionsPerAddress, trustedProxies });
   const accept: AcceptOptions = { ...rest };
   if (permessageDeflate !== undefined && accept.deflate === undefined) accept.deflate = permessageDeflate;
   const resolved: ResolvedOptions = resolveOptions(accept);
@@ -193,9 +222,11 @@ export function websocketRoute(a: RouteOptions | RouteStreamHandler, b?: RouteSt
     }
   };
 
-  /** Runs the handler once the session is open; tracks the session until it closes. */
+  /** Runs the handler once the session is open; tracks the session (and its address's slot) until it closes. */
   const run = (ws: WebSocketStream, info: RouteInfo): void => {
     ws.topics = topics;
+    const client = info.clientAddress;
+    if (client !== '') ws.closed.then(() => admission.closed(client), () => admission.closed(client));
     ws.opened.then(
       () => {
         if (closing !== null) return void ws.closeWithCode(1001, closing);
@@ -268,10 +299,32 @@ export function websocketRoute(a: RouteOptions | RouteStreamHandler, b?: RouteSt
     return 'none';
   };
 
-  const proceed = (request: Request, env: unknown, head: RequestHead, protocol: string, extra: Array<[string, string]>): Response => {
-    const info: RouteInfo = { request, env };
+  /** The host's peer address for `request` (see RouteOptions.clientAddress). */
+  const peerOf = (request: Request, env: unknown, platform: Platform): string => {
+    if (clientAddress) return clientAddress(request, env) ?? '';
+    const e = env as { requestIP?: (r: Request) => { address?: string } | null; remoteAddr?: { hostname?: string }; socket?: { remoteAddress?: string } } | null | undefined;
+    switch (platform) {
+      case 'bun':
+        return e?.requestIP?.(request)?.address ?? '';
+      case 'taken':
+        return offeredPeers.get(request) ?? e?.socket?.remoteAddress ?? '';
+      case 'deno':
+        return e?.remoteAddr?.hostname ?? '';
+      case 'workerd':
+        return request.headers.get('cf-connecting-ip') ?? '';
+      default:
+        return '';
+    }
+  };
+
+  const proceed = (info: RouteInfo, platform: Platform, head: RequestHead, protocol: string, extra: Array<[string, string]>): Response => {
+    const { request, env, clientAddress: client } = info;
+    if (client !== '' && platform !== 'none' && !admission.open(client)) {
+      const e = new HandshakeError(429, 'TOO_MANY_CONNECTIONS', `${client} holds maxConnectionsPerAddress sessions`, [['Retry-After', '1']]);
+      report(e, info);
+      return refusal(429, e.headers, `${e.message}\n`);
+    }
     const url = request.url.replace(/^http/, 'ws');
-    const platform = detect(request, env);
     switch (platform) {
       case 'taken': {
         const takeover = takeovers.get(request)!;
@@ -311,6 +364,7 @@ export function websocketRoute(a: RouteOptions | RouteStreamHandler, b?: RouteSt
           if (early) for (const f of early) f(c);
         }, () => '');
         if (!server.upgrade(request, { data: pending, headers })) {
+          if (client !== '') admission.closed(client);
           ws.close();
           const e = new HandshakeError(400, 'UPGRADE_FAILED', 'Bun could not upgrade the request');
           report(e, info);
@@ -325,6 +379,7 @@ export function websocketRoute(a: RouteOptions | RouteStreamHandler, b?: RouteSt
         try {
           up = deno.upgradeWebSocket(request, protocol ? { protocol } : {});
         } catch (e) {
+          if (client !== '') admission.closed(client);
           report(e, info);
           return refusal(400, [], `${e instanceof Error ? e.message : String(e)}\n`);
         }
@@ -395,9 +450,11 @@ export function websocketRoute(a: RouteOptions | RouteStreamHandler, b?: RouteSt
   };
 
   const upgrade = (request: Request, env?: unknown): Response | Promise<Response> => {
-    const info: RouteInfo = { request, env };
     if (closing !== null) return refusal(503, [['Retry-After', '1']]);
     const head = requestHeadOf(request);
+    const platform = detect(request, env);
+    const peer = peerOf(request, env, platform);
+    const info: RouteInfo = { request, env, clientAddress: peer === '' ? '' : admission.clientAddress(peer, head.headers) };
     if (!hasToken(head.headers.get('upgrade'), 'websocket')) {
       return refusal(426, [['Upgrade', 'websocket'], ['Sec-WebSocket-Version', '13']]);
     }
@@ -408,7 +465,7 @@ export function websocketRoute(a: RouteOptions | RouteStreamHandler, b?: RouteSt
     }
     const hs = result.handshake;
     const extra = headerList(accept.headers);
-    if (!onRequest) return proceed(request, env, head, hs.protocol, extra);
+    if (!onRequest) return proceed(info, platform, head, hs.protocol, extra);
     const decide = (verdict: Awaited<ReturnType<RequestHook>>): Response => {
       if (verdict && typeof verdict.status === 'number') {
         const e = new HandshakeError(verdict.status, 'REFUSED', 'the upgrade was refused by the onRequest hook', headerList(verdict.headers));
@@ -419,7 +476,7 @@ export function websocketRoute(a: RouteOptions | RouteStreamHandler, b?: RouteSt
           return refusal(500);
         }
       }
-      return proceed(request, env, head, hs.protocol, verdict?.headers ? extra.concat(headerList(verdict.headers)) : extra);
+      return proceed(info, platform, head, hs.protocol, verdict?.headers ? extra.concat(headerList(verdict.headers)) : extra);
     };
     const failed = (e: unknown): Response => {
       report(e, info);
@@ -463,6 +520,7 @@ export function websocketRoute(a: RouteOptions | RouteStreamHandler, b?: RouteSt
     upgrade,
     websocket: bunHandlers,
     connections: open,
+    stats: admission.stats,
     topics,
     publish: (topic, data, o) => topics.publish(topic, data, o),
     close(reason = 'server shutting down') {

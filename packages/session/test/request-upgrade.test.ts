@@ -123,6 +123,63 @@ test('webSocket: true hands a WHATWG WebSocket with engine, subscribe and unsubs
   client.close();
 });
 
+test('maxConnectionsPerAddress: a third session from one address gets 429 with Retry-After; a slot frees when a session closes; other addresses and unknown ones are not held back', async () => {
+  const errors: unknown[] = [];
+  const addresses: string[] = [];
+  const route = websocketRoute({ maxConnectionsPerAddress: 2, onError: (e) => void errors.push(e) }, async (ws, info) => {
+    addresses.push(info.clientAddress);
+    const { readable, writable } = await ws.opened;
+    await readable.pipeTo(writable).catch(() => {});
+  });
+  const from = (address: string | undefined) => (address === undefined ? {} : { socket: { remoteAddress: address } });
+  const open = async (address: string | undefined) => {
+    const req = upgradeRequest();
+    const offered = offerPipe(req);
+    const res = await route.upgrade(req, from(address));
+    if (res.status !== 200) return { res, client: null };
+    const client = offered.client();
+    await within(client.opened);
+    return { res, client };
+  };
+  const a1 = await open('10.0.0.1');
+  const a2 = await open('10.0.0.1');
+  const a3 = await open('10.0.0.1');
+  assert.is(a3.res.status, 429);
+  assert.is(a3.res.headers.get('retry-after'), '1');
+  assert.match(await a3.res.text(), /10\.0\.0\.1 holds maxConnectionsPerAddress sessions/);
+  assert.is((errors[0] as { status?: number }).status, 429);
+  assert.is(route.stats.refusedPerAddress, 1);
+  const b = await open('10.0.0.2');
+  const unknown = [await open(undefined), await open(undefined), await open(undefined)];
+  assert.ok(b.client && unknown.every((u) => u.client), 'another address and unknown addresses are served');
+  assert.equal(addresses.slice(0, 3), ['10.0.0.1', '10.0.0.1', '10.0.0.2']);
+  a1.client!.close();
+  await within(a1.client!.closed);
+  await sleep(10);
+  const a4 = await open('10.0.0.1');
+  assert.ok(a4.client, 'the slot a closed session held is free again');
+  for (const c of [a2, b, a4, ...unknown]) c.client!.close();
+});
+
+test('trustedProxies: the client a trusted proxy names is what maxConnectionsPerAddress counts; an untrusted peer\'s header is ignored', async () => {
+  const route = websocketRoute({ maxConnectionsPerAddress: 1, trustedProxies: ['10.1.0.0/16'] }, async (ws) => {
+    const { readable, writable } = await ws.opened;
+    await readable.pipeTo(writable).catch(() => {});
+  });
+  const open = async (peer: string, forwardedFor: string) => {
+    const req = upgradeRequest('/ws', { 'x-forwarded-for': forwardedFor });
+    const offered = offerPipe(req);
+    const res = await route.upgrade(req, { socket: { remoteAddress: peer } });
+    if (res.status === 200) await within(offered.client().opened);
+    return { status: res.status, client: res.status === 200 ? offered.client() : null };
+  };
+  const viaProxy = [await open('10.1.0.5', '198.51.100.1'), await open('10.1.0.5', '198.51.100.2'), await open('10.1.0.6', '198.51.100.1')];
+  assert.equal(viaProxy.map((x) => x.status), [200, 200, 429], 'counted per forwarded client, not per proxy');
+  const direct = [await open('203.0.113.9', '198.51.100.3'), await open('203.0.113.9', '198.51.100.4')];
+  assert.equal(direct.map((x) => x.status), [200, 429], 'an untrusted peer is counted under its own address');
+  for (const x of [...viaProxy, ...direct]) x.client?.close();
+});
+
 test('a session that belongs to no route or server cannot subscribe', () => {
   const [, s] = createPipePair();
   const ws = accept(s);
