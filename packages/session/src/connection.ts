@@ -34,6 +34,7 @@ import type { ByteChannel, ChannelSink } from './channel.js';
 import type { ResolvedOptions } from './options.js';
 import { Wire, OP_PING, OP_PONG } from './wire.js';
 import { IncomingMessageStream, outgoingBody, type MessageStreamOwner, type OutgoingStream, type StreamedMessage } from './message-stream.js';
+import { Pings, pingPayload } from './pings.js';
 
 export const CONNECTING = 0;
 export const OPEN = 1;
@@ -85,12 +86,6 @@ function receivedSize(chunk: ReceiveData | StreamedMessage): number {
   return chunk instanceof Uint8Array ? chunk.byteLength : 1; // a StreamedMessage counts one (high-water mark 1)
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** Truncates a string so that its UTF-8 encoding fits a close reason (123 bytes). */
 function clampReason(s: string): string {
   if (utf8Length(s) <= 123) return s;
@@ -102,13 +97,6 @@ function clampReason(s: string): string {
   return out;
 }
 
-interface PendingPing {
-  payload: Uint8Array;
-  resolve: () => void;
-  reject: (e: unknown) => void;
-}
-
-let pingCounter = 0;
 
 export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner {
   readonly role: Role;
@@ -175,7 +163,7 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
 
   // Pings and pongs.
   private nextPong: Uint8Array | null = null;
-  private pings: PendingPing[] | null = null;
+  private pings: Pings | null = null;
 
   // Timers: entries exist only while the corresponding feature is active.
   private closeTimer: TimerEntry | null = null;
@@ -660,30 +648,15 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
     if (this.readyState !== OPEN || this.pendingClose || this.closeQueued) {
       return Promise.reject(new DOMException('The WebSocket is not open.', 'InvalidStateError'));
     }
-    let payload: Uint8Array;
-    if (data === undefined) {
-      // A unique payload lets concurrent pings be told apart.
-      payload = new Uint8Array(4);
-      new DataView(payload.buffer).setUint32(0, ++pingCounter >>> 0);
-    } else {
-      if (data.byteLength > 125) return Promise.reject(new RangeError('ping payload must be at most 125 bytes'));
-      payload = data.slice();
-    }
-    return new Promise<void>((resolve, reject) => {
-      (this.pings ??= []).push({ payload, resolve, reject });
-      this.sendControl(OP_PING, payload);
-    });
+    const payload = pingPayload(data);
+    if (payload instanceof RangeError) return Promise.reject(payload);
+    const pong = (this.pings ??= new Pings()).wait(payload);
+    this.sendControl(OP_PING, payload);
+    return pong;
   }
 
   private onPong(data: Uint8Array): void {
-    const pings = this.pings;
-    if (!pings) return;
-    const i = pings.findIndex((p) => sameBytes(p.payload, data));
-    if (i < 0) return; // unsolicited pong (a heartbeat): allowed, ignored
-    // A peer may answer only the latest of several pings, so a pong also settles older ones.
-    const settled = pings.splice(0, i + 1);
-    if (pings.length === 0) this.pings = null;
-    for (const p of settled) p.resolve();
+    this.pings?.pong(data);
   }
 
   // ---------------------------------------------------------------- close
@@ -904,12 +877,7 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
       }
       this.rejectClosed(err);
     }
-    const pings = this.pings;
-    this.pings = null;
-    if (pings) {
-      const e = err ?? new WebSocketError('The WebSocket was closed before the pong arrived.');
-      for (const p of pings) p.reject(e);
-    }
+    this.pings?.rejectAll(err);
     // Make sure nothing keeps reading or writing.
     if (!this.transportClosed) this.closeTransport(!clean, cause);
     else void this.channel.cancel();

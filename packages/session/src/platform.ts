@@ -22,6 +22,7 @@ import { WebSocketError } from './errors.js';
 import { CLOSED, CLOSING, OPEN, type CloseInfo, type ReadyState, type ReceiveData, type SendData } from './connection.js';
 import type { ResolvedOptions } from './options.js';
 import { collectBody, outgoingBody, wholeAsStream, type StreamedMessage } from './message-stream.js';
+import { Pings, pingPayload } from './pings.js';
 
 /** The part of a platform WebSocket this module uses. */
 export interface PlatformSocket {
@@ -81,13 +82,6 @@ function receivedSize(chunk: ReceiveData): number {
   return typeof chunk === 'string' ? chunk.length : chunk.byteLength;
 }
 
-interface PendingPing {
-  payload: Uint8Array;
-  resolve: () => void;
-  reject: (e: unknown) => void;
-}
-
-let pingCounter = 0;
 
 /** Byte sizes of the one-piece streams handed out with streamMessages (the readable's strategy counts bytes). */
 const streamedSizes = new WeakMap<object, number>();
@@ -106,7 +100,7 @@ export class PlatformConnection implements SessionCore {
   private readableDone = false;
   private drainWaiters: Array<() => void> = [];
   private closeTimer: ReturnType<typeof setTimeout> | null = null;
-  private pings: PendingPing[] | null = null;
+  private pings: Pings | null = null;
   /** Close requested while writes accepted before it were still going out. */
   private pendingClose: { code: number | null; reason: string } | null = null;
   private closeSent = false;
@@ -190,13 +184,7 @@ export class PlatformConnection implements SessionCore {
   }
 
   onPong(data: Uint8Array): void {
-    const pings = this.pings;
-    if (!pings) return;
-    const i = pings.findIndex((p) => sameBytes(p.payload, data));
-    if (i < 0) return;
-    const settled = pings.splice(0, i + 1);
-    if (pings.length === 0) this.pings = null;
-    for (const p of settled) p.resolve();
+    this.pings?.pong(data);
   }
 
   /**
@@ -367,18 +355,11 @@ export class PlatformConnection implements SessionCore {
     if (this.readyState !== OPEN) return Promise.reject(new DOMException('The WebSocket is not open.', 'InvalidStateError'));
     const ping = this.b.ping;
     if (!ping) return Promise.reject(new DOMException('This platform WebSocket cannot send pings.', 'NotSupportedError'));
-    let payload: Uint8Array;
-    if (data === undefined) {
-      payload = new Uint8Array(4);
-      new DataView(payload.buffer).setUint32(0, ++pingCounter >>> 0);
-    } else {
-      if (data.byteLength > 125) return Promise.reject(new RangeError('ping payload must be at most 125 bytes'));
-      payload = data.slice();
-    }
-    return new Promise<void>((resolve, reject) => {
-      (this.pings ??= []).push({ payload, resolve, reject });
-      ping(payload);
-    });
+    const payload = pingPayload(data);
+    if (payload instanceof RangeError) return Promise.reject(payload);
+    const pong = (this.pings ??= new Pings()).wait(payload);
+    ping(payload);
+    return pong;
   }
 
   private finish(clean: boolean, info: CloseInfo, cause?: unknown): void {
@@ -425,18 +406,8 @@ export class PlatformConnection implements SessionCore {
       }
       this.closedHandle.reject(err);
     }
-    const pings = this.pings;
-    this.pings = null;
-    if (pings) {
-      const e = err ?? new WebSocketError('The WebSocket was closed before the pong arrived.');
-      for (const p of pings) p.reject(e);
-    }
+    this.pings?.rejectAll(err);
   }
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
