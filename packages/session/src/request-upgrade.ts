@@ -226,7 +226,7 @@ export function websocketRoute(a: RouteOptions | RouteStreamHandler, b?: RouteSt
   const run = (ws: WebSocketStream, info: RouteInfo): void => {
     ws.topics = topics;
     const client = info.clientAddress;
-    if (client !== '') ws.closed.then(() => admission.closed(client), () => admission.closed(client));
+    if (client !== '' && admission.maxOpenPerAddress !== Infinity) ws.closed.then(() => admission.closed(client), () => admission.closed(client));
     ws.opened.then(
       () => {
         if (closing !== null) return void ws.closeWithCode(1001, closing);
