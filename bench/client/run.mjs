@@ -7,6 +7,7 @@
 //   node bench/client/run.mjs                 # 3 rounds, 1 s warm-up + 3 s per cell
 //   node bench/client/run.mjs --quick         # 1 round, 0.3 s + 1 s per cell
 //   node bench/client/run.mjs --clients ours-node,ws --workloads 16B --rounds 5
+//   node bench/client/run.mjs --clients ours-node,ws --base /tmp/old   # A/B: ours also from another tree's sources
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -62,6 +63,14 @@ if (argv.includes('--list')) {
 const clients = pick(CLIENTS, opt('clients'));
 const workloads = pick(WORKLOADS, opt('workloads'));
 const withProxy = !argv.includes('--no-proxy');
+// --base DIR: a second copy of the packages' sources (DIR/packages/*/src, e.g. `git archive <commit> packages | tar -x
+// -C DIR`): each of our clients also runs bundled from there, as `<id>@base`, interleaved with the rest (A/B).
+const baseDir = opt('base');
+if (baseDir) {
+  for (const c of clients.filter((x) => x.ours)) {
+    clients.push({ ...c, id: `${c.id}@base`, label: `${c.label} @ base`, base: true, peer: [...(c.peer ?? []), c.id] });
+  }
+}
 
 // ---- build ---------------------------------------------------------------------------------------------------
 
@@ -75,11 +84,13 @@ function buildEcho() {
   return out;
 }
 
-async function bundle(entry, out, external = []) {
+async function bundle(entry, out, external = [], base = false) {
   const { build } = await import('esbuild');
+  const alias = sourceAliases();
+  if (base) for (const [k, v] of Object.entries(alias)) if (v.startsWith(join(root, 'packages'))) alias[k] = join(baseDir, v.slice(root.length));
   await build({
     entryPoints: [join(here, entry)], outfile: join(buildDir, out), bundle: true, format: 'esm', platform: 'node', target: 'es2022',
-    alias: sourceAliases(), external: ['node:*', ...external], logLevel: 'silent',
+    alias, external: ['node:*', ...external], logLevel: 'silent',
   });
   return join(buildDir, out);
 }
@@ -193,7 +204,7 @@ async function main() {
   const files = new Map();
   for (const c of clients) {
     try {
-      files.set(c.id, await bundle(c.src, `${c.id}.mjs`, ['ws', 'bufferutil', 'utf-8-validate']));
+      files.set(c.id, await bundle(c.src, `${c.id}.mjs`, ['ws', 'bufferutil', 'utf-8-validate'], c.base === true));
     } catch (e) {
       c.unavailable = String(e.errors?.[0]?.text ?? e).split('\n')[0];
     }
@@ -236,7 +247,7 @@ async function main() {
     const ids = clients.filter((c) => !c.unavailable).map((c) => c.id);
     if (proxyOn && w.id === '16KiB') ids.splice(ids.indexOf('ours-node') + 1, 0, 'ours-node-proxy');
     for (const id of ids) {
-      const c = CLIENTS.find((x) => x.id === id) ?? { id, label: '@streamsocket/node through squid (HTTP CONNECT)', peer: [] };
+      const c = clients.find((x) => x.id === id) ?? { id, label: '@streamsocket/node through squid (HTTP CONNECT)', peer: [] };
       const rate = med(id, w.id, 'rate');
       const cpu = med(id, w.id, 'cpu');
       const ratios = id === 'ours-node-proxy'
@@ -252,10 +263,10 @@ async function main() {
   const meta = {
     commit, date: new Date().toISOString(), rounds, warmupMs, measureMs, kernel: release(), cpu: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`,
     node: ver(runtimeCommand('node24')[0], ['--version']), deno: ver(runtimeCommand('deno')[0], ['--version']), bun: ver(runtimeCommand('bun')[0], ['--version']),
-    loadavg: readFileSync('/proc/loadavg', 'utf8').trim(),
+    loadavg: readFileSync('/proc/loadavg', 'utf8').trim(), base: baseDir ?? null,
   };
   const md = `${head}\n${table}\n\ncommit ${meta.commit}, ${meta.date}, ${rounds} round(s) of ${warmupMs} ms warm-up + ${measureMs} ms per cell, ${meta.cpu}, ` +
-    `Node ${meta.node}, ${meta.deno}, Bun ${meta.bun}, load average at the end: ${meta.loadavg}\n`;
+    `Node ${meta.node}, ${meta.deno}, Bun ${meta.bun}, load average at the end: ${meta.loadavg}${baseDir ? `, @base = ${baseDir}` : ""}\n`;
   mkdirSync(join(here, 'results'), { recursive: true });
   writeFileSync(join(here, 'results', 'results.md'), md);
   writeFileSync(join(here, 'results', 'results.json'), JSON.stringify({ meta, cells, rows }, null, 1));

@@ -1,3 +1,5 @@
+import { markOwned } from './owned.js';
+
 /**
  * Collects the fragments of one message. A few fragments are kept as views (no copy; joined once at the end), but a
  * message arriving as very many small fragments switches to one growing buffer: otherwise a peer sending a 64 MiB
@@ -46,8 +48,10 @@ export class ByteAccumulator {
   /** The collected bytes as one Uint8Array (a view when there is a single part), then resets. */
   takeBytes(): Uint8Array {
     let out: Uint8Array;
-    if (this.buf !== null) out = this.buf.subarray(0, this.length);
-    else if (this.views.length === 1) out = this.views[0]!;
+    if (this.buf !== null) {
+      out = this.buf.subarray(0, this.length);
+      markOwned(out); // when the growing buffer came out exactly full
+    } else if (this.views.length === 1) out = this.views[0]!;
     else {
       out = new Uint8Array(this.length);
       let o = 0;
@@ -55,6 +59,7 @@ export class ByteAccumulator {
         out.set(v, o);
         o += v.length;
       }
+      markOwned(out);
     }
     this.reset();
     return out;

@@ -3,6 +3,7 @@ import { CodecError } from './errors.js';
 import type { DecoderOptions, Frame } from './frame.js';
 import { resolveLimits } from './limits.js';
 import { mask, maskInto } from './mask.js';
+import { markOwned } from './owned.js';
 import { Utf8Validator } from './utf8.js';
 
 /**
@@ -333,6 +334,7 @@ export class FrameDecoder {
     if (this.received === this.length) {
       this.buf = null;
       this.checkText = false; // already validated piece by piece
+      markOwned(buf); // allocated for this payload alone, and no longer ours
       this.finishFrame(buf, sink);
     }
     return end;

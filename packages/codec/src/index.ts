@@ -36,6 +36,7 @@ export {
 } from './streams.js';
 export { encodeClosePayload, decodeClosePayload, isValidCloseCode } from './close.js';
 export { mask, maskInto } from './mask.js';
+export { takeOwnedBuffer, markOwned, OWNED_MIN } from './owned.js';
 export { randomMaskKeys, BufferedMaskKeySource, type MaskKeySource } from './random.js';
 export { Utf8Validator, isValidUtf8, encodeUtf8, decodeUtf8 } from './utf8.js';
 export { DEFAULT_MAX_MESSAGE_SIZE } from './limits.js';

@@ -517,6 +517,33 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
   }
 
   /**
+   * Frames and writes a whole message now, when nothing is ahead of it: no write waiting in the writable, no
+   * publish waiting, no compression agreed, the socket keeping up and the session open. Returns false, doing
+   * nothing, otherwise (the caller then queues it through the writable). The WebSocket class's send() uses it: the
+   * caller's buffer is free once this returns, as the frames hold copies of the bytes (a client's masked frame is
+   * the copy; a server frame the encoder would not copy gets a snapshot here), so send() needs no copy of its own.
+   */
+  sendNow(data: string | Uint8Array): boolean {
+    if (
+      this.readyState !== OPEN || this.doneSeq < this.writeSeq || this.pendingClose !== null || this.closeQueued ||
+      this.closeReceived !== null || this.failing !== null || this.framed !== null || this.encoding !== null ||
+      this.transportClosing || this.channel.congested || !this.wire.encodesNow
+    ) {
+      return false;
+    }
+    const bytes = typeof data === 'string' || this.wire.copies(data) ? data : data.slice();
+    try {
+      this.wire.encodeData(bytes, this.out);
+    } catch {
+      this.out.length = 0;
+      return false; // the writable's path reports it
+    }
+    this.writeChunks(this.out);
+    if (this.opts.idleTimeout > 0) this.lastActivity = Date.now();
+    return true;
+  }
+
+  /**
    * Writes a message framed elsewhere (a topic's publish: the same bytes for every subscriber) after every
    * message the writable accepted before this call, ahead of any accepted after it. `frames` is shared: it is
    * written as is, never modified. False when the session no longer sends (closing or closed).
@@ -538,6 +565,11 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
     (this.framed ??= []).push({ after: this.writeSeq, frames: null, data });
     if (this.doneSeq >= this.writeSeq && this.encoding === null) this.flushFramed();
     return true;
+  }
+
+  /** Resolves once the transport is under its high-water mark (at once when it is), or has ended. */
+  drained(): Promise<void> {
+    return this.channel.drained();
   }
 
   /** True while the transport is over its high-water mark, or framed messages wait behind the writable's. */

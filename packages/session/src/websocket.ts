@@ -20,7 +20,8 @@ import { resolveOptions } from './options.js';
 import type { ByteChannel, ByteDuplex } from './channel.js';
 import { prepareRequest, type ConnectOptions } from './client-handshake.js';
 import { startClient, WebSocketStream } from './websocket-stream.js';
-import type { ReceiveData, SendData } from './connection.js';
+import { Connection, type ReceiveData, type SendData } from './connection.js';
+import { takeOwnedBuffer } from '@streamsocket/codec';
 
 export type BinaryType = 'blob' | 'arraybuffer';
 
@@ -55,10 +56,14 @@ const CLOSED = 3;
 
 const noop = (): void => {};
 
-/** A fresh ArrayBuffer holding exactly the bytes of `u8` (no copy when it already is one). */
+/**
+ * An ArrayBuffer of its own holding exactly the bytes of a received message: the decoder's buffer when it was
+ * allocated for this message alone (a message that spanned socket chunks), else a copy. A view of a socket chunk
+ * is always copied, even when it spans the chunk's whole buffer: that buffer is the transport's (over an in-memory
+ * pipe, the sender's own, which it may send again).
+ */
 function toArrayBuffer(u8: Uint8Array): ArrayBuffer {
-  if (u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength && u8.buffer instanceof ArrayBuffer) return u8.buffer;
-  return u8.slice().buffer as ArrayBuffer;
+  return takeOwnedBuffer(u8) ?? (u8.slice().buffer as ArrayBuffer);
 }
 
 function isSession(x: unknown): x is WebSocketStream {
@@ -80,7 +85,13 @@ export class WebSocket extends EventTarget {
   private state = CONNECTING;
   private binary: BinaryType = 'blob';
   private writer: WritableStreamDefaultWriter<SendData> | null = null;
+  /** The session's codec connection, which send() writes through directly when nothing is queued (sendNow). */
+  private direct: Connection | null = null;
+  /** Bytes given to the writable (queued behind other writes), until it took them. */
   private inFlight = 0;
+  /** Bytes written directly, counted in bufferedAmount until the end of the task (or the socket's drain). */
+  private sentNow = 0;
+  private settling = false;
   private discarded = 0;
   /** close() was called while CONNECTING: the end is reported as a failure whatever happens. */
   private failed = false;
@@ -118,7 +129,7 @@ export class WebSocket extends EventTarget {
   }
   /** Bytes passed to send() not yet handed to the encoder, plus those discarded after closing (per spec). */
   get bufferedAmount(): number {
-    return this.inFlight + this.discarded;
+    return this.inFlight + this.sentNow + this.discarded;
   }
   get binaryType(): BinaryType {
     return this.binary;
@@ -128,24 +139,30 @@ export class WebSocket extends EventTarget {
     if (v === 'blob' || v === 'arraybuffer') this.binary = v;
   }
 
+  /**
+   * The bytes are taken as they are when send() is called (later changes to the caller's buffer are not sent),
+   * with one copy: when nothing is queued ahead, the message is framed at once and the frame is the copy (a
+   * client's masked frame; see Connection.sendNow); otherwise a snapshot waits in the writable.
+   */
   send(data: string | ArrayBufferLike | ArrayBufferView | Blob): void {
     if (this.state === CONNECTING) throw new DOMException('Still in CONNECTING state.', 'InvalidStateError');
+    let bytes: string | Uint8Array | null = null;
     let chunk: SendData;
     let size: number;
     if (typeof data === 'string') {
-      chunk = data;
+      bytes = chunk = data;
       size = utf8Length(data);
     } else if (data instanceof ArrayBuffer) {
-      chunk = data.slice(0); // the caller may reuse its buffer after send()
+      bytes = chunk = new Uint8Array(data);
       size = data.byteLength;
     } else if (ArrayBuffer.isView(data)) {
-      chunk = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+      bytes = chunk = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       size = data.byteLength;
     } else if (typeof Blob !== 'undefined' && data instanceof Blob) {
-      chunk = data;
+      chunk = data; // immutable
       size = data.size;
     } else {
-      chunk = String(data); // WebIDL union: anything else converts to a string
+      bytes = chunk = String(data); // WebIDL union: anything else converts to a string
       size = utf8Length(chunk);
     }
     if (this.readyState !== OPEN || !this.writer) {
@@ -153,11 +170,36 @@ export class WebSocket extends EventTarget {
       this.discarded += size;
       return;
     }
+    if (bytes !== null && this.direct !== null && this.direct.sendNow(bytes)) {
+      this.sentNow += size;
+      if (!this.settling) {
+        this.settling = true;
+        queueMicrotask(this.settle);
+      }
+      return;
+    }
+    if (typeof chunk !== 'string' && !(chunk instanceof Blob)) chunk = (chunk as Uint8Array).slice(); // the caller may reuse its buffer
     this.inFlight += size;
     this.writer.write(chunk).then(() => {
       this.inFlight -= size;
     }, noop);
   }
+
+  /**
+   * Bytes sent directly leave bufferedAmount at the end of the task that sent them, or once the socket drained
+   * when they filled it (as writes through the writable do).
+   */
+  private readonly settle = (): void => {
+    const conn = this.direct;
+    // drained() also resolves when the transport ends (no direct send happens while congested: see sendNow).
+    if (conn !== null && conn.sendCongested) conn.drained().then(this.settled, noop);
+    else this.settled();
+  };
+
+  private readonly settled = (): void => {
+    this.sentNow = 0;
+    this.settling = false;
+  };
 
   close(code?: number, reason?: string): void {
     const args = validateCloseArgs(code, reason);
@@ -265,6 +307,8 @@ export class WebSocket extends EventTarget {
   private onOpen(readable: ReadableStream<ReceiveData>, writable: WritableStream<SendData>): void {
     this.writer = writable.getWriter();
     this.writer.closed.catch(noop);
+    const core = this.session.core;
+    if (core instanceof Connection) this.direct = core;
     if (this.state === CONNECTING) {
       this.state = OPEN;
       this.dispatchEvent(new Event('open'));
@@ -306,6 +350,7 @@ export class WebSocket extends EventTarget {
     }
     this.state = CLOSED;
     this.writer = null;
+    this.direct = null;
     if (!clean) {
       const message = error instanceof Error ? error.message : error === undefined ? 'the WebSocket connection failed' : String(error);
       this.dispatchEvent(new ErrorEvent('error', { message, error }));

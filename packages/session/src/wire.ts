@@ -28,6 +28,7 @@ import {
   Utf8Validator,
   encodeClosePayload,
   encodeUtf8,
+  markOwned,
   type DeflateAgreement,
   type FrameSink,
   type IncomingMessage,
@@ -178,6 +179,7 @@ export class Wire {
         continue;
       }
       const data = concat(inflated);
+      if (inflated.length > 1) markOwned(data); // joined here: a buffer of its own
       if (m.kind === 'binary') {
         sink.onMessage({ type: 'binary', data });
       } else {
@@ -219,6 +221,20 @@ export class Wire {
       }
     }
     this.fragments(opcode, bytes, false, out);
+  }
+
+  /** True when encodeData() always frames synchronously: no permessage-deflate was agreed. */
+  get encodesNow(): boolean {
+    return this.agreement === null;
+  }
+
+  /**
+   * True when the frames encodeData() returns for `bytes` (uncompressed) hold copies of all of them, so that the
+   * caller's buffer is free once it returned: a client frame is a masked copy; a server frame is copied behind its
+   * header only up to the encoder's coalescing limit, larger payloads are written as they are.
+   */
+  copies(bytes: Uint8Array): boolean {
+    return this.role === 'client' || bytes.byteLength <= this.enc.copiesUpTo;
   }
 
   private fragments(opcode: number, data: Uint8Array, rsv1: boolean, out: Uint8Array[]): void {
