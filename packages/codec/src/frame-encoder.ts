@@ -112,14 +112,16 @@ export class FrameEncoder implements FrameSink {
    * with TextEncoder). Strings up to TEXT_DIRECT_MAX code units are encoded straight into the output chunk, header
    * and payload in one chunk whatever `coalesceLimit`: no intermediate array and no copy (`write(b0,
    * encodeUtf8(text), out)` allocates the encoded bytes, then copies them behind the header or emits two chunks).
-   * Longer ones are encoded into a fresh array that is then written like any payload.
+   * Longer ones are encoded into a fresh array that is then written like any payload. Returns the payload's length
+   * in bytes.
    */
-  writeText(b0: number, text: string, out: Uint8Array[]): void {
+  writeText(b0: number, text: string, out: Uint8Array[]): number {
     const len = text.length;
     if (len > TEXT_DIRECT_MAX) {
       // Our own fresh array: passing it on without a copy (above coalesceLimit) is safe.
-      this.write(b0, encodeUtf8(text), out);
-      return;
+      const bytes = encodeUtf8(text);
+      this.write(b0, bytes, out);
+      return bytes.length;
     }
     const client = this.client;
     // Room for the longest encoding (3 bytes per UTF-16 code unit) after the longest header it could need; the
@@ -160,6 +162,7 @@ export class FrameEncoder implements FrameSink {
       }
     }
     out.push(buf);
+    return n;
   }
 }
 

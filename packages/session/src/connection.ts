@@ -518,29 +518,31 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
 
   /**
    * Frames and writes a whole message now, when nothing is ahead of it: no write waiting in the writable, no
-   * publish waiting, no compression agreed, the socket keeping up and the session open. Returns false, doing
-   * nothing, otherwise (the caller then queues it through the writable). The WebSocket class's send() uses it: the
+   * publish waiting, no compression agreed, the socket keeping up and the session open. Does nothing
+   * otherwise (the caller then queues it through the writable). The WebSocket class's send() uses it: the
    * caller's buffer is free once this returns, as the frames hold copies of the bytes (a client's masked frame is
    * the copy; a server frame the encoder would not copy gets a snapshot here), so send() needs no copy of its own.
+   * Returns the message's length in bytes (text: UTF-8), or -1 when it was not sent.
    */
-  sendNow(data: string | Uint8Array): boolean {
+  sendNow(data: string | Uint8Array): number {
     if (
       this.readyState !== OPEN || this.doneSeq < this.writeSeq || this.pendingClose !== null || this.closeQueued ||
       this.closeReceived !== null || this.failing !== null || this.framed !== null || this.encoding !== null ||
       this.transportClosing || this.channel.congested || !this.wire.encodesNow
     ) {
-      return false;
+      return -1;
     }
     const bytes = typeof data === 'string' || this.wire.copies(data) ? data : data.slice();
+    let n: number;
     try {
-      this.wire.encodeData(bytes, this.out);
+      n = this.wire.encodeNow(bytes, this.out);
     } catch {
       this.out.length = 0;
-      return false; // the writable's path reports it
+      return -1; // the writable's path reports it
     }
     this.writeChunks(this.out);
     if (this.opts.idleTimeout > 0) this.lastActivity = Date.now();
-    return true;
+    return n;
   }
 
   /**

@@ -146,39 +146,39 @@ export class WebSocket extends EventTarget {
    */
   send(data: string | ArrayBufferLike | ArrayBufferView | Blob): void {
     if (this.state === CONNECTING) throw new DOMException('Still in CONNECTING state.', 'InvalidStateError');
-    let bytes: string | Uint8Array | null = null;
-    let chunk: SendData;
-    let size: number;
-    if (typeof data === 'string') {
-      bytes = chunk = data;
-      size = utf8Length(data);
-    } else if (data instanceof ArrayBuffer) {
-      bytes = chunk = new Uint8Array(data);
-      size = data.byteLength;
-    } else if (ArrayBuffer.isView(data)) {
-      bytes = chunk = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      size = data.byteLength;
-    } else if (typeof Blob !== 'undefined' && data instanceof Blob) {
-      chunk = data; // immutable
-      size = data.size;
-    } else {
-      bytes = chunk = String(data); // WebIDL union: anything else converts to a string
-      size = utf8Length(chunk);
-    }
+    let bytes: string | Uint8Array;
+    if (typeof data === 'string') bytes = data;
+    else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
+    else if (ArrayBuffer.isView(data)) bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    else if (typeof Blob !== 'undefined' && data instanceof Blob) return this.queue(data, data.size); // immutable
+    else bytes = String(data); // WebIDL union: anything else converts to a string
     if (this.readyState !== OPEN || !this.writer) {
       // Spec: after closing started, data is discarded but still counted.
+      this.discarded += typeof bytes === 'string' ? utf8Length(bytes) : bytes.byteLength;
+      return;
+    }
+    if (this.direct !== null) {
+      const n = this.direct.sendNow(bytes);
+      if (n >= 0) {
+        this.sentNow += n;
+        if (!this.settling) {
+          this.settling = true;
+          queueMicrotask(this.settle);
+        }
+        return;
+      }
+    }
+    // The caller may reuse its buffer: what waits in the writable is a snapshot.
+    if (typeof bytes === 'string') this.queue(bytes, utf8Length(bytes));
+    else this.queue(bytes.slice(), bytes.byteLength);
+  }
+
+  /** Queues a message behind the writable's, or counts and discards it once closing started (per spec). */
+  private queue(chunk: string | Uint8Array | Blob, size: number): void {
+    if (this.readyState !== OPEN || !this.writer) {
       this.discarded += size;
       return;
     }
-    if (bytes !== null && this.direct !== null && this.direct.sendNow(bytes)) {
-      this.sentNow += size;
-      if (!this.settling) {
-        this.settling = true;
-        queueMicrotask(this.settle);
-      }
-      return;
-    }
-    if (typeof chunk !== 'string' && !(chunk instanceof Blob)) chunk = (chunk as Uint8Array).slice(); // the caller may reuse its buffer
     this.inFlight += size;
     this.writer.write(chunk).then(() => {
       this.inFlight -= size;

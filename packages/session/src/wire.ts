@@ -223,6 +223,17 @@ export class Wire {
     this.fragments(opcode, bytes, false, out);
   }
 
+  /**
+   * encodeData() for a message that is framed synchronously (see encodesNow); returns its payload's length in
+   * bytes (for text: its UTF-8 length, known once encoded).
+   */
+  encodeNow(data: string | Uint8Array, out: Uint8Array[]): number {
+    if (typeof data === 'string' && data.length * 3 <= this.fragmentSize) return this.enc.writeText(FIN | OP_TEXT, data, out);
+    const bytes = typeof data === 'string' ? encodeUtf8(data) : data;
+    this.fragments(typeof data === 'string' ? OP_TEXT : OP_BINARY, bytes, false, out);
+    return bytes.byteLength;
+  }
+
   /** True when encodeData() always frames synchronously: no permessage-deflate was agreed. */
   get encodesNow(): boolean {
     return this.agreement === null;
