@@ -18,7 +18,6 @@
  *   terminated where it can be (Bun's terminate()) and `closed` rejects with 1006.
  */
 import { ReadableStream, WritableStream } from '@web-std/stream';
-import { markOwned } from '@streamsocket/codec';
 import { WebSocketError } from './errors.js';
 import { CLOSED, CLOSING, OPEN, type CloseInfo, type ReadyState, type ReceiveData, type SendData } from './connection.js';
 import type { ResolvedOptions } from './options.js';
@@ -157,10 +156,8 @@ export class PlatformConnection implements SessionCore {
     if (this.readableDone || this.readyState === CLOSED) return;
     let m: ReceiveData;
     if (typeof data === 'string') m = data;
-    else if (data instanceof ArrayBuffer) {
-      m = new Uint8Array(data);
-      markOwned(m); // a fresh ArrayBuffer per message event: the WebSocket class may hand it out without a copy
-    } else m = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    else if (data instanceof ArrayBuffer) m = new Uint8Array(data);
+    else m = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     if (this.readyState !== OPEN && (this.readCtrl.desiredSize ?? 0) <= 0) return; // closing: what fits, as Connection
     // The backlog is what waits before this message: a reader at most one message behind is never closed, whatever
     // the message's size (up to maxMessageSize; a 1 MiB echo with two messages in flight was closed otherwise).
