@@ -87,6 +87,8 @@ export interface BunWebSocketHandlers {
 /** Bun's ServerWebSocket (the part used here). */
 export interface BunServerWebSocket extends PlatformSocket {
   data: unknown;
+  /** How Bun hands binary messages over ('nodebuffer' by default; the route asks for 'uint8array'). */
+  binaryType?: string;
   send(data: string | Uint8Array): number;
   ping?(data?: Uint8Array): number;
   terminate?(): void;
@@ -347,6 +349,8 @@ export function websocketRoute(a: RouteOptions | RouteStreamHandler, b?: RouteSt
           early: null,
           start(sock) {
             bunWs = sock;
+            // Plain Uint8Array messages instead of Buffers: the session hands them on without re-viewing them.
+            if (typeof sock.binaryType === 'string') sock.binaryType = 'uint8array';
             openedResolve();
           },
         };

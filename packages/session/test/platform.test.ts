@@ -52,6 +52,21 @@ test('messages in: strings, ArrayBuffers and byte views arrive as strings and Ui
   assert.is(v.byteLength, 2);
 });
 
+test('messages in: a plain Uint8Array is handed on as it is; a subclass (Node\'s Buffer) becomes a plain Uint8Array view of the same bytes', async () => {
+  const { conn } = make();
+  class Bytes extends Uint8Array {}
+  const plain = new Uint8Array([7, 8]);
+  const sub = new Bytes([1, 2, 3, 4]).subarray(1, 3);
+  conn.onMessage(plain);
+  conn.onMessage(sub);
+  const r = conn.readable.getReader();
+  assert.ok((await r.read()).value === plain, 'no new view for a plain Uint8Array');
+  const v = (await r.read()).value as Uint8Array;
+  assert.is(v.constructor, Uint8Array);
+  assert.equal([...v], [2, 3]);
+  assert.is(v.buffer, sub.buffer, 'a view, not a copy');
+});
+
 test('streamMessages: each whole message is a one-piece stream; a stream body is sent whole, up to maxMessageSize', async () => {
   const { ReadableStream } = await import('@web-std/stream');
   const { conn, fake } = make({}, { streamMessages: true, maxMessageSize: 8 });
