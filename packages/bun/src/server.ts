@@ -16,6 +16,7 @@ import {
   acceptOptionsOf,
   DEFAULT_MAX_PENDING_HANDSHAKES,
   ServerCore,
+  coreOptionsOf,
   serverObject,
   type ServeOptionsBase,
   type ServerCloseOptions,
@@ -93,13 +94,7 @@ export function serve(options: ServeOptions & { webSocket: true }, handler: WebS
 export function serve(options: ServeOptions & { streamMessages: true }, handler: StreamedMessageHandler): WebSocketServer;
 export function serve(options: ServeOptions, handler: StreamHandler): WebSocketServer;
 export function serve(options: ServeOptions, handler: StreamHandler | StreamedMessageHandler | WebSocketHandler): WebSocketServer {
-  const core = new ServerCore<AdapterInfo>(
-    {
-      accept: acceptOptionsOf(options, ADAPTER_KEYS), maxPendingHandshakes: options.maxPendingHandshakes, webSocket: options.webSocket, onError: options.onError, topics: options.topics,
-      maxPendingHandshakesPerAddress: options.maxPendingHandshakesPerAddress, maxConnectionsPerAddress: options.maxConnectionsPerAddress, trustedProxies: options.trustedProxies,
-    },
-    handler as StreamHandler,
-  );
+  const core = new ServerCore<AdapterInfo>(coreOptionsOf(options, acceptOptionsOf(options, ADAPTER_KEYS)), handler as StreamHandler);
   const { hostname = '0.0.0.0', port = 0, tls, signal } = options;
   const streamOpts = options.readBufferSize !== undefined ? { readHighWaterMark: options.readBufferSize } : {};
 

@@ -29,6 +29,7 @@ import {
   acceptOptionsOf,
   connect as sessionConnect,
   ServerCore,
+  coreOptionsOf,
   serverObject,
   type Served,
   type ServedConnection,
@@ -464,13 +465,7 @@ export function serveHttp2(
 ): Http2WebSocketServer {
   const { hostname = '127.0.0.1', port = 0, tls, request, maxStreamsPerConnection = 256 } = options;
   const acceptOpts = { secure: tls !== undefined, ...acceptOptionsOf(options as ServeOptionsBase<never>, HTTP2_KEYS) };
-  const core = new ServerCore<Http2ConnectionInfo>(
-    {
-      accept: acceptOpts, maxPendingHandshakes: options.maxPendingHandshakes, webSocket: options.webSocket, onError: options.onError, topics: options.topics,
-      maxPendingHandshakesPerAddress: options.maxPendingHandshakesPerAddress, maxConnectionsPerAddress: options.maxConnectionsPerAddress, trustedProxies: options.trustedProxies,
-    },
-    handler as (ws: WebSocketStream, info: Served<Http2ConnectionInfo>) => unknown,
-  );
+  const core = new ServerCore<Http2ConnectionInfo>(coreOptionsOf(options, acceptOpts), handler as (ws: WebSocketStream, info: Served<Http2ConnectionInfo>) => unknown);
   const settings = { enableConnectProtocol: true, maxConcurrentStreams: maxStreamsPerConnection };
   const server = tls
     ? http2.createSecureServer({ ...tls, allowHTTP1: true, settings })

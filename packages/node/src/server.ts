@@ -19,6 +19,7 @@ import {
   DEFAULT_MAX_PENDING_HANDSHAKES,
   DROPPED,
   ServerCore,
+  coreOptionsOf,
   serverObject,
   type Admitted,
   type AcceptOptions,
@@ -135,13 +136,7 @@ export function serve(options: ServeOptions, handler: StreamHandler): WebSocketS
 export function serve(options: ServeOptions, handler: StreamHandler | StreamedMessageHandler | WebSocketHandler): WebSocketServer {
   const accept = acceptOptions(options);
   const channelOpts = options.readBufferSize !== undefined ? { readHighWaterMark: options.readBufferSize } : {};
-  const core = new ServerCore<AdapterInfo>(
-    {
-      accept, maxPendingHandshakes: options.maxPendingHandshakes, webSocket: options.webSocket, onError: options.onError, topics: options.topics,
-      maxPendingHandshakesPerAddress: options.maxPendingHandshakesPerAddress, maxConnectionsPerAddress: options.maxConnectionsPerAddress, trustedProxies: options.trustedProxies,
-    },
-    handler as StreamHandler,
-  );
+  const core = new ServerCore<AdapterInfo>(coreOptionsOf(options, accept), handler as StreamHandler);
   const handshakeTimeout = accept.handshakeTimeout ?? 10_000;
 
   const server = options.tls

@@ -20,7 +20,7 @@ export type { ProxyErrorCode, ProxyHop, ProxyTransport, TunnelIO } from './proxy
 export { parseIPv4, parseIPv6 } from './ip-literal.js';
 
 // What every server adapter does with an accepted connection (handshake cap, handler, shutdown)
-export { ServerCore, Admitted, DEFAULT_MAX_PENDING_HANDSHAKES, acceptOptionsOf, goingAway, serverObject } from './server-core.js';
+export { ServerCore, Admitted, DEFAULT_MAX_PENDING_HANDSHAKES, acceptOptionsOf, coreOptionsOf, goingAway, serverObject } from './server-core.js';
 export type {
   ServedConnection, Served, Failed, ServedStreamHandler, ServedWebSocketHandler, ServerCoreOptions, ServeOptionsBase, ServerCloseOptions,
   WebSocketServerBase,

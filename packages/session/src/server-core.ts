@@ -143,6 +143,20 @@ export function acceptOptionsOf(options: ServeOptionsBase<never>, adapterKeys: r
   return accept;
 }
 
+/** ServerCore's options from an adapter's serve() options, with `accept` as the sessions' (see acceptOptionsOf). */
+export function coreOptionsOf<I>(options: ServeOptionsBase<I>, accept: AcceptOptions): ServerCoreOptions<I> {
+  return {
+    accept,
+    maxPendingHandshakes: options.maxPendingHandshakes,
+    maxPendingHandshakesPerAddress: options.maxPendingHandshakesPerAddress,
+    maxConnectionsPerAddress: options.maxConnectionsPerAddress,
+    trustedProxies: options.trustedProxies,
+    webSocket: options.webSocket,
+    onError: options.onError,
+    topics: options.topics,
+  };
+}
+
 export const DEFAULT_MAX_PENDING_HANDSHAKES = DEFAULT_ADMISSION.maxPendingHandshakes;
 const DEFAULT_CLOSE_TIMEOUT = 5_000;
 /** Past the close timeout, how long connections may linger on shutdown before they are destroyed. */
