@@ -10,9 +10,10 @@ const echo = websocketRoute({ protocols: ['echo.v1'] }, async (ws) => {
 
 const server = Deno.serve(
   { hostname: '127.0.0.1', port: Number(Deno.env.get('PORT') ?? 8000), onListen: ({ port }) => console.log(`deno on http://127.0.0.1:${port}/`) },
-  (request) => {
+  (request, info) => {
     const { pathname } = new URL(request.url);
-    if (pathname === '/ws') return echo.upgrade(request);
+    // `info` gives the route the client's address (info.clientAddress, maxConnectionsPerAddress).
+    if (pathname === '/ws') return echo.upgrade(request, info);
     if (pathname === '/api/time') return Response.json({ now: Date.now(), runtime: 'deno' });
     if (pathname === '/') return new Response('<!doctype html><title>shared port</title><p>HTTP and WebSockets on one port</p>', { headers: { 'content-type': 'text/html' } });
     return new Response('not found\n', { status: 404 });
