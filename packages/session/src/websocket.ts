@@ -149,7 +149,10 @@ export class WebSocket extends EventTarget {
     let bytes: string | Uint8Array;
     if (typeof data === 'string') bytes = data;
     else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
-    else if (ArrayBuffer.isView(data)) bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    // A plain Uint8Array is taken as it is: re-viewing it reads `.buffer`, which JavaScriptCore (Bun) pays for with
+    // an ArrayBuffer allocation per small array. Other views (Node's Buffer included: its slice() is a view) are
+    // re-viewed as a plain Uint8Array, whose slice() copies.
+    else if (ArrayBuffer.isView(data)) bytes = data.constructor === Uint8Array ? (data as Uint8Array) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     else if (typeof Blob !== 'undefined' && data instanceof Blob) return this.queue(data, data.size); // immutable
     else bytes = String(data); // WebIDL union: anything else converts to a string
     if (this.readyState !== OPEN || !this.writer) {

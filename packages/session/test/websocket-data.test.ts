@@ -116,7 +116,7 @@ test('send() on a server-side WebSocket (unmasked frames): a buffer changed righ
   const server = wrapWebSocket(accept(s));
   const client = connect(c, 'ws://h/');
   await waitFor(server, 'open');
-  const got = readN(client, 4);
+  const got = readN(client, 5);
   const a = filled(5000, 1); // above the encoder's 125-byte copy limit: written as is unless snapshotted
   server.send(a);
   a.fill(9);
@@ -126,11 +126,21 @@ test('send() on a server-side WebSocket (unmasked frames): a buffer changed righ
   const ab = filled(70_000, 3).buffer;
   server.send(ab);
   new Uint8Array(ab).fill(9);
+  // A Uint8Array subclass whose slice() is a view, as Node's Buffer's is: it must still be snapshotted.
+  class ViewSlice extends Uint8Array {
+    override slice(start?: number, end?: number): Uint8Array {
+      return this.subarray(start, end);
+    }
+  }
+  const v = new ViewSlice(3000).fill(4);
+  server.send(v);
+  v.fill(9);
   server.send(new Blob(['x']));
   const m = await got;
   assert.ok(allEqual(m[0] as Uint8Array, 1, 5000));
   assert.ok(allEqual(m[1] as Uint8Array, 2, 100));
   assert.ok(allEqual(m[2] as Uint8Array, 3, 70_000));
+  assert.ok(allEqual(m[3] as Uint8Array, 4, 3000), 'a subclass whose slice() is a view');
   server.close(1000);
   await within(client.closed);
 });
