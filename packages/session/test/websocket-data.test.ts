@@ -128,7 +128,7 @@ test('send() on a server-side WebSocket (unmasked frames): a buffer changed righ
   new Uint8Array(ab).fill(9);
   // A Uint8Array subclass whose slice() is a view, as Node's Buffer's is: it must still be snapshotted.
   class ViewSlice extends Uint8Array {
-    override slice(start?: number, end?: number): Uint8Array {
+    override slice(start?: number, end?: number): Uint8Array<ArrayBuffer> {
       return this.subarray(start, end);
     }
   }
