@@ -8,6 +8,12 @@ import * as assert from 'uvu/assert';
 import { accept, connect, createPipePair, createWebSocketClass, wrapWebSocket, type AcceptOptions, type WebSocketStream } from '../src/index.js';
 import { within, sleep } from './helpers.js';
 
+/** Sends `data`, then overwrites its bytes: what the peer receives must be what they were at send(). */
+function sendThenOverwrite(ws: { send(data: Uint8Array | ArrayBuffer): void }, data: Uint8Array | ArrayBuffer): void {
+  ws.send(data);
+  (data instanceof Uint8Array ? data : new Uint8Array(data)).fill(9);
+}
+
 function waitFor(ws: EventTarget, type: string): Promise<Event> {
   return within(new Promise((r) => ws.addEventListener(type, r, { once: true })), 3000, `event ${type}`);
 }
@@ -51,30 +57,25 @@ test('send(): a buffer changed right after send() is sent as it was (framed at o
   const got = readN(h.server!, 9);
   // Nothing queued: framed at once.
   const a = filled(3000, 1);
-  ws.send(a);
-  a.fill(9);
+  sendThenOverwrite(ws, a);
   const ab = filled(200, 2).buffer;
-  ws.send(ab);
-  new Uint8Array(ab).fill(9);
+  sendThenOverwrite(ws, ab);
   const big = filled(100, 0);
   big.set([7, 7, 7], 40);
   const view = new DataView(big.buffer, 40, 3);
   ws.send(view);
   big.fill(9);
   const small = filled(10, 3);
-  ws.send(small);
-  small.fill(9);
+  sendThenOverwrite(ws, small);
   // A Blob is read asynchronously: what follows it waits in the writable, as a snapshot.
   ws.send(new Blob([filled(5, 4)]));
   const b = filled(3000, 5);
-  ws.send(b);
-  b.fill(9);
+  sendThenOverwrite(ws, b);
   const c = filled(10, 6);
   ws.send(c.subarray(2, 8));
-  c.fill(9);
+  c.fill(9); // the whole buffer under the sent view
   const d = filled(70_000, 7).buffer;
-  ws.send(d);
-  new Uint8Array(d).fill(9);
+  sendThenOverwrite(ws, d);
   ws.send('text stays text');
   const m = await got;
   assert.ok(allEqual(m[0] as Uint8Array, 1, 3000), 'direct, Uint8Array');
@@ -118,14 +119,11 @@ test('send() on a server-side WebSocket (unmasked frames): a buffer changed righ
   await waitFor(server, 'open');
   const got = readN(client, 5);
   const a = filled(5000, 1); // above the encoder's 125-byte copy limit: written as is unless snapshotted
-  server.send(a);
-  a.fill(9);
+  sendThenOverwrite(server, a);
   const b = filled(100, 2);
-  server.send(b);
-  b.fill(9);
+  sendThenOverwrite(server, b);
   const ab = filled(70_000, 3).buffer;
-  server.send(ab);
-  new Uint8Array(ab).fill(9);
+  sendThenOverwrite(server, ab);
   // A Uint8Array subclass whose slice() is a view, as Node's Buffer's is: it must still be snapshotted.
   class ViewSlice extends Uint8Array {
     override slice(start?: number, end?: number): Uint8Array<ArrayBuffer> {
@@ -133,8 +131,7 @@ test('send() on a server-side WebSocket (unmasked frames): a buffer changed righ
     }
   }
   const v = new ViewSlice(3000).fill(4);
-  server.send(v);
-  v.fill(9);
+  sendThenOverwrite(server, v);
   server.send(new Blob(['x']));
   const m = await got;
   assert.ok(allEqual(m[0] as Uint8Array, 1, 5000));
