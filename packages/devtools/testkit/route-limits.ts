@@ -4,6 +4,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { within } from './pair-suite.js';
 
 interface RouteLike {
   upgrade(request: Request, env?: unknown): Response | Promise<Response>;
@@ -24,11 +25,6 @@ export interface RouteLimitSpec {
   connect(url: string): ClientLike;
 }
 
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: ReturnType<typeof setTimeout>;
-  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)))]).finally(() => clearTimeout(t));
-}
-
 export function routeLimitTest(name: string, spec: RouteLimitSpec): void {
   test(`${name}: maxConnectionsPerAddress counts the host's peer address: a second session from 127.0.0.1 gets 429, and is served once the first closed`, async () => {
     const seen: string[] = [];
@@ -42,21 +38,21 @@ export function routeLimitTest(name: string, spec: RouteLimitSpec): void {
     try {
       const first = spec.connect(h.url);
       opened.push(first);
-      await within(first.opened, 5000, 'first session');
+      await within(5000, first.opened, 'first session');
       const second = spec.connect(h.url);
       opened.push(second);
-      const e = await within(second.opened.then(() => null, (x: unknown) => x), 5000, 'second session refused');
+      const e = await within(5000, second.opened.then(() => null, (x: unknown) => x), 'second session refused');
       assert.is((e as { status?: number } | null)?.status, 429, 'refused with 429');
       assert.is(route.stats.refusedPerAddress, 1);
       assert.equal(seen, ['127.0.0.1']);
       first.close();
-      await within(first.closed, 5000, 'first closed');
+      await within(5000, first.closed, 'first closed');
       let third: ClientLike | null = null;
       // The host reports the close a little after our client saw it: retry for up to 2 s.
       for (let i = 0; i < 40 && third === null; i++) {
         const c = spec.connect(h.url);
         opened.push(c);
-        if (await within(c.opened.then(() => true, () => false), 5000, 'third session')) third = c;
+        if (await within(5000, c.opened.then(() => true, () => false), 'third session')) third = c;
         else await new Promise((r) => setTimeout(r, 50));
       }
       assert.ok(third, 'served once the first session closed');
