@@ -80,19 +80,15 @@ export function clientApi<O extends ClientOptions>(dialer: ClientDialer<O>): Cli
     const b = bind(options);
     return connectWith(b.dial, url, b.session) as WebSocketStream<MessageOf<O>>;
   }
-  const classDialer = (options: O) => {
-    const b = bind(options);
-    return { dial: (url: URL, d: DialOptions) => b.dial(url, d.signal), session: b.session };
-  };
   return {
     connect: connect as ConnectFunction<O>,
     createWebSocket(options = {} as O) {
-      const b = classDialer(options as O);
-      return createWebSocketClass(b.dial, b.session);
+      const b = bind(options as O);
+      return createWebSocketClass((url: URL, d: DialOptions) => b.dial(url, d.signal), b.session);
     },
     createWebSocketStream(options = {} as O) {
-      const b = classDialer(options as O);
-      return createWebSocketStreamClass(b.dial, b.session);
+      const b = bind(options as O);
+      return createWebSocketStreamClass((url: URL, d: DialOptions) => b.dial(url, d.signal), b.session);
     },
   };
 }
