@@ -16,7 +16,10 @@ import { buildErrorResponse, HandshakeError, type RequestHead } from '@streamsoc
 import { Admission, DEFAULT_ADMISSION, DROPPED, type AdmissionOptions, type AdmissionStats, type DropReason, type PendingEntry } from './admission.js';
 import type { ByteChannel, ConnectionOwner } from './channel.js';
 import { respondAndClose } from './server-handshake.js';
-import { accept, type AcceptOptions, type WebSocketStream } from './websocket-stream.js';
+import { acceptHead, resolveShared, type AcceptOptions, type WebSocketStream } from './websocket-stream.js';
+import { PendingHead, type HeadFailure, type HeadOwner } from './pending-head.js';
+import type { ResolvedOptions } from './options.js';
+import type { RequestHead as Head } from '@streamsocket/handshake';
 import { wrapWebSocket, type WebSocket } from './websocket.js';
 import { Topics, type PublishData, type PublishOptions, type TopicsOptions } from './topics.js';
 
@@ -166,6 +169,8 @@ const REFUSAL_LINGER_MS = 2_000;
 const DEFAULT_SHUTDOWN_REASON = 'server shutting down';
 
 const noop = (): void => {};
+/** What handshakes still reading their head end with when the server closes (onError learns it). */
+const SHUTDOWN_ERROR = new HandshakeError(503, 'SERVER_CLOSING', 'the server closed during the opening handshake');
 
 /**
  * A connection's place in the admission from TCP accept until its handshake settles. Adapters that own a TLS
@@ -173,7 +178,9 @@ const noop = (): void => {};
  */
 export class Admitted {
   /** @internal */ entry: PendingEntry | null = null;
-  /** @internal */ ws: WebSocketStream | null = null;
+  /** @internal While the request head is being read. */ head: PendingHead<Admitted> | null = null;
+  /** @internal Once the head was read, until the handshake settles. */ ws: WebSocketStream | null = null;
+  /** @internal What onError learns about it (set by add()). */ info: Failed<object> | null = null;
   /** Why the admission dropped it, or null. */
   dropped: DropReason | null = null;
   constructor(
@@ -184,13 +191,19 @@ export class Admitted {
   ) {}
   /** @internal */ drop(reason: DropReason): void {
     this.dropped = reason;
-    this.ws?.abortHandshake(DROPPED[reason]); // one shared error: nothing allocated per dropped connection
+    // One shared error: nothing allocated per dropped connection.
+    this.head?.drop(DROPPED[reason]);
+    this.ws?.abortHandshake(DROPPED[reason]);
     this.destroy();
   }
 }
 
-export class ServerCore<I extends object> implements ConnectionOwner {
+export class ServerCore<I extends object> implements ConnectionOwner, HeadOwner<Admitted> {
+  /** Handshakes whose head is read, until they settle (the onRequest hook may still run). */
   readonly #pending = new Set<WebSocketStream>();
+  /** Connections still reading their request head (see pending-head.ts): what close() drops. */
+  readonly #heads = new Set<PendingHead<Admitted>>();
+  readonly #resolved: ResolvedOptions;
   /**
    * Every connection handed over and not yet released by its transport, with its session once that opened (null
    * before, and for refused or failed ones): close() waits for and, if need be, destroys them. Entries leave when
@@ -218,6 +231,7 @@ export class ServerCore<I extends object> implements ConnectionOwner {
     // handler's MessageEvents carry whole messages, so streamMessages is for stream handlers only.
     const accept = options.webSocket && options.accept.streamMessages ? { ...options.accept, streamMessages: false } : options.accept;
     this.#options = { ...options, accept: Object.isFrozen(accept) ? accept : Object.freeze({ ...accept }) };
+    this.#resolved = resolveShared(this.#options.accept);
     this.#handler = handler;
     this.topics = new Topics(options.topics);
   }
@@ -307,16 +321,30 @@ export class ServerCore<I extends object> implements ConnectionOwner {
       a = admitted;
     }
     if (a.dropped !== null) return conn.destroy(); // dropped during its TLS handshake
-    const ws = accept(conn, this.#options.accept);
-    a.ws = ws;
+    a.info = failed;
+    const head = new PendingHead(conn, this.#resolved, this, a);
+    a.head = head;
+    this.#heads.add(head);
+  }
+
+  /** @internal (HeadOwner) The request head is complete: the rest of the handshake, then the handler. */
+  headRead(p: PendingHead<Admitted>, request: Head, rest: Uint8Array, remainingMs: number): void {
+    const admitted = p.data;
+    const conn = p.conn as ServedConnection;
+    const failed = admitted.info as Failed<I>;
+    const admission = this.#admission;
+    this.#heads.delete(p);
+    admitted.head = null;
+    const ws = acceptHead(conn, this.#options.accept, request, rest, remainingMs);
+    admitted.ws = ws;
     this.#pending.add(ws);
-    const admitted = a;
     ws.opened.then(
       () => {
         this.#pending.delete(ws);
         admission.leave(admitted.entry!);
         failed.request = ws.request;
         if (this.#closing) return void ws.closeWithCode(1001, this.#reason);
+        const peer = admitted.address;
         const client = admission.clientAddress(peer, ws.request?.headers);
         failed.clientAddress = client;
         if (this.#clientOf !== null) {
@@ -338,13 +366,26 @@ export class ServerCore<I extends object> implements ConnectionOwner {
         admission.leave(admitted.entry!);
         failed.request = ws.request;
         if (admitted.dropped !== null) e = DROPPED[admitted.dropped];
-        else if (e instanceof HandshakeError && e.code === 'HANDSHAKE_TIMEOUT') {
-          if (conn.secured === false) admission.stats.tlsHandshakeTimeouts++;
-          else admission.stats.handshakeTimeouts++;
-        }
+        else if (e instanceof HandshakeError && e.code === 'HANDSHAKE_TIMEOUT') this.#countTimeout(conn);
         this.report(e, failed);
       },
     );
+  }
+
+  /** @internal (HeadOwner) The connection ended before its request head was complete. */
+  headFailed(p: PendingHead<Admitted>, how: HeadFailure, error: unknown): void {
+    const admitted = p.data;
+    this.#heads.delete(p);
+    admitted.head = null;
+    this.#admission.leave(admitted.entry!);
+    if (how === 'timeout') this.#countTimeout(p.conn as ServedConnection);
+    // The timeout's error is built only when someone reads it: under a slowloris thousands time out at once.
+    if (this.#options.onError) this.report(error ?? new HandshakeError(408, 'HANDSHAKE_TIMEOUT', 'the opening handshake timed out'), admitted.info as Failed<I>);
+  }
+
+  #countTimeout(conn: ServedConnection): void {
+    if (conn.secured === false) this.#admission.stats.tlsHandshakeTimeouts++;
+    else this.#admission.stats.handshakeTimeouts++;
   }
 
   /** @internal (ConnectionOwner) The transport of `conn` is fully closed. */
@@ -369,6 +410,10 @@ export class ServerCore<I extends object> implements ConnectionOwner {
     if (this.#closing) return this.#closing;
     if (reason !== undefined) this.#reason = reason;
     this.#closing = (async () => {
+      for (const p of this.#heads) {
+        p.drop(SHUTDOWN_ERROR);
+        p.conn.abort(SHUTDOWN_ERROR);
+      }
       for (const ws of this.#pending) ws.close();
       for (const ws of this.#conns.values()) if (ws !== null) ws.closeWithCode(1001, this.#reason);
       const limit = (this.#options.accept.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT) + SHUTDOWN_GRACE_MS;

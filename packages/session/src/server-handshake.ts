@@ -106,11 +106,21 @@ async function readRequest(reader: ByteChannel, o: ResolvedOptions, guard: Hands
   }
 }
 
-export async function serverHandshake(conn: ByteChannel, o: ResolvedOptions, a: AcceptOptions, guard: HandshakeGuard): Promise<ServerOpen> {
+/** `read`: the head and the bytes after it when the caller already read them (ServerCore, see pending-head.ts). */
+export async function serverHandshake(
+  conn: ByteChannel,
+  o: ResolvedOptions,
+  a: AcceptOptions,
+  guard: HandshakeGuard,
+  read: { head: RequestHead; rest: Uint8Array } | null = null,
+): Promise<ServerOpen> {
   let head: RequestHead;
   let rest: Uint8Array;
   try {
-    if (a.request) {
+    if (read !== null) {
+      guard.check();
+      ({ head, rest } = read);
+    } else if (a.request) {
       guard.check();
       head = a.request;
       rest = a.rest ?? EMPTY;

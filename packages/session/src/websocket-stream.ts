@@ -72,7 +72,7 @@ const resolvedByOptions = new WeakMap<object, ResolvedOptions>();
  * connections instead of keeping a copy per connection. Unfrozen options are resolved each time, since the
  * caller may change them between calls.
  */
-function resolveShared(options: AcceptOptions): ResolvedOptions {
+export function resolveShared(options: AcceptOptions): ResolvedOptions {
   if (!Object.isFrozen(options)) return resolveOptions(options);
   let o = resolvedByOptions.get(options);
   if (o === undefined) {
@@ -281,11 +281,29 @@ export class WebSocketStream<R = ReceiveData> {
  * closed; `opened` then rejects with the HandshakeError.
  */
 export function accept<O extends AcceptOptions = AcceptOptions>(transport: ByteDuplex | ByteChannel, options: O = {} as O): WebSocketStream<MessageOf<O>> {
-  const conn = toChannel(transport);
   const o = resolveShared(options);
-  const guard = new HandshakeGuard(o.handshakeTimeout, options.signal, 408);
-  const ws = new WebSocketStream<MessageOf<O>>('', guard, o, async () => {
-    const s = await serverHandshake(conn, o, options, guard);
+  return startServer(toChannel(transport), options, o, new HandshakeGuard(o.handshakeTimeout, options.signal, 408), null);
+}
+
+/**
+ * @internal ServerCore: the server role once the request head was read (pending-head.ts), `timeoutMs` being what
+ * is left of the handshake timeout. `options` must be frozen (resolved once per server).
+ */
+export function acceptHead(conn: ByteChannel, options: AcceptOptions, head: RequestHead, rest: Uint8Array, timeoutMs: number): WebSocketStream {
+  const o = resolveShared(options);
+  const guard = new HandshakeGuard(timeoutMs === Infinity ? 0 : Math.max(1, timeoutMs), options.signal, 408);
+  return startServer(conn, options, o, guard, { head, rest });
+}
+
+function startServer<R>(
+  conn: ByteChannel,
+  options: AcceptOptions,
+  o: ResolvedOptions,
+  guard: HandshakeGuard,
+  read: { head: RequestHead; rest: Uint8Array } | null,
+): WebSocketStream<R> {
+  const ws = new WebSocketStream<R>('', guard, o, async () => {
+    const s = await serverHandshake(conn, o, options, guard, read);
     const host = s.handshake.request.headers.get('host') ?? 'localhost';
     ws.request = s.handshake.request;
     return {

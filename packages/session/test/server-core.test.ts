@@ -30,13 +30,20 @@ function dialInto(core: ServerCore<Info>, id: number, clientOpts = {}) {
   return { client: connect(c, URL_, clientOpts), conn, raw: c };
 }
 
-async function readText(end: PipeEnd): Promise<string> {
+/** What the server wrote until it closed the connection (cleanly, or by a reset when `reset` is true). */
+async function readText(end: PipeEnd, reset = false): Promise<string> {
   const r = end.readable.getReader();
   let out = '';
   for (;;) {
-    const { done, value } = await within(r.read(), 3000, 'raw read');
-    if (done) return out;
-    out += new TextDecoder().decode(value);
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await within(r.read(), 3000, 'raw read');
+    } catch (e) {
+      if (reset && !String(e).includes('did not settle')) return out;
+      throw e;
+    }
+    if (chunk.done) return out;
+    out += new TextDecoder().decode(chunk.value);
   }
 }
 
@@ -251,6 +258,127 @@ s('webSocket: true hands the handler a WHATWG WebSocket', async () => {
   await writable.getWriter().write('x');
   assert.is((await within(readable.getReader().read())).value, 'echo x');
   await core.close();
+});
+
+s('the request head read a byte at a time: the session opens over what follows it, in order', async () => {
+  const core = new ServerCore<Info>({ accept: {} }, async (ws) => {
+    const { readable, writable } = await ws.opened;
+    await readable.pipeTo(writable);
+  });
+  const [c, cs] = createPipePair();
+  core.add(served(cs), { id: 1 });
+  // A client whose request head and first frame reach the server one byte per write.
+  const trickle = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, ctrl) {
+      for (let i = 0; i < chunk.length; i++) ctrl.enqueue(chunk.slice(i, i + 1));
+    },
+  });
+  trickle.readable.pipeTo(c.writable).catch(() => {});
+  const client = connect({ readable: c.readable, writable: trickle.writable }, URL_);
+  const { readable, writable } = await within(client.opened, 3000, 'opened');
+  assert.is(core.pendingHandshakes, 0);
+  const w = writable.getWriter();
+  await w.write('one');
+  await w.write('two');
+  const r = readable.getReader();
+  assert.is((await within(r.read())).value, 'one');
+  assert.is((await within(r.read())).value, 'two');
+  client.close();
+  await within(client.closed);
+  await core.close();
+});
+
+s('heads that never complete: timed out (counted, 408 to onError, no response), 400 at EOF, 431 when too large', async () => {
+  const errors: Array<[HandshakeError, number, unknown]> = [];
+  const core = new ServerCore<Info>(
+    { accept: { handshakeTimeout: 150, maxHeadSize: 256 }, onError: (e, info) => errors.push([e as HandshakeError, info.id, info.request]) },
+    () => assert.unreachable('no session'),
+  );
+  const enc = new TextEncoder();
+  const [silent, ss] = createPipePair();
+  const silentConn = served(ss);
+  core.add(silentConn, { id: 1 });
+  const [half, hs] = createPipePair();
+  core.add(served(hs), { id: 2 });
+  const hw = half.writable.getWriter();
+  await hw.write(enc.encode('GET / HTTP/1.1\r\nHost: x\r\n'));
+  hw.close().catch(() => {}); // FIN before the blank line
+  const [big, bs] = createPipePair();
+  core.add(served(bs), { id: 3 });
+  big.writable.getWriter().write(enc.encode('GET / HTTP/1.1\r\nX: ' + 'a'.repeat(300) + '\r\n')).catch(() => {});
+  assert.match(await readText(half), /^HTTP\/1\.1 400 /);
+  assert.match(await readText(big), /^HTTP\/1\.1 431 /);
+  const t0 = Date.now();
+  assert.is(await readText(silent, true), '', 'a timed-out connection gets no response');
+  await within(silentConn.closed, 3000, 'silent closed');
+  assert.ok(Date.now() - t0 < 1000);
+  await within((async () => { while (errors.length < 3) await sleep(5); })(), 3000, 'reported');
+  const byId = new Map(errors.map(([e, id, request]) => [id, { status: e.status, code: e.code, request }]));
+  assert.equal(byId.get(1), { status: 408, code: 'HANDSHAKE_TIMEOUT', request: null });
+  assert.equal(byId.get(2), { status: 400, code: 'INCOMPLETE_HEAD', request: null });
+  assert.equal(byId.get(3)!.status, 431);
+  assert.is(core.stats.handshakeTimeouts, 1);
+  assert.is(core.pendingHandshakes, 0);
+  await core.close();
+});
+
+s('the handshake timeout spans the whole handshake: a head read late leaves only the rest of it for onRequest', async () => {
+  let hookCalled = 0;
+  const errors: HandshakeError[] = [];
+  const core = new ServerCore<Info>(
+    {
+      accept: {
+        handshakeTimeout: 400,
+        onRequest: () => {
+          hookCalled = Date.now();
+          return new Promise<void>(() => {}); // never answers
+        },
+      },
+      onError: (e) => errors.push(e as HandshakeError),
+    },
+    () => assert.unreachable('no session'),
+  );
+  const [c, cs] = createPipePair();
+  const conn = served(cs);
+  const t0 = Date.now();
+  core.add(conn, { id: 1 });
+  await sleep(250);
+  c.writable.getWriter().write(new TextEncoder().encode(
+    'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+  )).catch(() => {});
+  await within(conn.closed, 3000, 'closed at the deadline');
+  const took = Date.now() - t0;
+  assert.ok(hookCalled > 0, 'the hook ran');
+  assert.ok(took >= 380 && took < 600, `closed after ${took} ms, not 250 + 400`);
+  await within((async () => { while (errors.length < 1) await sleep(5); })(), 3000, 'reported');
+  assert.is(errors[0]!.code, 'HANDSHAKE_TIMEOUT');
+  assert.is(core.stats.handshakeTimeouts, 1);
+  c.reset();
+  await core.close();
+});
+
+s('without onError, timed-out heads are only counted; close() aborts the heads still being read (SERVER_CLOSING)', async () => {
+  const quiet = new ServerCore<Info>({ accept: { handshakeTimeout: 50 } }, () => {});
+  const pipes = Array.from({ length: 20 }, () => createPipePair());
+  for (const [, s2] of pipes) quiet.add(served(s2), { id: 0 });
+  await within((async () => { while (quiet.stats.handshakeTimeouts < 20) await sleep(5); })(), 3000, 'timed out');
+  assert.is(quiet.pendingHandshakes, 0);
+  for (const [c] of pipes) c.reset();
+  await quiet.close();
+
+  const errors: string[] = [];
+  const core = new ServerCore<Info>({ accept: { handshakeTimeout: 60_000 }, onError: (e) => errors.push((e as HandshakeError).code) }, () => {});
+  const [c, s2] = createPipePair();
+  const conn = served(s2);
+  core.add(conn, { id: 1 });
+  c.writable.getWriter().write(new TextEncoder().encode('GET / HT')).catch(() => {});
+  await sleep(20);
+  assert.is(core.pendingHandshakes, 1);
+  await within(core.close(), 3000, 'close');
+  await within(conn.closed, 3000, 'aborted');
+  assert.equal(errors, ['SERVER_CLOSING']);
+  assert.is(core.pendingHandshakes, 0);
+  c.reset();
 });
 
 s('acceptOptionsOf: the session options inside serve() options', () => {
