@@ -48,8 +48,8 @@ export interface AdmissionOptions {
 
 /**
  * The defaults and their derivation. A pending handshake costs the server, measured with 2,000 silent sockets held
- * open (packages/hardening/test/attack-*.node.test.ts, session README "Admission"): 9.2-9.7 KiB in Node, 20.5 KiB
- * in Deno, 7.2-7.4 KiB in Bun, plus one descriptor. 4096 of them are then ~39 / 82 / 30 MiB, a budget a server
+ * open (packages/hardening/test/attack-*.node.test.ts, session README "Admission"): 7.3-7.5 KiB in Node, 12.2 KiB
+ * in Deno, 3.9 KiB in Bun, plus one descriptor. 4096 of them are then ~30 / 49 / 16 MiB, a budget a server
  * with a few hundred MiB can spend on handshakes without putting its sessions at risk, and well above what real
  * clients hold at once (a client is pending for one round trip: 4096 pending needs ~40,000 arrivals per second at
  * a 100 ms round trip). The per-address share is a quarter of that, so that one address never holds more than a
