@@ -1,8 +1,9 @@
 /**
  * The core of a WebSocket session after the opening handshake: owns the codec
- * cores (see wire.ts), the close state machine (RFC 6455 section 7),
- * ping/pong and timers. The public wrappers (WebSocketStream-shaped sessions,
- * the WebSocket class) are thin layers over this class.
+ * cores (see wire.ts), ping/pong and timers, and drives the closing handshake's
+ * state (close-state.ts, no I/O: this class carries out what it answers). The
+ * public wrappers (WebSocketStream-shaped sessions, the WebSocket class) are thin
+ * layers over this class.
  *
  * Data flow
  *   channel --onData()--> Wire.decode --> user readable
@@ -29,12 +30,15 @@ import type { DeflateAgreement, EncoderOptions, FramerHost, IncomingMessage, Mes
 import { ReadableStream, WritableStream } from '@web-std/stream';
 import { WebSocketError } from './errors.js';
 import { timers, type TimerEntry, type TimerTarget } from './timers.js';
-import { utf8Length } from './close-args.js';
 import type { ByteChannel, ChannelSink } from './channel.js';
 import type { ResolvedOptions } from './options.js';
 import { Wire, OP_PING, OP_PONG } from './wire.js';
 import { IncomingMessageStream, outgoingBody, type MessageStreamOwner, type OutgoingStream, type StreamedMessage } from './message-stream.js';
 import { Pings, pingPayload } from './pings.js';
+import {
+  CloseState, END_READABLE, WAKE_READER, PAUSE_INPUT, ARM_TIMER, REARM_TIMER, AWAIT_READER, SEND_CLOSE, SEND_CLOSE_NOW, FAIL_READABLE,
+  SHUTDOWN, ABORT, FINISH_AFTER_FLUSH, FINISH, STOP_READING,
+} from './close-state.js';
 
 export const CONNECTING = 0;
 export const OPEN = 1;
@@ -86,17 +90,6 @@ function receivedSize(chunk: ReceiveData | StreamedMessage): number {
   return chunk instanceof Uint8Array ? chunk.byteLength : 1; // a StreamedMessage counts one (high-water mark 1)
 }
 
-/** Truncates a string so that its UTF-8 encoding fits a close reason (123 bytes). */
-function clampReason(s: string): string {
-  if (utf8Length(s) <= 123) return s;
-  let out = '';
-  for (const ch of s) {
-    if (utf8Length(out + ch) > 123) break;
-    out += ch;
-  }
-  return out;
-}
-
 
 export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner {
   readonly role: Role;
@@ -104,7 +97,6 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
   readonly writable: WritableStream<SendData>;
   /** Resolves on a clean close; rejects with WebSocketError (closeCode 1006) otherwise. Marked handled. */
   readonly closed: Promise<CloseInfo>;
-  readyState: ReadyState = OPEN;
   /** Bytes accepted by the writable and not yet handed to the encoder. */
   bufferedAmount = 0;
 
@@ -132,7 +124,6 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
   /** Settles when the socket's write side is closed or failed; made when first waited for (closing). */
   private writeDone: Promise<void> | null = null;
   private writeDoneResolve: (() => void) | null = null;
-  private transportClosing = false;
   /** Push mode (channel): paused because the user readable is full, until its next pull(). */
   private parked = false;
   private readableDone = false;
@@ -142,16 +133,10 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
   private enqueued = 0;
   private enqueuedBefore = 0;
 
-  // Close state.
-  /** A protocol error whose close frame waits for the reader to take the messages decoded before it (fail()). */
-  private failing: CodecError | null = null;
+  /** The closing handshake's state (close-state.ts): null while open and nothing went wrong (an idle connection). */
+  private cs: CloseState | null = null;
+  /** A protocol error waits for the reader (AWAIT_READER): one more turn for its writes, then readerDone(). */
   private failTimer: TimerEntry | null = null;
-  private failSent = false;
-  private closeQueued = false;
-  private pendingClose: { code: number | null; reason: string } | null = null;
-  private closeReceived: CloseInfo | null = null;
-  private eof = false;
-  private transportClosed = false;
 
   // Outgoing ordering: `writeSeq` counts writes accepted by the writable (in the
   // strategy's size(), which runs synchronously in write()), `doneSeq` writes the
@@ -220,7 +205,8 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
 
   /** @internal (ChannelSink) A chunk from the channel: decode it, then pause the channel while the reader is full. */
   onData(chunk: Uint8Array): void {
-    if (this.readyState === CLOSED || this.failing !== null) return; // nothing after a protocol error is read
+    const cs = this.cs;
+    if (cs !== null && (cs.readyState === CLOSED || cs.error !== null)) return; // nothing after a protocol error is read
     if (this.trackTime) this.lastReceived = Date.now();
     this.enqueuedBefore = this.enqueued;
     let p: void | Promise<void>;
@@ -290,7 +276,7 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
       case 'text':
       case 'binary':
         if (this.opts.idleTimeout > 0) this.lastActivity = Date.now();
-        if (this.readableDone || this.closeReceived) return;
+        if (this.readableDone || this.cs?.received) return;
         // While closing, deliver what fits and discard the rest: the peer is
         // finishing, and we must keep reading to see its close frame.
         if (this.readyState !== OPEN && (this.readCtrl.desiredSize ?? 0) <= 0) return;
@@ -298,13 +284,13 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
         this.enqueued++;
         return;
       case 'ping':
-        if (!this.closeQueued && this.pendingClose === null) this.sendPong(m.data);
+        if (!this.cs?.pending && !this.cs?.sent) this.sendPong(m.data);
         return;
       case 'pong':
         this.onPong(m.data);
         return;
       case 'close':
-        this.onCloseFrame(m.code, m.reason);
+        this.apply(this.closing().closeFrameReceived(m.code, m.reason));
         return;
     }
   }
@@ -313,7 +299,7 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
   private onChunk(m: MessageChunk): void {
     if (m.first) {
       if (this.opts.idleTimeout > 0) this.lastActivity = Date.now();
-      this.skipping = this.readableDone || this.closeReceived !== null || (this.readyState !== OPEN && (this.readCtrl.desiredSize ?? 0) < 0);
+      this.skipping = this.readableDone || !!this.cs?.received || (this.readyState !== OPEN && (this.readCtrl.desiredSize ?? 0) < 0);
       if (!this.skipping) {
         const s = new IncomingMessageStream(m.kind, this.opts.readHighWaterMark, this);
         this.active = s;
@@ -365,35 +351,20 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
 
   /** @internal (ChannelSink) */
   onEof(): void {
-    this.eof = true;
-    if (this.readyState === CLOSED || this.failing !== null) return; // fail() finishes
-    if (this.closeReceived) {
-      // Peer closed TCP after its close frame: the normal end for a client, and
-      // acceptable for a server whose echo is still flushing.
-      this.closeTransport(false);
-      this.finishAfterFlush(true);
-      return;
-    }
-    this.abnormal(new Error('connection closed without a close frame'));
+    this.apply(this.closing().endOfInput());
   }
 
-  /** @internal (ChannelSink) */
+  /** @internal (ChannelSink) A read error, or the codec's protocol error (CodecError: its close code goes out). */
   onReadError(e: unknown): void {
-    if (this.readyState === CLOSED) return;
-    if (this.failing !== null && !(e instanceof CodecError)) return this.abnormal(e);
-    if (e instanceof CodecError) {
-      if (this.closeReceived) return this.onEof(); // garbage after the close frame
-      return this.fail(e);
-    }
-    if (this.closeReceived && this.closeQueued) return this.onEof();
-    this.abnormal(e);
+    const cs = this.closing();
+    this.apply(e instanceof CodecError ? cs.protocolError(e) : cs.readFailed(e));
   }
 
   // ---------------------------------------------------------------- output
 
   /** @internal Source.pull: the reader wants the next message. */
   onReadablePull(): void {
-    if (this.active !== null && this.failing === null) {
+    if (this.active !== null && !this.cs?.error) {
       this.outerWants = true; // the current message's stream decides until it ends
       return;
     }
@@ -402,7 +373,7 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
 
   /** The reader wants more: the readable's next message, or the current message's next piece. */
   onPull(): void {
-    if (this.failing !== null) return this.failWhenRead();
+    if (this.cs?.error) return this.failWhenRead();
     const w = this.pullWaiter;
     if (w) {
       this.pullWaiter = null;
@@ -428,7 +399,7 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
     const seq = ++this.sinkSeq;
     const size = chunkSize(chunk);
     try {
-      if (seq > this.acceptSeq || this.closeQueued || this.readyState === CLOSED) {
+      if (seq > this.acceptSeq || this.cs?.sent || this.readyState === CLOSED) {
         throw new DOMException('The WebSocket is closing or closed.', 'InvalidStateError');
       }
       let data: string | Uint8Array;
@@ -456,7 +427,7 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
         if (this.readyState === OPEN) queueMicrotask(() => this.close(1011, 'internal error'));
         throw e;
       }
-      if (this.closeQueued || (this.readyState as ReadyState) === CLOSED) {
+      if (this.cs?.sent || (this.readyState as ReadyState) === CLOSED) {
         chunks.length = 0;
         throw new DOMException('The WebSocket is closing or closed.', 'InvalidStateError');
       }
@@ -469,7 +440,7 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
       this.bufferedAmount -= size;
       this.doneSeq = seq;
       if (this.framed !== null) this.flushFramed();
-      if (this.pendingClose && seq >= this.acceptSeq) this.sendClose();
+      if (this.cs?.pending && seq >= this.acceptSeq) this.sendClose();
     }
   }
 
@@ -511,7 +482,8 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
 
   /** Throws while nothing more may be sent: our close frame is out, the peer's came, or the session ended. */
   private checkSending(): void {
-    if (this.closeQueued || this.closeReceived !== null || this.readyState === CLOSED) {
+    const cs = this.cs;
+    if (cs !== null && (cs.sent || cs.received !== null || cs.readyState === CLOSED)) {
       throw new DOMException('The WebSocket is closing or closed.', 'InvalidStateError');
     }
   }
@@ -525,10 +497,10 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
    * Returns the message's length in bytes (text: UTF-8), or -1 when it was not sent.
    */
   sendNow(data: string | Uint8Array): number {
+    // Any close state (closing, a close frame in, a protocol error, the transport ending) sends through the writable.
     if (
-      this.readyState !== OPEN || this.doneSeq < this.writeSeq || this.pendingClose !== null || this.closeQueued ||
-      this.closeReceived !== null || this.failing !== null || this.framed !== null || this.encoding !== null ||
-      this.transportClosing || this.channel.congested || !this.wire.encodesNow
+      this.cs !== null || this.doneSeq < this.writeSeq || this.framed !== null || this.encoding !== null || this.channel.congested ||
+      !this.wire.encodesNow
     ) {
       return -1;
     }
@@ -551,7 +523,7 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
    * written as is, never modified. False when the session no longer sends (closing or closed).
    */
   writeFramed(frames: readonly Uint8Array[]): boolean {
-    if (this.readyState !== OPEN || this.closeQueued || this.pendingClose !== null) return false;
+    if (this.readyState !== OPEN) return false;
     if (this.doneSeq >= this.writeSeq && this.framed === null && this.encoding === null) this.writeShared(frames);
     else (this.framed ??= []).push({ after: this.writeSeq, frames, data: null });
     return true;
@@ -563,7 +535,7 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
    * comes after it (published, written, our close frame) waits until it is written.
    */
   writeMessage(data: string | Uint8Array): boolean {
-    if (this.readyState !== OPEN || this.closeQueued || this.pendingClose !== null) return false;
+    if (this.readyState !== OPEN) return false;
     (this.framed ??= []).push({ after: this.writeSeq, frames: null, data });
     if (this.doneSeq >= this.writeSeq && this.encoding === null) this.flushFramed();
     return true;
@@ -608,7 +580,7 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
     this.encoding = p
       .then(
         (chunks) => {
-          if (!this.closeQueued && this.readyState !== CLOSED) this.writeChunks(chunks);
+          if (!this.cs?.sent && this.readyState !== CLOSED) this.writeChunks(chunks);
           else chunks.length = 0;
         },
         () => {
@@ -618,13 +590,13 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
       .then(() => {
         this.encoding = null;
         if (this.framed !== null) this.flushFramed();
-        if (this.pendingClose && this.doneSeq >= this.acceptSeq) this.sendClose();
+        if (this.cs?.pending && this.doneSeq >= this.acceptSeq) this.sendClose();
       });
   }
 
   private writeShared(frames: readonly Uint8Array[]): void {
     const ch = this.channel;
-    if (!this.transportClosing) for (let i = 0; i < frames.length; i++) ch.write(frames[i]!);
+    if (this.cs === null || !this.cs.shut) for (let i = 0; i < frames.length; i++) ch.write(frames[i]!);
     if (this.opts.idleTimeout > 0) this.lastActivity = Date.now();
   }
 
@@ -632,7 +604,7 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
   private writeChunks(chunks: Uint8Array[]): void {
     // After the transport started closing the channel, ended or aborted, would drop them anyway.
     const ch = this.channel;
-    if (!this.transportClosing) for (let i = 0; i < chunks.length; i++) ch.write(chunks[i]!);
+    if (this.cs === null || !this.cs.shut) for (let i = 0; i < chunks.length; i++) ch.write(chunks[i]!);
     chunks.length = 0;
   }
 
@@ -652,7 +624,7 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
         ch.drained().then(() => {
           const next = this.nextPong;
           this.nextPong = null;
-          if (next && !this.closeQueued && this.readyState !== CLOSED) this.sendControl(OP_PONG, next);
+          if (next && !this.cs?.sent && this.readyState !== CLOSED) this.sendControl(OP_PONG, next);
         }, noop);
       }
       return;
@@ -662,24 +634,18 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
 
   /** @internal (ChannelSink) The socket's write side ended: null = closed after flushing. */
   onWriteEnd(err: unknown): void {
-    if (this.transportClosed) return;
-    this.transportClosed = true;
+    const a = this.closing().writeEnd(err);
     const resolve = this.writeDoneResolve;
     this.writeDoneResolve = null;
     resolve?.();
-    if (this.readyState === CLOSED || err === null) return;
-    // The socket refused a write. Once our close frame is out, that is just the
-    // peer closing first (its close frame or EOF is still on the way in, and the
-    // close timer bounds the wait); before it, the connection is gone.
-    if (this.closeReceived || this.closeQueued) return;
-    this.abnormal(err);
+    this.apply(a);
   }
 
   // ---------------------------------------------------------------- ping
 
   /** Sends a ping; resolves when a pong with the same payload arrives, rejects on close. */
   ping(data?: Uint8Array): Promise<void> {
-    if (this.readyState !== OPEN || this.pendingClose || this.closeQueued) {
+    if (this.readyState !== OPEN) {
       return Promise.reject(new DOMException('The WebSocket is not open.', 'InvalidStateError'));
     }
     const payload = pingPayload(data);
@@ -695,15 +661,20 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
 
   // ---------------------------------------------------------------- close
 
+  /** WebSocket readyState: OPEN until the close state says otherwise. */
+  get readyState(): ReadyState {
+    const cs = this.cs;
+    return cs === null ? OPEN : cs.readyState;
+  }
+
+  /** The close state, made at the first closing event. */
+  private closing(): CloseState {
+    return (this.cs ??= new CloseState(this.role));
+  }
+
   /** Starts the closing handshake. `code` null sends a close frame without a code. */
   close(code: number | null, reason: string): void {
-    if (this.readyState !== OPEN) return;
-    this.readyState = CLOSING;
-    // While closing we read regardless of the user's demand (we must see the
-    // peer's close frame), so resume the channel if it is parked on backpressure.
-    this.wakeReader();
-    this.startCloseTimer();
-    this.queueClose(code, reason);
+    this.apply(this.closing().appClose(code, reason));
   }
 
   /**
@@ -719,99 +690,61 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
     else this.close(null, '');
   }
 
-  /** Queues our close frame behind every message the writable accepted so far. */
-  private queueClose(code: number | null, reason: string): void {
-    if (this.pendingClose || this.closeQueued) return;
-    this.pendingClose = { code, reason };
-    this.acceptSeq = this.writeSeq;
-    if (this.doneSeq >= this.acceptSeq) this.sendClose();
+  /** Carries out the close state's actions (close-state.ts), in their declared order. */
+  private apply(a: number): void {
+    if (a === 0) return;
+    const cs = this.cs!;
+    const ch = this.channel;
+    if (a & END_READABLE) this.closeReadable();
+    // While closing we read regardless of the user's demand (we must see the peer's close frame).
+    if (a & WAKE_READER) this.wakeReader();
+    if (a & PAUSE_INPUT) ch.pause();
+    if (a & ARM_TIMER) this.closeTimer ??= timers.schedule(this, TIMER_CLOSE, this.opts.closeTimeout);
+    if (a & REARM_TIMER) {
+      if (this.closeTimer !== null) timers.reschedule(this.closeTimer, this.opts.closeTimeout);
+      else this.closeTimer = timers.schedule(this, TIMER_CLOSE, this.opts.closeTimeout);
+    }
+    if (a & AWAIT_READER) this.failWhenRead();
+    // Our close frame goes after every write accepted so far (sequence numbers, see sinkWrite); NOW: after those
+    // already started only.
+    if (a & (SEND_CLOSE | SEND_CLOSE_NOW)) {
+      this.acceptSeq = Math.min(this.acceptSeq, a & SEND_CLOSE_NOW ? this.sinkSeq : this.writeSeq);
+      if (a & SEND_CLOSE_NOW || this.doneSeq >= this.acceptSeq) this.sendClose();
+    }
+    if (a & FAIL_READABLE) this.closeReadable(WebSocketError.internal(cs.error!.message, 1006, '', cs.error));
+    // Flush and FIN, and only then stop reading: some adapters (Node's Duplex.toWeb) destroy the whole socket
+    // when the readable is cancelled, which would drop unflushed bytes such as our close frame.
+    if (a & SHUTDOWN) {
+      ch.end().catch(noop);
+      void this.whenWriteDone().then(() => ch.cancel());
+    }
+    if (a & ABORT) ch.abort(cs.cause);
+    if (a & FINISH_AFTER_FLUSH) void this.whenWriteDone().then(() => this.apply(cs.flushed()));
+    if (a & FINISH) this.finish(cs);
+    if (a & STOP_READING) void ch.cancel();
   }
 
+  /** Writes our close frame (code and reason from the close state), when no publish is compressing ahead of it. */
   private sendClose(): void {
-    const pc = this.pendingClose;
-    if (!pc || this.closeQueued || this.encoding !== null) return; // (a publish compressing goes first: encodeOwn)
-    this.closeQueued = true;
-    this.pendingClose = null;
+    const cs = this.cs!;
+    if (!cs.pending || this.encoding !== null) return; // (a publish compressing goes first: encodeOwn)
     this.nextPong = null;
-    this.wire.encodeClose(pc.code, pc.reason, this.out);
+    this.wire.encodeClose(cs.code, cs.reason, this.out);
     this.writeChunks(this.out);
-    if (this.failing !== null) this.failed();
-    else if (this.closeReceived) this.onHandshakeDone();
-  }
-
-  private onCloseFrame(code: number, reason: string): void {
-    if (this.closeReceived) return;
-    this.closeReceived = { closeCode: code, reason };
-    this.closeReadable();
-    if (this.readyState === OPEN) {
-      // Peer-initiated: echo its code and reason (none if it sent none; RFC 6455
-      // 5.5.1), after the messages we had already queued.
-      this.readyState = CLOSING;
-      this.startCloseTimer();
-      this.queueClose(code === 1005 ? null : code, code === 1005 ? '' : reason);
-    } else if (this.closeQueued) {
-      this.onHandshakeDone();
-    }
-    // else: our close is still waiting for queued messages; sendClose() completes.
-  }
-
-  /** Both close frames exchanged. The server closes TCP first (RFC 6455 7.1.1). */
-  private onHandshakeDone(): void {
-    if (this.role === 'server' || this.eof) {
-      this.closeTransport(false);
-      this.finishAfterFlush(true);
-    } else {
-      // Client: give the server closeTimeout to close TCP; onEof() finishes.
-      this.startCloseTimer(true);
-    }
+    this.apply(cs.closeSent());
   }
 
   /**
-   * Protocol error from the codec (RFC 6455 7.1.7): nothing more is read, and our close frame carries its code.
-   * The messages decoded before the error stay the reader's, and what the application writes in answer to them
-   * (an echo) goes out before that close frame: once the reader took them (or left), and one more turn for its
-   * writes, the close is queued behind every write accepted by then (failNow). The close timer bounds the wait.
+   * AWAIT_READER: the messages decoded before a protocol error stay the reader's, and what the application
+   * writes in answer to them (an echo) goes out before our close frame: once the reader took them (or left), and
+   * one more turn for its writes, readerDone() queues the close behind every write accepted by then. The close
+   * timer bounds the wait.
    */
-  private fail(e: CodecError): void {
-    if (this.readyState === CLOSED || this.failing !== null) return;
-    this.failing = e;
-    this.channel.pause();
-    this.startCloseTimer();
-    if (this.closeQueued || this.readyState !== OPEN) this.failNow();
-    else this.failWhenRead();
-  }
-
   private failWhenRead(): void {
-    if (this.failTimer !== null || this.failSent || this.readyState === CLOSED) return;
+    const cs = this.cs!;
+    if (this.failTimer !== null || cs.errorQueued || cs.readyState === CLOSED) return;
     if (!this.readableDone && (this.readCtrl.desiredSize ?? 0) < this.readHwm) return; // onPull() retries
     this.failTimer = timers.schedule(this, TIMER_FAIL, 0);
-  }
-
-  /** Queues the protocol error's close frame behind what the application wrote so far (`force`: at once). */
-  private failNow(force = false): void {
-    const e = this.failing!;
-    if (this.readyState === CLOSED || (this.failSent && !force)) return;
-    this.failSent = true;
-    this.readyState = CLOSING;
-    if (this.closeQueued) return this.failed();
-    this.pendingClose = { code: e.closeCode, reason: clampReason(e.message) };
-    this.acceptSeq = Math.min(this.acceptSeq, force ? this.sinkSeq : this.writeSeq);
-    if (force || this.doneSeq >= this.acceptSeq) this.sendClose();
-  }
-
-  /** The protocol error's close frame is written: the session ends (1006 here, the code was the peer's to see). */
-  private failed(): void {
-    const e = this.failing!;
-    this.closeReadable(WebSocketError.internal(e.message, 1006, '', e));
-    this.closeTransport(false);
-    this.finishAfterFlush(false, e);
-  }
-
-  /** Abrupt end: socket error, EOF without a close frame, close timeout, keepalive timeout. */
-  private abnormal(cause: unknown): void {
-    if (this.readyState === CLOSED) return;
-    this.closeTransport(true, cause);
-    this.finish(false, cause);
   }
 
   private wakeReader(): void {
@@ -826,16 +759,10 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
 
   /** Settles once the socket's write side is closed or failed. */
   private whenWriteDone(): Promise<void> {
-    if (this.transportClosed) return Promise.resolve();
+    if (this.cs!.writeEnded) return Promise.resolve();
     return (this.writeDone ??= new Promise<void>((resolve) => {
       this.writeDoneResolve = resolve;
     }));
-  }
-
-  private startCloseTimer(restart = false): void {
-    if (this.closeTimer && !restart) return;
-    if (this.closeTimer) timers.reschedule(this.closeTimer, this.opts.closeTimeout);
-    else this.closeTimer = timers.schedule(this, TIMER_CLOSE, this.opts.closeTimeout);
   }
 
   private closeReadable(err?: unknown): void {
@@ -852,55 +779,28 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
     }
   }
 
-  /**
-   * graceful: flush our queued frames, half-close the write side (FIN), and
-   * only then stop reading: some adapters (Node's Duplex.toWeb) destroy the
-   * whole socket when the readable is cancelled, which would drop unflushed
-   * bytes such as our close frame.
-   * abrupt: drop everything queued (RST-like).
-   */
-  private closeTransport(abrupt: boolean, reason?: unknown): void {
-    const ch = this.channel;
-    if (abrupt) {
-      this.transportClosing = true;
-      ch.abort(reason);
-      return;
-    }
-    if (this.transportClosing) return;
-    this.transportClosing = true;
-    ch.end().catch(noop);
-    void this.whenWriteDone().then(() => ch.cancel());
-  }
-
-  /** Finishes once our queued frames are flushed and the write side closed (or the close timer gives up). */
-  private finishAfterFlush(clean: boolean, cause?: unknown): void {
-    void this.whenWriteDone().then(() => this.finish(clean, cause));
-  }
-
-  private finish(clean: boolean, cause?: unknown): void {
-    if (this.readyState === CLOSED) return;
-    this.readyState = CLOSED;
+  /** FINISH: the session ended. Settles everything the application holds, then lets the transport go. */
+  private finish(cs: CloseState): void {
     timers.cancel(this.closeTimer);
     timers.cancel(this.keepaliveTimer);
     timers.cancel(this.idleTimer);
     timers.cancel(this.failTimer);
     this.closeTimer = this.keepaliveTimer = this.idleTimer = this.failTimer = null;
     this.wire.dispose(); // frees zlib state, if any was created
-    this.pendingClose = null;
     this.nextPong = null;
     this.wakeReader();
 
-    const info = this.closeReceived;
     let err: WebSocketError | null = null;
-    if (clean && info) {
+    if (cs.clean) {
       this.closeReadable();
       try {
         this.writeCtrl.error(new DOMException('The WebSocket is closed.', 'InvalidStateError'));
       } catch {
         /* ignore */
       }
-      this.resolveClosed({ closeCode: info.closeCode, reason: info.reason });
+      this.resolveClosed({ closeCode: cs.closeCode, reason: cs.closeReason });
     } else {
+      const cause = cs.cause;
       const msg = cause instanceof Error ? cause.message : 'the connection was closed abnormally';
       err = WebSocketError.internal(msg, 1006, '', cause);
       this.closeReadable(err);
@@ -913,8 +813,7 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
     }
     this.pings?.rejectAll(err);
     // Make sure nothing keeps reading or writing.
-    if (!this.transportClosed) this.closeTransport(!clean, cause);
-    else void this.channel.cancel();
+    this.apply(cs.release());
   }
 
   // ---------------------------------------------------------------- timers
@@ -923,20 +822,10 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
     if (this.readyState === CLOSED) return;
     if (kind === TIMER_FAIL) {
       this.failTimer = null;
-      this.failNow();
+      this.apply(this.cs!.readerDone());
     } else if (kind === TIMER_CLOSE) {
       this.closeTimer = null;
-      if (this.failing !== null && !this.closeQueued) {
-        // The reader or a write did not get through in time: the close frame goes now, and the timer runs again.
-        this.startCloseTimer();
-        this.failNow(true);
-      } else if (this.closeReceived && this.closeQueued) {
-        // Handshake done; the peer just did not close TCP (or drain) in time.
-        this.closeTransport(true, new Error('close timeout'));
-        this.finish(true);
-      } else {
-        this.abnormal(new Error('close timeout: the peer did not answer the close frame'));
-      }
+      this.apply(this.cs!.timerFired());
     } else if (kind === TIMER_KEEPALIVE) {
       this.keepaliveTick(now);
     } else if (kind === TIMER_IDLE) {
@@ -959,7 +848,7 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
       if (this.lastReceived >= this.keepalivePingAt || stalled) {
         this.keepalivePingAt = 0;
       } else if (now - this.keepalivePingAt >= timeout) {
-        this.abnormal(new Error('keepalive timeout: no answer from the peer'));
+        this.apply(this.closing().abnormal(new Error('keepalive timeout: no answer from the peer')));
         return;
       } else {
         timers.reschedule(entry, timeout - (now - this.keepalivePingAt));
