@@ -39,6 +39,7 @@ import {
   CloseState, END_READABLE, WAKE_READER, PAUSE_INPUT, ARM_TIMER, REARM_TIMER, AWAIT_READER, SEND_CLOSE, SEND_CLOSE_NOW, FAIL_READABLE,
   SHUTDOWN, ABORT, FINISH_AFTER_FLUSH, FINISH, STOP_READING,
 } from './close-state.js';
+import { Inbox, receivedSize, type MessageListener, type MessageQueue } from './inbox.js';
 
 export const CONNECTING = 0;
 export const OPEN = 1;
@@ -85,16 +86,10 @@ function chunkSize(chunk: unknown): number {
   return 0;
 }
 
-function receivedSize(chunk: ReceiveData | StreamedMessage): number {
-  if (typeof chunk === 'string') return chunk.length;
-  return chunk instanceof Uint8Array ? chunk.byteLength : 1; // a StreamedMessage counts one (high-water mark 1)
-}
 
 
 export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner {
   readonly role: Role;
-  readonly readable: ReadableStream<ReceiveData | StreamedMessage>;
-  readonly writable: WritableStream<SendData>;
   /** Resolves on a clean close; rejects with WebSocketError (closeCode 1006) otherwise. Marked handled. */
   readonly closed: Promise<CloseInfo>;
   /** Bytes accepted by the writable and not yet handed to the encoder. */
@@ -106,8 +101,13 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
   private readonly wire: Wire;
   /** Scratch list the encoder appends wire chunks to (reused: no array per frame). */
   private readonly out: Uint8Array[] = [];
-  /** @internal set by Source.start */
-  readCtrl!: ReadableStreamDefaultController<ReceiveData | StreamedMessage>;
+  /**
+   * Where decoded messages go: an Inbox until the readable is made (Source.start puts the readable's controller
+   * here) or for good once a listener took over (listen()). The code below asks it as a readable's controller.
+   */
+  private readCtrl: MessageQueue;
+  private readStream: ReadableStream<ReceiveData | StreamedMessage> | null = null;
+  private writeStream: WritableStream<SendData> | null = null;
   /** The readable's high-water mark: readHighWaterMark bytes, or 1 message with streamMessages. */
   private readonly readHwm: number;
   /** streamMessages: the message being received; while set, its stream's demand decides whether to read. */
@@ -116,8 +116,8 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
   private skipping = false;
   /** streamMessages: the readable was pulled while a message was current (its next message is wanted). */
   private outerWants = false;
-  /** @internal set by Sink.start */
-  writeCtrl!: WritableStreamDefaultController;
+  /** @internal set by Sink.start (absent while no writable was made) */
+  writeCtrl: WritableStreamDefaultController | undefined = undefined;
   private resolveClosed!: (v: CloseInfo) => void;
   private rejectClosed!: (e: unknown) => void;
 
@@ -179,15 +179,11 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
     this.channel = ch;
     this.wire = new Wire(init.role, o, init.deflate);
 
-    // Underlying source/sink are tiny objects with prototype methods (no
-    // closures per connection); only the strategy's size() must be a closure.
     // With streamMessages the readable queues at most one message ahead of the reader (each counts 1), so control
     // frames (a close, pings) are still read while the reader works; a message's bytes are bounded by its own
     // stream's high-water mark, and the next message starts only when the current one ended.
     this.readHwm = o.streamMessages ? 1 : o.readHighWaterMark;
-    this.readable = new ReadableStream<ReceiveData | StreamedMessage>(new Source(this), { highWaterMark: this.readHwm, size: receivedSize });
-    // size() is called without a `this`: bound (a bound function is smaller than a closure and its context).
-    this.writable = new WritableStream<SendData>(new Sink(this), { highWaterMark: o.writeHighWaterMark, size: this.countWrite.bind(this) });
+    this.readCtrl = new Inbox(this.readHwm);
 
     this.trackTime = o.keepaliveInterval > 0 || o.idleTimeout > 0;
     if (this.trackTime) {
@@ -201,6 +197,97 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
     // Push mode: the bytes after the head first, then the channel's chunks (kept queued while paused).
     if (init.rest.byteLength > 0) this.onData(init.rest);
     ch.listen(this);
+  }
+
+  /**
+   * The user readable, made when first asked for (WebSocketStream's `opened` hands it out lazily); the messages
+   * decoded before that waited in the Inbox. Once a listener took the messages (listen()), it is never fed and
+   * comes locked, as the listener's.
+   */
+  get readable(): ReadableStream<ReceiveData | StreamedMessage> {
+    let rs = this.readStream;
+    if (rs === null) {
+      // Underlying source/sink are tiny objects with prototype methods (no closures per connection).
+      rs = this.readStream = new ReadableStream<ReceiveData | StreamedMessage>(new Source(this), { highWaterMark: this.readHwm, size: receivedSize });
+      if (this.listening) rs.getReader();
+    }
+    return rs;
+  }
+
+  /** The user writable, made when first asked for; locked once a listener took the messages (it sends with write()). */
+  get writable(): WritableStream<SendData> {
+    let ws = this.writeStream;
+    if (ws === null) {
+      // size() is called without a `this`: bound (a bound function is smaller than a closure and its context).
+      ws = this.writeStream = new WritableStream<SendData>(new Sink(this), { highWaterMark: this.opts.writeHighWaterMark, size: this.countWrite.bind(this) });
+      if (this.listening) ws.getWriter();
+    }
+    return ws;
+  }
+
+  /** True once a listener takes the messages (listen()). */
+  private get listening(): boolean {
+    const q = this.readCtrl;
+    return q instanceof Inbox && q.listener !== null;
+  }
+
+  /**
+   * Hands every whole message to `l` synchronously as soon as it is decoded, the ones held so far first, with no
+   * backpressure, and makes no readable (inbox.ts): the WebSocket class's delivery. False when that is no longer
+   * possible (the readable was made, messages are streamed, or a listener is there): read the readable then.
+   */
+  listen(l: MessageListener): boolean {
+    if (!this.listenable) return false;
+    (this.readCtrl as Inbox).attach(l);
+    // The held messages may have paused the channel, or a protocol error may wait for them to be read.
+    this.onPull();
+    return true;
+  }
+
+  /** True while listen() would take over: no readable made, whole messages, no listener yet. */
+  get listenable(): boolean {
+    const q = this.readCtrl;
+    return this.readStream === null && !this.opts.streamMessages && q instanceof Inbox && q.listener === null;
+  }
+
+  /** @internal Source.start: the readable takes the held messages and every later one (unless a listener has them). */
+  onReadableStart(ctrl: ReadableStreamDefaultController<ReceiveData | StreamedMessage>): void {
+    const q = this.readCtrl;
+    if (!(q instanceof Inbox) || q.listener !== null) return;
+    q.replay(ctrl);
+    this.readCtrl = ctrl;
+  }
+
+  /** Writes accepted by write() waiting behind the one in sinkWrite. */
+  private writeQueue: Array<{ chunk: SendData; resolve: () => void; reject: (e: unknown) => void }> | null = null;
+  private writing = false;
+
+  /**
+   * What a writer's write(chunk) on the user writable does, without a writable: the message is accepted now
+   * (counted in bufferedAmount, and ahead of a close() called later) and encoded after the writes before it; the
+   * promise settles as the writable's would. The WebSocket class sends through it when sendNow() cannot.
+   */
+  write(chunk: SendData): Promise<void> {
+    this.countWrite(chunk);
+    if (this.writing) return new Promise<void>((resolve, reject) => (this.writeQueue ??= []).push({ chunk, resolve, reject }));
+    return this.writeOne(chunk);
+  }
+
+  private writeOne(chunk: SendData): Promise<void> {
+    this.writing = true;
+    const p = this.sinkWrite(chunk);
+    const next = (): void => this.writeNext();
+    p.then(next, next);
+    return p;
+  }
+
+  private writeNext(): void {
+    this.writing = false;
+    const q = this.writeQueue;
+    if (q === null) return;
+    const w = q.shift()!;
+    if (q.length === 0) this.writeQueue = null;
+    this.writeOne(w.chunk).then(w.resolve, w.reject);
   }
 
   /** @internal (ChannelSink) A chunk from the channel: decode it, then pause the channel while the reader is full. */
@@ -794,7 +881,7 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
     if (cs.clean) {
       this.closeReadable();
       try {
-        this.writeCtrl.error(new DOMException('The WebSocket is closed.', 'InvalidStateError'));
+        this.writeCtrl?.error(new DOMException('The WebSocket is closed.', 'InvalidStateError'));
       } catch {
         /* ignore */
       }
@@ -805,7 +892,7 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
       err = WebSocketError.internal(msg, 1006, '', cause);
       this.closeReadable(err);
       try {
-        this.writeCtrl.error(err);
+        this.writeCtrl?.error(err);
       } catch {
         /* ignore */
       }
@@ -870,7 +957,7 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
 class Source implements UnderlyingDefaultSource<ReceiveData | StreamedMessage> {
   constructor(private readonly c: Connection) {}
   start(ctrl: ReadableStreamDefaultController<ReceiveData | StreamedMessage>): void {
-    this.c.readCtrl = ctrl;
+    this.c.onReadableStart(ctrl);
   }
   pull(): void {
     this.c.onReadablePull();
@@ -885,6 +972,8 @@ class Sink implements UnderlyingSink<SendData> {
   constructor(private readonly c: Connection) {}
   start(ctrl: WritableStreamDefaultController): void {
     this.c.writeCtrl = ctrl;
+    // Made after the session ended (the writable is made when first asked for): nothing can be written.
+    if (this.c.readyState === CLOSED) ctrl.error(new DOMException('The WebSocket is closed.', 'InvalidStateError'));
   }
   write(chunk: SendData): Promise<void> {
     return this.c.sinkWrite(chunk);

@@ -45,6 +45,33 @@ export interface WebSocketOpenInfo<R = ReceiveData> {
   extensions: string;
 }
 
+/**
+ * `opened`'s value. `readable` and `writable` are the core's, asked for when first read: a Connection makes its
+ * streams only then, so a session whose messages a listener takes (the WebSocket class) has none. They are own
+ * enumerable properties, in the order of a plain `{ readable, writable, protocol, extensions }`.
+ */
+class OpenInfo<R> implements WebSocketOpenInfo<R> {
+  readonly #core: SessionCore;
+  declare readonly readable: ReadableStream<R>;
+  declare readonly writable: WritableStream<SendData>;
+  declare readonly protocol: string;
+  declare readonly extensions: string;
+
+  constructor(core: SessionCore, protocol: string, extensions: string) {
+    this.#core = core;
+    Object.defineProperties(this, OpenInfo.streams);
+    Object.defineProperty(this, 'protocol', { value: protocol, enumerable: true });
+    Object.defineProperty(this, 'extensions', { value: extensions, enumerable: true });
+  }
+
+  /** Shared by every instance: accessors that read the core's streams. */
+  private static readonly streams: PropertyDescriptorMap = {
+    // The readable yields what the options chose (Connection/PlatformConnection: streamMessages); R says so.
+    readable: { get(this: OpenInfo<unknown>) { return this.#core.readable; }, enumerable: true },
+    writable: { get(this: OpenInfo<unknown>) { return this.#core.writable; }, enumerable: true },
+  };
+}
+
 /** What a handshake hands over to build the session. */
 export interface SessionStart {
   role: 'client' | 'server';
@@ -153,8 +180,7 @@ export class WebSocketStream<R = ReceiveData> {
         const conn = s.core ? s.core(closed) : new Connection({ role: s.role, conn: s.conn!, rest: s.rest, options, deflate: s.deflate, closed });
         this.conn = conn;
         this.deflateAgreement = s.deflate;
-        // The readable yields what the options chose (Connection/PlatformConnection: streamMessages); R says so.
-        return { readable: conn.readable as ReadableStream<unknown> as ReadableStream<R>, writable: conn.writable, protocol: s.protocol, extensions: s.extensions };
+        return new OpenInfo<R>(conn, s.protocol, s.extensions);
       },
       (e: unknown) => {
         guard.dispose();

@@ -11,6 +11,15 @@
  * messages (each is dispatched as soon as it is decoded) and `send()` queues
  * without bound, reported by `bufferedAmount`. Use the WebSocketStream API
  * when flow control matters.
+ *
+ * Over our codec (a Connection) the class uses no streams: the Connection hands
+ * it each message synchronously as it is decoded (Connection.listen, inbox.ts)
+ * and the `message` event is dispatched there and then; send() frames the
+ * message at once when nothing is queued (Connection.sendNow) and otherwise
+ * queues it in the Connection (Connection.write). The session's readable and
+ * writable are then never made. Over a platform's WebSocket (platform.ts), or
+ * a session whose readable was already taken, the class reads the readable and
+ * writes the writable.
  */
 import { CloseEvent, ErrorEvent, MessageEvent, type WebSocketEventMap } from './events.js';
 import { validateCloseArgs, utf8Length } from './close-args.js';
@@ -21,6 +30,7 @@ import type { ByteChannel, ByteDuplex } from './channel.js';
 import { prepareRequest, type ConnectOptions } from './client-handshake.js';
 import { startClient, WebSocketStream } from './websocket-stream.js';
 import { Connection, type ReceiveData, type SendData } from './connection.js';
+import { deliverMessage, type MessageListener } from './inbox.js';
 import { takeOwnedBuffer } from '@streamsocket/codec';
 
 export type BinaryType = 'blob' | 'arraybuffer';
@@ -70,7 +80,17 @@ function isSession(x: unknown): x is WebSocketStream {
   return x instanceof WebSocketStream;
 }
 
-export class WebSocket extends EventTarget {
+/** Reports an exception a listener threw without unwinding the caller (the decoder), as an event listener's is. */
+function report(e: unknown): void {
+  const g = globalThis as { reportError?: (e: unknown) => void };
+  if (typeof g.reportError === 'function') g.reportError(e);
+  else
+    queueMicrotask(() => {
+      throw e;
+    });
+}
+
+export class WebSocket extends EventTarget implements MessageListener {
   static readonly CONNECTING = 0;
   static readonly OPEN = 1;
   static readonly CLOSING = 2;
@@ -84,10 +104,11 @@ export class WebSocket extends EventTarget {
   readonly session: WebSocketStream;
   private state = CONNECTING;
   private binary: BinaryType = 'blob';
+  /** The writable's writer, over a core the class cannot listen to (a platform's WebSocket). */
   private writer: WritableStreamDefaultWriter<SendData> | null = null;
-  /** The session's codec connection, which send() writes through directly when nothing is queued (sendNow). */
+  /** The session's codec connection: its messages come to [deliverMessage], send() writes through it. */
   private direct: Connection | null = null;
-  /** Bytes given to the writable (queued behind other writes), until it took them. */
+  /** Bytes queued behind other writes (Connection.write or the writable), until the encoder took them. */
   private inFlight = 0;
   /** Bytes written directly, counted in bufferedAmount until the end of the task (or the socket's drain). */
   private sentNow = 0;
@@ -109,7 +130,7 @@ export class WebSocket extends EventTarget {
     }
     this.session = session;
     session.opened.then(
-      (info) => this.onOpen(info.readable, info.writable),
+      (info) => this.onOpen(info),
       (e: unknown) => this.onFailed(e),
     );
   }
@@ -155,7 +176,7 @@ export class WebSocket extends EventTarget {
     else if (ArrayBuffer.isView(data)) bytes = data.constructor === Uint8Array ? (data as Uint8Array) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     else if (typeof Blob !== 'undefined' && data instanceof Blob) return this.queue(data, data.size); // immutable
     else bytes = String(data); // WebIDL union: anything else converts to a string
-    if (this.readyState !== OPEN || !this.writer) {
+    if (this.readyState !== OPEN || (this.direct === null && this.writer === null)) {
       // Spec: after closing started, data is discarded but still counted.
       this.discarded += typeof bytes === 'string' ? utf8Length(bytes) : bytes.byteLength;
       return;
@@ -176,14 +197,15 @@ export class WebSocket extends EventTarget {
     else this.queue(bytes.slice(), bytes.byteLength);
   }
 
-  /** Queues a message behind the writable's, or counts and discards it once closing started (per spec). */
+  /** Queues a message behind the ones waiting, or counts and discards it once closing started (per spec). */
   private queue(chunk: string | Uint8Array | Blob, size: number): void {
-    if (this.readyState !== OPEN || !this.writer) {
+    const conn = this.direct;
+    if (this.readyState !== OPEN || (conn === null && this.writer === null)) {
       this.discarded += size;
       return;
     }
     this.inFlight += size;
-    this.writer.write(chunk).then(() => {
+    (this.writer !== null ? this.writer.write(chunk) : conn!.write(chunk)).then(() => {
       this.inFlight -= size;
     }, noop);
   }
@@ -307,33 +329,56 @@ export class WebSocket extends EventTarget {
 
   // ---- lifecycle
 
-  private onOpen(readable: ReadableStream<ReceiveData>, writable: WritableStream<SendData>): void {
-    this.writer = writable.getWriter();
-    this.writer.closed.catch(noop);
+  private onOpen(info: { readonly readable: ReadableStream<ReceiveData>; readonly writable: WritableStream<SendData> }): void {
     const core = this.session.core;
-    if (core instanceof Connection) this.direct = core;
+    const conn = core instanceof Connection ? core : null;
+    this.direct = conn;
+    // Our codec: the messages come from the Connection as they are decoded, from just after the open event (the
+    // ones decoded before it first), and queued sends go to Connection.write: no stream is made. Otherwise the
+    // readable and the writable are the way in and out.
+    const listen = conn !== null && conn.listenable;
+    if (!listen) {
+      this.writer = info.writable.getWriter();
+      this.writer.closed.catch(noop);
+    }
     if (this.state === CONNECTING) {
       this.state = OPEN;
       this.dispatchEvent(new Event('open'));
     }
-    void this.readLoop(readable.getReader());
+    if (listen) {
+      conn.listen(this);
+      this.watchClosed();
+    } else void this.readLoop(info.readable.getReader());
+  }
+
+  /** @internal (MessageListener) A message, dispatched as it is decoded; a throwing listener is reported, not rethrown. */
+  [deliverMessage](m: ReceiveData): void {
+    let data: unknown;
+    if (typeof m === 'string') data = m;
+    else if (this.binary === 'arraybuffer') data = toArrayBuffer(m);
+    else data = new Blob([m as Uint8Array<ArrayBuffer>]);
+    try {
+      this.dispatchEvent(new MessageEvent('message', { data, origin: originOf(this.session.url) }));
+    } catch (e) {
+      report(e); // EventTarget reports a listener's exception itself; this guards the decoder against one that does not
+    }
   }
 
   private async readLoop(reader: ReadableStreamDefaultReader<ReceiveData>): Promise<void> {
-    const origin = originOf(this.session.url);
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        let data: unknown;
-        if (typeof value === 'string') data = value;
-        else if (this.binary === 'arraybuffer') data = toArrayBuffer(value);
-        else data = new Blob([value as Uint8Array<ArrayBuffer>]);
-        this.dispatchEvent(new MessageEvent('message', { data, origin }));
+        this[deliverMessage](value);
       }
     } catch {
       /* the readable errored: the close outcome below says why */
     }
+    this.watchClosed();
+  }
+
+  /** The close and error events follow the session's outcome (after every message: see onOpen and readLoop). */
+  private watchClosed(): void {
     this.session.closed.then(
       (info) => this.onClosed(true, info.closeCode, info.reason),
       (e: unknown) => this.onClosed(false, e instanceof WebSocketError && e.closeCode !== null ? e.closeCode : 1006, '', e),
@@ -371,12 +416,21 @@ for (const [name, value] of [
   Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
 }
 
+/** The last URL's origin: a server's sessions mostly share one, so each message does not parse its URL again. */
+let lastUrl = '';
+let lastOrigin = '';
+
 function originOf(url: string): string {
+  if (url === lastUrl) return lastOrigin;
+  let origin: string;
   try {
-    return new URL(url).origin;
+    origin = new URL(url).origin;
   } catch {
-    return '';
+    origin = '';
   }
+  lastUrl = url;
+  lastOrigin = origin;
+  return origin;
 }
 
 /** Wraps a session (server side: the result of accept()) as a WebSocket object. */
