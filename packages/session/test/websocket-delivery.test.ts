@@ -54,8 +54,8 @@ async function rawPair() {
 
 /** True when the session made neither of its streams (the WebSocket class took everything from the Connection). */
 function madeNoStreams(session: WebSocketStream): boolean {
+  assert.ok(session.core instanceof Connection, 'a codec session');
   const core = session.core as unknown as { readStream: unknown; writeStream: unknown };
-  assert.ok(core instanceof Connection, 'a codec session');
   return core.readStream === null && core.writeStream === null;
 }
 
@@ -136,8 +136,7 @@ test('a message listener that throws is reported and delivery goes on; the sessi
     assert.is(ws.readyState, ws.OPEN);
     ws.send('still open');
     const m = await peer.next();
-    assert.is(m?.type, 'text');
-    assert.is(m?.data, 'still open');
+    assert.equal(m, { type: 'text', data: 'still open' });
     await drop();
   } finally {
     globalThis.removeEventListener?.('error', onError);
