@@ -6,9 +6,11 @@
  * layers over this class.
  *
  * Data flow
- *   channel --onData()--> Wire.decode --> user readable
+ *   channel --onData()--> Wire.decode --> user readable, or a listener (the WebSocket class; inbox.ts)
  *                          (control frames handled inline)
- *   user writable --sinkWrite()--> Wire.encodeData --> channel.write()
+ *   user writable, or write() --sinkWrite()--> Wire.encodeData --> channel.write()
+ * The readable and the writable are made when first asked for, so a session whose messages a listener takes
+ * has neither.
  *   pong / ping / close ----------> Wire.encodeControl --> channel.write() (same order)
  *
  * Frames are written synchronously: a data message's frames go out back to

@@ -60,15 +60,15 @@ class OpenInfo<R> implements WebSocketOpenInfo<R> {
   constructor(core: SessionCore, protocol: string, extensions: string) {
     this.#core = core;
     Object.defineProperties(this, OpenInfo.streams);
-    Object.defineProperty(this, 'protocol', { value: protocol, enumerable: true });
-    Object.defineProperty(this, 'extensions', { value: extensions, enumerable: true });
+    this.protocol = protocol;
+    this.extensions = extensions;
   }
 
   /** Shared by every instance: accessors that read the core's streams. */
   private static readonly streams: PropertyDescriptorMap = {
     // The readable yields what the options chose (Connection/PlatformConnection: streamMessages); R says so.
-    readable: { get(this: OpenInfo<unknown>) { return this.#core.readable; }, enumerable: true },
-    writable: { get(this: OpenInfo<unknown>) { return this.#core.writable; }, enumerable: true },
+    readable: { get(this: OpenInfo<unknown>) { return this.#core.readable; }, enumerable: true, configurable: true },
+    writable: { get(this: OpenInfo<unknown>) { return this.#core.writable; }, enumerable: true, configurable: true },
   };
 }
 
