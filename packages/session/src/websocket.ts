@@ -116,8 +116,8 @@ export class WebSocket extends EventTarget implements MessageListener {
   private discarded = 0;
   /** close() was called while CONNECTING: the end is reported as a failure whatever happens. */
   private failed = false;
-  private handlers: Record<string, Handler> | null = null;
-  private handlerHost: { handleEvent(e: Event): void } | null = null;
+  /** The on<type> attributes' handlers, made at the first assignment. */
+  private handlers: EventHandlers | null = null;
 
   /**
    * Wraps a session (e.g. from accept()). Browser-style `new WebSocket(url)`
@@ -187,7 +187,7 @@ export class WebSocket extends EventTarget implements MessageListener {
         this.sentNow += n;
         if (!this.settling) {
           this.settling = true;
-          queueMicrotask(this.settle);
+          if (toSettle.push(this) === 1) queueMicrotask(WebSocket.settleAll);
         }
         return;
       }
@@ -214,17 +214,23 @@ export class WebSocket extends EventTarget implements MessageListener {
    * Bytes sent directly leave bufferedAmount at the end of the task that sent them, or once the socket drained
    * when they filled it (as writes through the writable do).
    */
-  private readonly settle = (): void => {
+  private settle(): void {
     const conn = this.direct;
     // drained() also resolves when the transport ends (no direct send happens while congested: see sendNow).
-    if (conn !== null && conn.sendCongested) conn.drained().then(this.settled, noop);
+    if (conn !== null && conn.sendCongested) conn.drained().then(() => this.settled(), noop);
     else this.settled();
-  };
+  }
 
-  private readonly settled = (): void => {
+  private settled(): void {
     this.sentNow = 0;
     this.settling = false;
-  };
+  }
+
+  /** One microtask settles every WebSocket that sent directly in this task (no function per instance). */
+  private static settleAll(): void {
+    const list = toSettle.splice(0);
+    for (const ws of list) ws.settle();
+  }
 
   close(code?: number, reason?: string): void {
     const args = validateCloseArgs(code, reason);
@@ -307,24 +313,15 @@ export class WebSocket extends EventTarget implements MessageListener {
   }
 
   private getHandler(type: string): Handler {
-    return this.handlers?.[type] ?? null;
+    return this.handlers?.byType[type] ?? null;
   }
 
   private setHandler(type: string, h: Handler): void {
     const value = typeof h === 'function' || (typeof h === 'object' && h !== null) ? h : null;
-    if (!this.handlers) {
-      this.handlers = Object.create(null) as Record<string, Handler>;
-      const self = this;
-      this.handlerHost = {
-        handleEvent(e: Event): void {
-          const fn = self.handlers?.[e.type];
-          if (typeof fn === 'function') fn.call(self, e);
-        },
-      };
-    }
+    const handlers = (this.handlers ??= new EventHandlers(this));
     // Registered once per type, at the first assignment (HTML's event handler ordering).
-    if (!(type in this.handlers)) this.addEventListener(type, this.handlerHost!);
-    this.handlers[type] = value;
+    if (!(type in handlers.byType)) this.addEventListener(type, handlers);
+    handlers.byType[type] = value;
   }
 
   // ---- lifecycle
@@ -404,6 +401,19 @@ export class WebSocket extends EventTarget implements MessageListener {
       this.dispatchEvent(new ErrorEvent('error', { message, error }));
     }
     this.dispatchEvent(new CloseEvent('close', { code, reason, wasClean: clean }));
+  }
+}
+
+/** WebSockets whose directly sent bytes leave bufferedAmount at the end of this task (see settle()). */
+const toSettle: WebSocket[] = [];
+
+/** The listener behind the on<type> attributes: calls the handler set for the event's type, if it is a function. */
+class EventHandlers {
+  readonly byType: Record<string, Handler> = Object.create(null) as Record<string, Handler>;
+  constructor(private readonly ws: WebSocket) {}
+  handleEvent(e: Event): void {
+    const fn = this.byType[e.type];
+    if (typeof fn === 'function') fn.call(this.ws, e);
   }
 }
 
