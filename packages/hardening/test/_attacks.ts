@@ -19,7 +19,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import net from 'node:net';
 import {
-  ROLE, MiB, root, config, goodClient, heard, HEAD, masked, percentile, runtimeAvailable, selfSigned, serverEnv, sleep, spawnRole, startServer, tell, until,
+  ROLE, MiB, root, settleMemory, config, goodClient, heard, HEAD, masked, percentile, runtimeAvailable, selfSigned, serverEnv, sleep, spawnRole, startServer, tell, until,
   type Runtime, type Served, type ServerProc,
 } from './_attack.js';
 import { STRICT } from './_known.js';
@@ -217,35 +217,26 @@ async function idle(server: ServerProc): Promise<Idle> {
 }
 
 /**
- * After an attack: nothing pending or open, then GC; reads until RSS stops falling (V8 unmaps pages lazily). The
+ * After an attack: nothing pending or open, then the memory given time to come back (settleMemory). The
  * descriptors get up to 5 s to come back to `base`: a peer's FIN reaches the server some time after the attacker
  * process reported it closed, and Bun closes sockets the adapter never saw (stalled TLS) in its own native layer.
  */
-async function settled(server: ServerProc, ms: number, base: Idle): Promise<Idle> {
+async function settled(server: ServerProc, ms: number, base: Idle): Promise<Idle & { settleMs: number }> {
   await until(() => server.stats().pending === 0 && server.stats().connections === 0, ms, 'server drained');
   await until(() => server.fds() <= base.fds, 5000, 'fds back').catch(() => {});
-  let s = await server.gc();
-  let rss = server.rss();
-  for (let i = 0; i < 8; i++) {
-    await sleep(700);
-    s = await server.gc();
-    const r = server.rss();
-    const stable = Math.abs(r - rss) < MiB;
-    rss = r;
-    if (stable) break;
-  }
-  return { rss, fds: server.fds(), timers: s.timers, heap: s.heapUsed, heapTotal: s.heapTotal };
+  const m = await settleMemory(server, () => server.rss(), base.rss, rssTolerance(base.rss));
+  return { rss: m.value, fds: server.fds(), timers: m.stats.timers, heap: m.stats.heapUsed, heapTotal: m.stats.heapTotal, settleMs: m.ms };
 }
 
 const mib = (n: number): string => (n / MiB).toFixed(1);
 
 /**
- * An assertion that Deno's server does not meet yet (docs/reliability.md, "Findings"): in Node and Bun it is a
- * plain assertion; in Deno a failure is printed as an open known bug (the repo never commits a failing state) and
- * fails under STREAMSOCKET_KNOWN_BUGS=strict, like test/known-bugs.test.ts.
+ * An assertion that the servers of the runtimes in `knownIn` do not meet yet (docs/reliability.md, "Findings"):
+ * elsewhere a plain assertion; there a failure is printed as an open known bug (the repo never commits a failing
+ * state) and fails under STREAMSOCKET_KNOWN_BUGS=strict, like test/known-bugs.test.ts.
  */
-function expectUnlessDeno(runtime: Runtime, lines: string[], name: string, check: () => void): void {
-  if (runtime !== 'deno') return check();
+function expectUnless(knownIn: readonly Runtime[], runtime: Runtime, lines: string[], name: string, check: () => void): void {
+  if (!knownIn.includes(runtime)) return check();
   try {
     check();
   } catch (e) {
@@ -309,25 +300,23 @@ export function attackSuite(runtime: Runtime): void {
       if (failures.length) lines.push(`not served: ${failures.map((x) => `${x.address}: ${x.error}`).join('; ')}`);
       // Deno: a client from the flooding address was once closed before its 101 (its head not yet read when that
       // address's pending cap evicted it), under a fixed accept queue that lets the attack's burst run ahead.
-      expectUnlessDeno(runtime, lines, 'every well-behaved client served during the slowloris', () =>
+      expectUnless(['deno'], runtime, lines, 'every well-behaved client served during the slowloris', () =>
         assert.equal(failures.map((x) => `${x.address}: ${x.error}`), [], 'every well-behaved client served'));
-      // Deno's listener has a fixed accept queue (511, no option) and accepts one connection per async op: when the
-      // attacker's reopened sockets arrive in a burst, a client's SYN can be dropped and retried after 1 s. Node: met
-      // in 5 of 8 runs on the loaded shared machine, missed in 3 (1,235-2,068 ms, the server at ~0.3 of a core): a
-      // client that arrives behind a burst of reopened attack sockets waits for all of them in the accept queue
-      // (docs/reliability.md, "Findings"). Both run as known bugs; Bun's is asserted (max 50-202 ms).
-      expectUnlessDeno(runtime === 'node' ? 'deno' : runtime, lines, 'clients served within 1 s during the slowloris', () =>
+      // Met in every run on the shared machine since pending handshakes carry no session (Node max 55-147 ms, Deno
+      // 92-144 ms), but not when another process takes one of the two cores (Node max 2,144 ms, the server at a tenth
+      // of a core); and Deno's listener has a fixed accept queue (511, no option) that a burst of reopened attack
+      // sockets can overflow, a client's SYN then being retried after 1 s (docs/reliability.md, "Findings"). Both run
+      // as known bugs; Bun's is asserted.
+      expectUnless(['node', 'deno'], runtime, lines, 'clients served within 1 s during the slowloris', () =>
         assert.ok(Math.max(...served) <= GOOD_LIMIT_MS, `every client served within ${GOOD_LIMIT_MS} ms (max ${Math.max(...served).toFixed(0)})`));
       assert.ok(during.evictedPerAddress > 0, 'the flooding address was held to its share');
       assert.ok(maxPending <= 4096);
       const after = await settled(server, 20_000, base);
-      lines.push(`after: RSS ${mib(base.rss)} -> ${mib(after.rss)} MiB (+${mib(after.rss - base.rss)}, bound +${mib(rssTolerance(base.rss))}), fds ${base.fds} -> ${after.fds}, timer entries ${base.timers} -> ${after.timers}, JS heap used ${mib(base.heap)} -> ${mib(after.heap)} MiB (of ${mib(base.heapTotal)} -> ${mib(after.heapTotal)})`);
+      lines.push(`after: RSS ${mib(base.rss)} -> ${mib(after.rss)} MiB (+${mib(after.rss - base.rss)}, bound +${mib(rssTolerance(base.rss))}, read ${(after.settleMs / 1000).toFixed(1)} s after the drain), fds ${base.fds} -> ${after.fds}, timer entries ${base.timers} -> ${after.timers}, JS heap used ${mib(base.heap)} -> ${mib(after.heap)} MiB (of ${mib(base.heapTotal)} -> ${mib(after.heapTotal)})`);
       // Deno: some runs end with one descriptor more than at idle (25 -> 26), after this attack and the wss one.
-      expectUnlessDeno(runtime, lines, 'fds back after the slowloris', () => assert.ok(after.fds <= base.fds, `fds back (${base.fds} -> ${after.fds})`));
+      expectUnless(['deno'], runtime, lines, 'fds back after the slowloris', () => assert.ok(after.fds <= base.fds, `fds back (${base.fds} -> ${after.fds})`));
       assert.ok(after.timers <= base.timers, `timer entries back (${base.timers} -> ${after.timers})`);
-      // Deno keeps native memory (outside V8's heap) after many connections: docs/reliability.md, "Findings".
-      expectUnlessDeno(runtime, lines, 'RSS after the slowloris', () =>
-        assert.ok(after.rss - base.rss <= rssTolerance(base.rss), `RSS back within ${mib(rssTolerance(base.rss))} MiB (+${mib(after.rss - base.rss)})`));
+      assert.ok(after.rss - base.rss <= rssTolerance(base.rss), `RSS back within ${mib(rssTolerance(base.rss))} MiB (+${mib(after.rss - base.rss)})`);
     } finally {
       for (const l of lines) console.log(`[${runtime} slowloris] ${l}`);
       attacker.kill();
@@ -353,7 +342,7 @@ export function attackSuite(runtime: Runtime): void {
       const completed = r.completed as number;
       lines.push(`${seconds} s: ${completed} connections completed (${(completed / seconds).toFixed(0)}/s), ${r.failed} failed ${JSON.stringify(r.errors)}; connect-to-close p50 ${(r.p50 as number).toFixed(0)} ms, p99 ${(r.p99 as number).toFixed(0)} ms, max ${(r.max as number).toFixed(0)} ms; server: max ${peakConns} connections at once, evicted ${st.evicted}+${st.evictedPerAddress}, peak RSS ${mib(server.hwm())} MiB`);
       const after = await settled(server, 30_000, base);
-      lines.push(`after: RSS ${mib(base.rss)} -> ${mib(after.rss)} MiB (+${mib(after.rss - base.rss)}, bound +${mib(rssTolerance(base.rss))}), fds ${base.fds} -> ${after.fds}, timer entries ${base.timers} -> ${after.timers}, JS heap used ${mib(base.heap)} -> ${mib(after.heap)} MiB (of ${mib(base.heapTotal)} -> ${mib(after.heapTotal)})`);
+      lines.push(`after: RSS ${mib(base.rss)} -> ${mib(after.rss)} MiB (+${mib(after.rss - base.rss)}, bound +${mib(rssTolerance(base.rss))}, read ${(after.settleMs / 1000).toFixed(1)} s after the drain), fds ${base.fds} -> ${after.fds}, timer entries ${base.timers} -> ${after.timers}, JS heap used ${mib(base.heap)} -> ${mib(after.heap)} MiB (of ${mib(base.heapTotal)} -> ${mib(after.heapTotal)})`);
       assert.ok(completed > 5000, 'the storm ran');
       // Before its 101 a connection may be turned away under overload (the kernel's accept queue, or the pending cap
       // dropping the oldest when 5,000 arrive at once faster than the server answers): counted and reported. After
@@ -362,9 +351,9 @@ export function attackSuite(runtime: Runtime): void {
       assert.equal(afterUpgrade, [], 'no failure after the 101');
       assert.ok(after.fds <= base.fds, 'fds back');
       assert.ok(after.timers <= base.timers, 'timer entries back');
-      // Deno keeps native memory; Bun's RSS after the storm sits at the bound (+18.0 to +21.8 MiB in four runs):
-      // both run as known bugs until found.
-      expectUnlessDeno(runtime === 'bun' ? 'deno' : runtime, lines, 'RSS after the reconnect storm', () =>
+      // Bun's RSS after the storm sits at the bound (+18.0 to +21.8 MiB in five runs, 30 s after the drain): a known
+      // bug until found.
+      expectUnless(['bun'], runtime, lines, 'RSS after the reconnect storm', () =>
         assert.ok(after.rss - base.rss <= rssTolerance(base.rss), `RSS back within ${mib(rssTolerance(base.rss))} MiB (+${mib(after.rss - base.rss)})`));
     } finally {
       for (const l of lines) console.log(`[${runtime} storm] ${l}`);
@@ -409,7 +398,7 @@ export function attackSuite(runtime: Runtime): void {
       const failures = results.filter((x) => !x.ok);
       if (failures.length) lines.push(`not served: ${failures.map((x) => `${x.address}: ${x.error}`).join('; ')}`);
       assert.equal(failures.map((x) => `${x.address}: ${x.error}`), [], 'every wss client served');
-      expectUnlessDeno(runtime, lines, 'wss clients served within 1 s', () =>
+      expectUnless(['deno'], runtime, lines, 'wss clients served within 1 s', () =>
         assert.ok(Math.max(...ok) <= GOOD_LIMIT_MS, `every client served within ${GOOD_LIMIT_MS} ms (max ${Math.max(...ok).toFixed(0)})`));
       assert.ok(timeouts >= 1900, `the stalled TLS handshakes timed out and were counted (${timeouts})`);
       // Node owns the TLS accept and Bun's adapter sees the socket at TCP accept (its `handshake` handler): both
@@ -420,7 +409,7 @@ export function attackSuite(runtime: Runtime): void {
       await attacker.next('stopped', 30_000);
       const after = await settled(server, 20_000, base);
       lines.push(`after: fds ${base.fds} -> ${after.fds}, timer entries ${base.timers} -> ${after.timers}, RSS ${mib(base.rss)} -> ${mib(after.rss)} MiB`);
-      expectUnlessDeno(runtime, lines, 'fds back after the wss attack', () => assert.ok(after.fds <= base.fds, `fds back (${base.fds} -> ${after.fds})`));
+      expectUnless(['deno'], runtime, lines, 'fds back after the wss attack', () => assert.ok(after.fds <= base.fds, `fds back (${base.fds} -> ${after.fds})`));
       assert.ok(after.timers <= base.timers, 'timer entries back');
     } finally {
       for (const l of lines) console.log(`[${runtime} tls] ${l}`);

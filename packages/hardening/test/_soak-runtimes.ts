@@ -13,7 +13,7 @@ import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { readFileSync } from 'node:fs';
-import { MiB, bundleTest, root, rssAnon, runtimeAvailable, serverEnv, sleep, startServer, until, type Runtime } from './_attack.js';
+import { MiB, bundleTest, root, rssAnon, runtimeAvailable, serverEnv, settleMemory, sleep, startServer, until, type Runtime } from './_attack.js';
 import { STRICT } from './_known.js';
 
 const CONNECTIONS = Number(process.env.STREAMSOCKET_SOAK_CONNECTIONS ?? 10_000);
@@ -102,20 +102,13 @@ export function soakSuite(runtime: Runtime): void {
       const totals = Object.fromEntries(['opened', 'refused', 'rejected', 'failed', 'clean', 'abrupt', 'sent', 'echoed', 'dup', 'reordered', 'lostOnClean', 'lateOnClean', 'echoesOver1s', 'echoesOver10s'].map((k) => [k, sum(k)]));
       totals.maxEchoMs = Math.max(...done.map((d) => d.maxEchoMs ?? 0));
       await until(() => server.stats().pending === 0 && server.stats().connections === 0, 20_000, 'server drained');
-      let g = await server.gc();
-      let anon = rssAnon(server.pid);
-      for (let i = 0; i < 8; i++) {
-        await sleep(800);
-        g = await server.gc();
-        const a = rssAnon(server.pid);
-        const stable = Math.abs(a - anon) < MiB;
-        anon = a;
-        if (stable) break;
-      }
+      const settle = await settleMemory(server, () => rssAnon(server.pid), base.anon, rssTolerance(base.rss));
+      const g = settle.stats;
+      const anon = settle.value;
       const after = { rss: server.rss(), anon, fds: server.fds(), timers: g.timers };
       lines.push(`ramp ${rampMs} ms to ${ready.reduce((a, b) => a + b, 0)} client connections, server saw ${atPeak.conns} open at once (max ${peak}); ${SECONDS} s of traffic, server CPU ${cpuLoad.toFixed(2)} cores (main thread: ran ${mainRun.toFixed(2)} s and waited ${mainWait.toFixed(2)} s for a CPU per second)`);
       lines.push(`totals ${JSON.stringify(totals)}`);
-      lines.push(`server RSS idle ${mib(base.rss)} MiB, with ${atPeak.conns} connections ${mib(atPeak.rss)} MiB (${((atPeak.rss - base.rss) / Math.max(1, atPeak.conns) / 1024).toFixed(1)} KiB each); after all closed + GC: RSS ${mib(after.rss)} MiB, anonymous ${mib(base.anon)} -> ${mib(after.anon)} MiB (+${mib(after.anon - base.anon)}, bound +${mib(rssTolerance(base.rss))}); fds ${base.fds} -> ${after.fds}, timer entries ${base.timers} -> ${after.timers}, JS heap used ${mib(g.heapUsed)} MiB`);
+      lines.push(`server RSS idle ${mib(base.rss)} MiB, with ${atPeak.conns} connections ${mib(atPeak.rss)} MiB (${((atPeak.rss - base.rss) / Math.max(1, atPeak.conns) / 1024).toFixed(1)} KiB each); after all closed + GC (read ${(settle.ms / 1000).toFixed(1)} s after the drain): RSS ${mib(after.rss)} MiB, anonymous ${mib(base.anon)} -> ${mib(after.anon)} MiB (+${mib(after.anon - base.anon)}, bound +${mib(rssTolerance(base.rss))}); fds ${base.fds} -> ${after.fds}, timer entries ${base.timers} -> ${after.timers}, JS heap used ${mib(g.heapUsed)} MiB`);
       assert.ok(peak >= CONNECTIONS, `${peak} concurrent connections reached`);
       assert.is(totals.failed, 0, 'every slot connected');
       assert.is(totals.dup, 0, 'no duplicate');
@@ -132,9 +125,7 @@ export function soakSuite(runtime: Runtime): void {
       });
       assert.ok(after.fds <= base.fds, 'fds back');
       assert.ok(after.timers <= base.timers, 'timer entries back');
-      // Deno keeps native memory after many connections (docs/reliability.md, "Findings").
-      known(runtime, lines, 'RSS after the soak', () =>
-        assert.ok(after.anon - base.anon <= rssTolerance(base.rss), `anonymous RSS back within ${mib(rssTolerance(base.rss))} MiB (+${mib(after.anon - base.anon)})`));
+      assert.ok(after.anon - base.anon <= rssTolerance(base.rss), `anonymous RSS back within ${mib(rssTolerance(base.rss))} MiB (+${mib(after.anon - base.anon)})`);
     } finally {
       for (const l of lines) console.log(`[${runtime} soak] ${l}`);
       for (const p of procs) p.kill('SIGKILL');
