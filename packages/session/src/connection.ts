@@ -41,7 +41,7 @@ import {
   CloseState, END_READABLE, WAKE_READER, PAUSE_INPUT, ARM_TIMER, REARM_TIMER, AWAIT_READER, SEND_CLOSE, SEND_CLOSE_NOW, FAIL_READABLE,
   SHUTDOWN, ABORT, FINISH_AFTER_FLUSH, FINISH, STOP_READING,
 } from './close-state.js';
-import { Inbox, receivedSize, type MessageListener, type MessageQueue } from './inbox.js';
+import { Inbox, SerialWrites, receivedSize, type MessageListener, type MessageQueue } from './inbox.js';
 
 export const CONNECTING = 0;
 export const OPEN = 1;
@@ -211,7 +211,7 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
     if (rs === null) {
       // Underlying source/sink are tiny objects with prototype methods (no closures per connection).
       rs = this.readStream = new ReadableStream<ReceiveData | StreamedMessage>(new Source(this), { highWaterMark: this.readHwm, size: receivedSize });
-      if (this.listening) rs.getReader();
+      if (Inbox.listening(this.readCtrl)) rs.getReader();
     }
     return rs;
   }
@@ -222,15 +222,9 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
     if (ws === null) {
       // size() is called without a `this`: bound (a bound function is smaller than a closure and its context).
       ws = this.writeStream = new WritableStream<SendData>(new Sink(this), { highWaterMark: this.opts.writeHighWaterMark, size: this.countWrite.bind(this) });
-      if (this.listening) ws.getWriter();
+      if (Inbox.listening(this.readCtrl)) ws.getWriter();
     }
     return ws;
-  }
-
-  /** True once a listener takes the messages (listen()). */
-  private get listening(): boolean {
-    const q = this.readCtrl;
-    return q instanceof Inbox && q.listener !== null;
   }
 
   /**
@@ -239,8 +233,9 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
    * possible (the readable was made, messages are streamed, or a listener is there): read the readable then.
    */
   listen(l: MessageListener): boolean {
-    if (!this.listenable) return false;
-    (this.readCtrl as Inbox).attach(l);
+    const q = this.readCtrl;
+    if (!Inbox.canListen(q, this.opts.streamMessages)) return false;
+    q.attach(l);
     // The held messages may have paused the channel, or a protocol error may wait for them to be read.
     this.onPull();
     return true;
@@ -248,8 +243,7 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
 
   /** True while listen() would take over: no readable made, whole messages, no listener yet. */
   get listenable(): boolean {
-    const q = this.readCtrl;
-    return this.readStream === null && !this.opts.streamMessages && q instanceof Inbox && q.listener === null;
+    return Inbox.canListen(this.readCtrl, this.opts.streamMessages);
   }
 
   /** @internal Source.start: the readable takes the held messages and every later one (unless a listener has them). */
@@ -260,9 +254,8 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
     this.readCtrl = ctrl;
   }
 
-  /** Writes accepted by write() waiting behind the one in sinkWrite. */
-  private writeQueue: Array<{ chunk: SendData; resolve: () => void; reject: (e: unknown) => void }> | null = null;
-  private writing = false;
+  /** write()'s queue, made at its first call. */
+  private serial: SerialWrites | null = null;
 
   /**
    * What a writer's write(chunk) on the user writable does, without a writable: the message is accepted now
@@ -271,25 +264,7 @@ export class Connection implements TimerTarget, ChannelSink, MessageStreamOwner 
    */
   write(chunk: SendData): Promise<void> {
     this.countWrite(chunk);
-    if (this.writing) return new Promise<void>((resolve, reject) => (this.writeQueue ??= []).push({ chunk, resolve, reject }));
-    return this.writeOne(chunk);
-  }
-
-  private writeOne(chunk: SendData): Promise<void> {
-    this.writing = true;
-    const p = this.sinkWrite(chunk);
-    const next = (): void => this.writeNext();
-    p.then(next, next);
-    return p;
-  }
-
-  private writeNext(): void {
-    this.writing = false;
-    const q = this.writeQueue;
-    if (q === null) return;
-    const w = q.shift()!;
-    if (q.length === 0) this.writeQueue = null;
-    this.writeOne(w.chunk).then(w.resolve, w.reject);
+    return (this.serial ??= new SerialWrites((c) => this.sinkWrite(c))).push(chunk);
   }
 
   /** @internal (ChannelSink) A chunk from the channel: decode it, then pause the channel while the reader is full. */

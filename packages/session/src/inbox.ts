@@ -9,7 +9,7 @@
  * once, then every message synchronously as it is decoded, with no backpressure (a browser's WebSocket applies
  * none either), so the Connection never makes a readable for it.
  */
-import type { ReceiveData } from './connection.js';
+import type { ReceiveData, SendData } from './connection.js';
 import type { StreamedMessage } from './message-stream.js';
 
 /** The name of a MessageListener's method: a symbol, so it adds no string-named member to the WebSocket class. */
@@ -76,6 +76,19 @@ export class Inbox implements MessageQueue {
     if (held !== null) for (const m of held) l[deliverMessage](m as ReceiveData);
   }
 
+  /**
+   * A listener may take over from this queue: it is still the Inbox (no readable took it over), messages are whole,
+   * and no listener is there yet.
+   */
+  static canListen(q: MessageQueue, streamMessages: boolean): q is Inbox {
+    return q instanceof Inbox && q.listener === null && !streamMessages;
+  }
+
+  /** True once a listener took the messages from `q`. */
+  static listening(q: MessageQueue): boolean {
+    return q instanceof Inbox && q.listener !== null;
+  }
+
   /** Moves the held messages, and the end if it came, into the readable just made. */
   replay(ctrl: ReadableStreamDefaultController<ReceiveData | StreamedMessage>): void {
     const held = this.held;
@@ -85,5 +98,45 @@ export class Inbox implements MessageQueue {
     const end = this.end;
     if (end === ENDED_CLEAN) ctrl.close();
     else if (end !== undefined) ctrl.error((end as { error: unknown }).error);
+  }
+}
+
+/**
+ * One write at a time through a core's sink, in the order accepted: what a WritableStream's queue does for its
+ * sink, for a sender without a writable (the WebSocket class: Connection.write, PlatformConnection.write). Made at a
+ * core's first such write.
+ */
+export class SerialWrites {
+  private queue: Array<{ chunk: SendData; resolve: () => void; reject: (e: unknown) => void }> | null = null;
+  private writing = false;
+
+  constructor(private readonly sink: (chunk: SendData) => void | Promise<void>) {}
+
+  /** Settles as the sink's write of `chunk` does, once the writes accepted before it are done. */
+  push(chunk: SendData): Promise<void> {
+    if (this.writing) return new Promise<void>((resolve, reject) => (this.queue ??= []).push({ chunk, resolve, reject }));
+    return this.run(chunk);
+  }
+
+  private run(chunk: SendData): Promise<void> {
+    this.writing = true;
+    let p: Promise<void>;
+    try {
+      p = Promise.resolve(this.sink(chunk));
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    const next = (): void => this.next();
+    p.then(next, next);
+    return p;
+  }
+
+  private next(): void {
+    this.writing = false;
+    const q = this.queue;
+    if (q === null) return;
+    const w = q.shift()!;
+    if (q.length === 0) this.queue = null;
+    this.run(w.chunk).then(w.resolve, w.reject);
   }
 }

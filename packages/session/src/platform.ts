@@ -24,6 +24,7 @@ import { CLOSED, CLOSING, OPEN, type CloseInfo, type ReadyState, type ReceiveDat
 import type { ResolvedOptions } from './options.js';
 import { collectBody, outgoingBody, wholeAsStream, type StreamedMessage } from './message-stream.js';
 import { Pings, pingPayload } from './pings.js';
+import { Inbox, SerialWrites, type MessageListener, type MessageQueue } from './inbox.js';
 
 /** The part of a platform WebSocket this module uses. */
 export interface PlatformSocket {
@@ -56,6 +57,12 @@ export interface SessionCore {
   readonly bufferedAmount: number;
   close(code: number | null, reason: string): void;
   ping(data?: Uint8Array): Promise<void>;
+  /** True while listen() would take the messages (no readable made yet, whole messages). */
+  readonly listenable: boolean;
+  /** Hands each whole message to `l` as it arrives, and makes no readable (inbox.ts); false when it cannot. */
+  listen(l: MessageListener): boolean;
+  /** A writer's write() on the writable, without a writable (for a listener, which has none). */
+  write(chunk: SendData): Promise<void>;
 }
 
 export interface ClosedHandle {
@@ -88,13 +95,14 @@ function receivedSize(chunk: ReceiveData): number {
 const streamedSizes = new WeakMap<object, number>();
 
 export class PlatformConnection implements SessionCore {
-  readonly readable: ReadableStream<ReceiveData | StreamedMessage>;
-  readonly writable: WritableStream<SendData>;
   readyState: ReadyState = OPEN;
   bufferedAmount = 0;
-  /** Messages received while the reader was over `maxReadBacklog` behind (the connection was then closed). */
-  private readCtrl!: ReadableStreamDefaultController<ReceiveData | StreamedMessage>;
-  private writeCtrl!: WritableStreamDefaultController;
+  /** Where messages go: an Inbox until the readable is made, or for good once a listener took them (as Connection). */
+  private readCtrl: MessageQueue;
+  private writeCtrl: WritableStreamDefaultController | undefined = undefined;
+  private readStream: ReadableStream<ReceiveData | StreamedMessage> | null = null;
+  private writeStream: WritableStream<SendData> | null = null;
+  private serial: SerialWrites | null = null;
   private readonly b: PlatformBinding;
   private readonly opts: ResolvedOptions;
   private readonly closedHandle: ClosedHandle;
@@ -113,41 +121,84 @@ export class PlatformConnection implements SessionCore {
     this.b = binding;
     this.opts = options;
     this.closedHandle = closed;
-    this.readable = new ReadableStream<ReceiveData | StreamedMessage>(
-      {
-        start: (c) => {
-          this.readCtrl = c;
+    this.readCtrl = new Inbox(options.readHighWaterMark);
+    // A streamed message's size in the readable is its bytes, which the Inbox does not count: made at once.
+    if (options.streamMessages) void this.readable;
+  }
+
+  /** The readable, made when first asked for (messages before that wait in the Inbox); locked once a listener has them. */
+  get readable(): ReadableStream<ReceiveData | StreamedMessage> {
+    let rs = this.readStream;
+    if (rs === null) {
+      rs = this.readStream = new ReadableStream<ReceiveData | StreamedMessage>(
+        {
+          start: (c) => {
+            const q = this.readCtrl;
+            if (!(q instanceof Inbox) || q.listener !== null) return;
+            q.replay(c);
+            this.readCtrl = c;
+          },
+          cancel: () => {
+            this.readableDone = true;
+            this.close(null, '');
+          },
         },
-        cancel: () => {
-          this.readableDone = true;
-          this.close(null, '');
+        { highWaterMark: this.opts.readHighWaterMark, size: (m) => (typeof m === 'object' && !(m instanceof Uint8Array) ? streamedSizes.get(m) ?? 0 : receivedSize(m)) },
+      );
+      if (Inbox.listening(this.readCtrl)) rs.getReader();
+    }
+    return rs;
+  }
+
+  /** The writable, made when first asked for; locked once a listener has the messages (it sends with write()). */
+  get writable(): WritableStream<SendData> {
+    let ws = this.writeStream;
+    if (ws === null) {
+      ws = this.writeStream = new WritableStream<SendData>(
+        {
+          start: (c) => {
+            this.writeCtrl = c;
+            if (this.readyState === CLOSED) c.error(new DOMException('The WebSocket is closed.', 'InvalidStateError'));
+          },
+          write: (chunk) => this.sinkWrite(chunk),
+          close: () => this.close(null, ''),
+          abort: (reason: unknown) => {
+            this.writeSeq = this.doneSeq;
+            if (reason instanceof WebSocketError && reason.closeCode !== null) this.close(reason.closeCode, reason.reason);
+            else this.close(null, '');
+          },
         },
-      },
-      { highWaterMark: options.readHighWaterMark, size: (m) => (typeof m === 'object' && !(m instanceof Uint8Array) ? streamedSizes.get(m) ?? 0 : receivedSize(m)) },
-    );
-    this.writable = new WritableStream<SendData>(
-      {
-        start: (c) => {
-          this.writeCtrl = c;
-        },
-        write: (chunk) => this.sinkWrite(chunk),
-        close: () => this.close(null, ''),
-        abort: (reason: unknown) => {
-          this.writeSeq = this.doneSeq;
-          if (reason instanceof WebSocketError && reason.closeCode !== null) this.close(reason.closeCode, reason.reason);
-          else this.close(null, '');
-        },
-      },
-      {
-        highWaterMark: options.writeHighWaterMark,
-        size: (chunk: SendData) => {
-          this.writeSeq++;
-          const n = chunkSize(chunk);
-          this.bufferedAmount += n;
-          return n;
-        },
-      },
-    );
+        { highWaterMark: this.opts.writeHighWaterMark, size: (chunk: SendData) => this.countWrite(chunk) },
+      );
+      if (Inbox.listening(this.readCtrl)) ws.getWriter();
+    }
+    return ws;
+  }
+
+  get listenable(): boolean {
+    return Inbox.canListen(this.readCtrl, this.opts.streamMessages);
+  }
+
+  /** As Connection.listen: each whole message to `l` as the platform delivers it, the held ones first, no readable. */
+  listen(l: MessageListener): boolean {
+    const q = this.readCtrl;
+    if (!Inbox.canListen(q, this.opts.streamMessages)) return false;
+    q.attach(l);
+    return true;
+  }
+
+  /** As Connection.write: a write accepted now, sent after the ones before it, without a writable. */
+  write(chunk: SendData): Promise<void> {
+    this.countWrite(chunk);
+    return (this.serial ??= new SerialWrites((c) => this.sinkWrite(c))).push(chunk);
+  }
+
+  /** The writable's strategy size(), and write()'s count: orders the write before a later close(). */
+  private countWrite(chunk: SendData): number {
+    this.writeSeq++;
+    const n = chunkSize(chunk);
+    this.bufferedAmount += n;
+    return n;
   }
 
   // ------------------------------------------------------------ from the platform
@@ -390,7 +441,7 @@ export class PlatformConnection implements SessionCore {
       // can with the codec engine (whose transport closes after the close frames).
       setTimeout(() => {
         try {
-          this.writeCtrl.error(new DOMException('The WebSocket is closed.', 'InvalidStateError'));
+          this.writeCtrl?.error(new DOMException('The WebSocket is closed.', 'InvalidStateError'));
         } catch {
           /* closed or errored */
         }
@@ -408,7 +459,7 @@ export class PlatformConnection implements SessionCore {
         }
       }
       try {
-        this.writeCtrl.error(err);
+        this.writeCtrl?.error(err);
       } catch {
         /* errored */
       }

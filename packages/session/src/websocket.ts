@@ -12,14 +12,14 @@
  * without bound, reported by `bufferedAmount`. Use the WebSocketStream API
  * when flow control matters.
  *
- * Over our codec (a Connection) the class uses no streams: the Connection hands
- * it each message synchronously as it is decoded (Connection.listen, inbox.ts)
- * and the `message` event is dispatched there and then; send() frames the
- * message at once when nothing is queued (Connection.sendNow) and otherwise
- * queues it in the Connection (Connection.write). The session's readable and
- * writable are then never made. Over a platform's WebSocket (platform.ts), or
- * a session whose readable was already taken, the class reads the readable and
- * writes the writable.
+ * The class uses no streams: the session's core (a Connection over our codec,
+ * or a PlatformConnection over a runtime's own WebSocket) hands it each message
+ * synchronously as it is decoded or delivered (listen(), inbox.ts) and the
+ * `message` event is dispatched there and then; send() frames the message at
+ * once when nothing is queued (Connection.sendNow) and otherwise queues it in
+ * the core (write()). The session's readable and writable are then never made.
+ * Over a session whose readable was already taken, the class reads the
+ * readable and writes the writable.
  */
 import { CloseEvent, ErrorEvent, MessageEvent, type WebSocketEventMap } from './events.js';
 import { validateCloseArgs, utf8Length } from './close-args.js';
@@ -29,6 +29,7 @@ import { resolveOptions } from './options.js';
 import type { ByteChannel, ByteDuplex } from './channel.js';
 import { prepareRequest, type ConnectOptions } from './client-handshake.js';
 import { startClient, WebSocketStream } from './websocket-stream.js';
+import type { SessionCore } from './platform.js';
 import { Connection, type ReceiveData, type SendData } from './connection.js';
 import { deliverMessage, type MessageListener } from './inbox.js';
 import { takeOwnedBuffer } from '@streamsocket/codec';
@@ -106,8 +107,10 @@ export class WebSocket extends EventTarget implements MessageListener {
   private binary: BinaryType = 'blob';
   /** The writable's writer, over a core the class cannot listen to (a platform's WebSocket). */
   private writer: WritableStreamDefaultWriter<SendData> | null = null;
-  /** The session's codec connection: its messages come to [deliverMessage], send() writes through it. */
+  /** The session's codec connection, when it is one: send() frames through it at once when it can (sendNow). */
   private direct: Connection | null = null;
+  /** The session's core once this listens to it: its messages come to [deliverMessage], queued sends go to its write(). */
+  private core: SessionCore | null = null;
   /** Bytes queued behind other writes (Connection.write or the writable), until the encoder took them. */
   private inFlight = 0;
   /** Bytes written directly, counted in bufferedAmount until the end of the task (or the socket's drain). */
@@ -176,7 +179,7 @@ export class WebSocket extends EventTarget implements MessageListener {
     else if (ArrayBuffer.isView(data)) bytes = data.constructor === Uint8Array ? (data as Uint8Array) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     else if (typeof Blob !== 'undefined' && data instanceof Blob) return this.queue(data, data.size); // immutable
     else bytes = String(data); // WebIDL union: anything else converts to a string
-    if (this.readyState !== OPEN || (this.direct === null && this.writer === null)) {
+    if (this.readyState !== OPEN || (this.core === null && this.writer === null)) {
       // Spec: after closing started, data is discarded but still counted.
       this.discarded += typeof bytes === 'string' ? utf8Length(bytes) : bytes.byteLength;
       return;
@@ -199,13 +202,13 @@ export class WebSocket extends EventTarget implements MessageListener {
 
   /** Queues a message behind the ones waiting, or counts and discards it once closing started (per spec). */
   private queue(chunk: string | Uint8Array | Blob, size: number): void {
-    const conn = this.direct;
-    if (this.readyState !== OPEN || (conn === null && this.writer === null)) {
+    const core = this.core;
+    if (this.readyState !== OPEN || (core === null && this.writer === null)) {
       this.discarded += size;
       return;
     }
     this.inFlight += size;
-    (this.writer !== null ? this.writer.write(chunk) : conn!.write(chunk)).then(() => {
+    (this.writer !== null ? this.writer.write(chunk) : core!.write(chunk)).then(() => {
       this.inFlight -= size;
     }, noop);
   }
@@ -328,13 +331,13 @@ export class WebSocket extends EventTarget implements MessageListener {
 
   private onOpen(info: { readonly readable: ReadableStream<ReceiveData>; readonly writable: WritableStream<SendData> }): void {
     const core = this.session.core;
-    const conn = core instanceof Connection ? core : null;
-    this.direct = conn;
-    // Our codec: the messages come from the Connection as they are decoded, from just after the open event (the
-    // ones decoded before it first), and queued sends go to Connection.write: no stream is made. Otherwise the
-    // readable and the writable are the way in and out.
-    const listen = conn !== null && conn.listenable;
-    if (!listen) {
+    this.direct = core instanceof Connection ? core : null;
+    // The messages come from the core as they are decoded (or as the platform delivers them), from just after the
+    // open event (the ones that came before it first), and queued sends go to its write(): no stream is made.
+    // Otherwise (a session whose readable was taken) the readable and the writable are the way in and out.
+    const listen = core !== null && core.listenable;
+    if (listen) this.core = core; // before the open event: its listeners may send
+    else {
       this.writer = info.writable.getWriter();
       this.writer.closed.catch(noop);
     }
@@ -343,7 +346,7 @@ export class WebSocket extends EventTarget implements MessageListener {
       this.dispatchEvent(new Event('open'));
     }
     if (listen) {
-      conn.listen(this);
+      core.listen(this);
       this.watchClosed();
     } else void this.readLoop(info.readable.getReader());
   }
@@ -396,6 +399,7 @@ export class WebSocket extends EventTarget implements MessageListener {
     this.state = CLOSED;
     this.writer = null;
     this.direct = null;
+    this.core = null;
     if (!clean) {
       const message = error instanceof Error ? error.message : error === undefined ? 'the WebSocket connection failed' : String(error);
       this.dispatchEvent(new ErrorEvent('error', { message, error }));

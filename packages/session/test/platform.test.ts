@@ -2,7 +2,8 @@
 // platform socket stands in for them here; the examples (hono, shared-port, worker-route) run the real ones.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { PlatformConnection, resolveOptions, WebSocketError, type PlatformBinding } from '../src/index.js';
+import { PlatformConnection, resolveOptions, WebSocketError, WebSocketStream, wrapWebSocket, CloseEvent, type PlatformBinding } from '../src/index.js';
+import { HandshakeGuard } from '../src/guard.js';
 import type { CloseInfo } from '../src/index.js';
 import { settle, sleep, within } from './helpers.js';
 
@@ -202,6 +203,50 @@ test('close timeout: the platform socket is terminated and closed rejects with 1
   if (r.ok) throw new Error('closed resolved');
   assert.is(r.error.closeCode, 1006);
   assert.ok(box.terminated);
+});
+
+test('the WebSocket class over a platform core: messages as they arrive (held ones after open), sends in order, no streams made', async () => {
+  const { fake } = make();
+  let conn: PlatformConnection | undefined;
+  const guard = new HandshakeGuard(0, undefined, 0);
+  const session = new WebSocketStream('ws://h/p', guard, resolveOptions({ writeHighWaterMark: 100 }), async () => ({
+    role: 'server',
+    rest: new Uint8Array(0),
+    deflate: null,
+    protocol: '',
+    extensions: '',
+    core: (closed) => (conn = new PlatformConnection({ socket: { send: (d) => void fake.sent.push(d), close: (code, reason) => void fake.closes.push([code, reason]) }, maxReadBacklog: 1024 }, resolveOptions({}), closed)),
+  }), 'platform');
+  await within(session.opened);
+  conn!.onMessage('held');
+  const ws = wrapWebSocket(session);
+  ws.binaryType = 'arraybuffer';
+  const log: unknown[] = [];
+  for (const t of ['open', 'message', 'error', 'close']) ws.addEventListener(t, (e) => log.push(t === 'message' ? (e as MessageEvent).data : t));
+  await within(new Promise((r) => ws.addEventListener('open', r, { once: true })));
+  assert.equal(log, ['open', 'held']);
+  conn!.onMessage('now');
+  conn!.onMessage(new Uint8Array([5, 6]).buffer);
+  assert.is(log.length, 4, 'dispatched synchronously, as the platform delivered them');
+  assert.is(log[2], 'now');
+  assert.equal([...new Uint8Array(log[3] as ArrayBuffer)], [5, 6]);
+  ws.send('a');
+  ws.send(new Blob([new Uint8Array([1])]));
+  ws.send('c');
+  assert.is(ws.bufferedAmount, 3);
+  await within((async () => { while (fake.sent.length < 3) await sleep(1); })());
+  assert.is(fake.sent[0], 'a');
+  assert.equal([...(fake.sent[1] as Uint8Array)], [1]);
+  assert.is(fake.sent[2], 'c');
+  const core = conn as unknown as { readStream: unknown; writeStream: unknown };
+  assert.ok(core.readStream === null && core.writeStream === null, 'no streams made');
+  const closed = within(new Promise((r) => ws.addEventListener('close', r, { once: true })));
+  conn!.onMessage('last');
+  conn!.onClose(1000, 'bye');
+  const c = (await closed) as CloseEvent;
+  assert.is(c.code, 1000);
+  assert.is(c.wasClean, true);
+  assert.equal(log.slice(4), ['last', 'close']);
 });
 
 test.run();
