@@ -14,6 +14,18 @@ export function within<T>(p: Promise<T>, ms = 3000, what = 'operation'): Promise
   return Promise.race([p, timeout]).finally(() => globalThis.clearTimeout(t));
 }
 
+/** Every event of `types` that `ws` dispatches, in order. */
+export function events(ws: EventTarget, types = ['open', 'message', 'error', 'close']): Event[] {
+  const log: Event[] = [];
+  for (const t of types) ws.addEventListener(t, (e) => log.push(e));
+  return log;
+}
+
+/** The next `type` event of `ws` (bounded in time). */
+export function waitFor(ws: EventTarget, type: string): Promise<Event> {
+  return within(new Promise((r) => ws.addEventListener(type, r, { once: true })), 3000, `event ${type}`);
+}
+
 /** Settles to { ok, value | error } (for asserting on rejections). */
 export async function settle<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: any }> {
   try {

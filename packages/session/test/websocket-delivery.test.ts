@@ -4,29 +4,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildClientRequest } from '@streamsocket/handshake';
-import { accept, createPipePair, createWebSocketClass, wrapWebSocket, CloseEvent, type WebSocket, type WebSocketStream, type PipeEnd } from '../src/index.js';
+import { accept, createPipePair, createWebSocketClass, wrapWebSocket, CloseEvent, type AcceptOptions, type WebSocket, type WebSocketStream, type PipeEnd } from '../src/index.js';
 import { Connection } from '../src/connection.js';
-import { within, sleep, settle, rawServer, serverFrame, clientFrame, closePayload, readAll, text } from './helpers.js';
-
-function events(ws: EventTarget, types = ['open', 'message', 'error', 'close']) {
-  const log: Event[] = [];
-  for (const t of types) ws.addEventListener(t, (e) => log.push(e));
-  return log;
-}
-
-function waitFor(ws: EventTarget, type: string): Promise<Event> {
-  return within(new Promise((r) => ws.addEventListener(type, r, { once: true })), 3000, `event ${type}`);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
+import { concat } from '../src/wire.js';
+import { within, sleep, settle, events, waitFor, rawServer, serverFrame, clientFrame, closePayload, readAll, text } from './helpers.js';
 
 /** A client WebSocket class whose server is a hand-driven peer (rawServer), to control how bytes are chunked. */
 async function rawPair() {
@@ -59,9 +40,16 @@ function madeNoStreams(session: WebSocketStream): boolean {
   return core.readStream === null && core.writeStream === null;
 }
 
-/** The bytes a client writes at once: the opening request and, in the same chunk, `frames` (held until the class listens). */
-function requestWith(frames: Uint8Array[]): Uint8Array {
-  return concat([buildClientRequest('ws://example.com/', {}).bytes, ...frames]);
+/**
+ * A served session on an in-memory pipe whose client end wrote, in one chunk, the opening request and `frames`
+ * (decoded with the request: held until someone takes the messages).
+ */
+async function served(frames: Uint8Array[], options: AcceptOptions = {}) {
+  const [c, s] = createPipePair();
+  const session = accept(s, options);
+  const w = c.writable.getWriter();
+  await w.write(concat([buildClientRequest('ws://example.com/', {}).bytes, ...frames]));
+  return { c, w, session };
 }
 
 test('a burst in one chunk: every message dispatched in order, synchronously as decoded', async () => {
@@ -145,11 +133,9 @@ test('a message listener that throws is reported and delivery goes on; the sessi
 });
 
 test('server side: messages sent with the opening request are dispatched after open, in order; no streams made', async () => {
-  const [c, s] = createPipePair();
-  const server = wrapWebSocket(accept(s));
+  const { c, session } = await served([clientFrame(1, 'early1'), clientFrame(2, new Uint8Array([7])), clientFrame(1, 'early3')]);
+  const server = wrapWebSocket(session);
   const log = events(server);
-  const w = c.writable.getWriter();
-  await w.write(requestWith([clientFrame(1, 'early1'), clientFrame(2, new Uint8Array([7])), clientFrame(1, 'early3')]));
   await within((async () => { while (log.length < 4) await sleep(2); })(), 3000, 'early messages');
   assert.equal(log.map((e) => e.type), ['open', 'message', 'message', 'message']);
   assert.is((log[1] as MessageEvent).data, 'early1');
@@ -162,10 +148,7 @@ test('server side: messages sent with the opening request are dispatched after o
 });
 
 test('server side wrapped after open (as serve() does): held messages first; sends queued behind a Blob keep their order', async () => {
-  const [c, s] = createPipePair();
-  const session = accept(s);
-  const w = c.writable.getWriter();
-  await w.write(requestWith([clientFrame(1, 'a'), clientFrame(1, 'b')]));
+  const { c, session } = await served([clientFrame(1, 'a'), clientFrame(1, 'b')]);
   await within(session.opened);
   const ws: WebSocket = wrapWebSocket(session);
   const log = events(ws);
@@ -192,10 +175,7 @@ test('server side wrapped after open (as serve() does): held messages first; sen
 });
 
 test('a session whose readable was taken before wrapping: the class reads the readable instead', async () => {
-  const [c, s] = createPipePair();
-  const session = accept(s);
-  const w = c.writable.getWriter();
-  await w.write(requestWith([]));
+  const { c, w, session } = await served([]);
   const info = await within(session.opened);
   void info.readable; // made: the class can no longer listen
   const ws = wrapWebSocket(session);
@@ -208,11 +188,8 @@ test('a session whose readable was taken before wrapping: the class reads the re
 });
 
 test('WebSocketStream: opened holds { readable, writable, protocol, extensions }; messages before the readable is read wait for it', async () => {
-  const [c, s] = createPipePair();
-  const session = accept(s, { readHighWaterMark: 4 });
-  const w = c.writable.getWriter();
   // More than the high-water mark arrives before anyone asks for the readable, then the close frame.
-  await w.write(requestWith([clientFrame(1, 'one'), clientFrame(1, 'two'), clientFrame(1, 'three'), clientFrame(8, closePayload(1000))]));
+  const { c, session } = await served([clientFrame(1, 'one'), clientFrame(1, 'two'), clientFrame(1, 'three'), clientFrame(8, closePayload(1000))], { readHighWaterMark: 4 });
   const info = await within(session.opened);
   assert.equal(Object.keys(info), ['readable', 'writable', 'protocol', 'extensions']);
   assert.is(info.protocol, '');

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { accept, createPipePair, createWebSocketClass, createWebSocketStreamClass, wrapWebSocket, WebSocket, WebSocketStream as WSS, CloseEvent, type AcceptOptions, type WebSocketStream } from '../src/index.js';
-import { within, sleep, settle } from './helpers.js';
+import { within, sleep, settle, events, waitFor } from './helpers.js';
 
 /** A WebSocket class whose dialer connects to an in-memory echo-ish server. */
 function harness(serverOpts: AcceptOptions = {}, onServer?: (s: WebSocketStream) => void) {
@@ -26,16 +26,6 @@ async function echo(server: WebSocketStream) {
   } catch {
     /* closed */
   }
-}
-
-function events(ws: EventTarget, types = ['open', 'message', 'error', 'close']) {
-  const log: Event[] = [];
-  for (const t of types) ws.addEventListener(t, (e) => log.push(e));
-  return log;
-}
-
-function waitFor(ws: EventTarget, type: string): Promise<Event> {
-  return within(new Promise((r) => ws.addEventListener(type, r, { once: true })), 3000, `event ${type}`);
 }
 
 test('constants on the class and on instances; initial state', async () => {
