@@ -71,6 +71,13 @@ const SERVERS = [
   // The request path (websocketRoute): the platform's own WebSocket behind our stream API; compared with *-native.
   { id: 'route-bun', label: 'websocketRoute on Bun.serve', runtime: 'bun', family: 'bun', kind: 'ws', deflate: true, ours: true, src: 'servers/route-bun.mjs' },
   { id: 'route-deno', label: 'websocketRoute on Deno.serve', runtime: 'deno', family: 'deno', kind: 'ws', deflate: false, ours: true, src: 'servers/route-deno.mjs' },
+  // The WebSocket class (webSocket: true, onmessage -> send): the event API, no streams. Not in the default matrix
+  // (name them with --servers); compared with the stream API's servers above and the runtimes' own.
+  { id: 'streamsocket-node-class', label: '@streamsocket/node, WebSocket class', runtime: 'node', family: 'node', kind: 'ws', deflate: true, ours: true, extra: true, src: 'servers/streamsocket-node-class.mjs' },
+  { id: 'streamsocket-bun-class', label: '@streamsocket/bun, WebSocket class', runtime: 'bun', family: 'bun', kind: 'ws', deflate: true, ours: true, extra: true, src: 'servers/streamsocket-bun-class.mjs' },
+  { id: 'streamsocket-deno-class', label: '@streamsocket/deno, WebSocket class', runtime: 'deno', family: 'deno', kind: 'ws', deflate: true, ours: true, extra: true, src: 'servers/streamsocket-deno-class.mjs' },
+  { id: 'route-bun-class', label: 'websocketRoute on Bun.serve, WebSocket class', runtime: 'bun', family: 'bun', kind: 'ws', deflate: true, ours: true, extra: true, src: 'servers/route-bun-class.mjs' },
+  { id: 'route-deno-class', label: 'websocketRoute on Deno.serve, WebSocket class', runtime: 'deno', family: 'deno', kind: 'ws', deflate: false, ours: true, extra: true, src: 'servers/route-deno-class.mjs' },
   // C echoes: the load generator's own ceilings (WebSocket and raw TCP); no JavaScript server can go faster.
   { id: 'ws-c', label: 'WebSocket echo (C)', runtime: 'c', family: 'c', kind: 'ws', exe: 'ws-echo' },
   { id: 'tcp-c', label: 'raw TCP (C)', runtime: 'c', family: 'c', kind: 'tcp', exe: 'tcp-echo' },
@@ -85,7 +92,7 @@ const WORKLOADS = [
   { id: '1MiB', label: '1 MiB binary', size: 1 << 20, type: 'binary', conns: 4, inflight: 2 },
   // permessage-deflate on both sides; only servers that negotiate it (ws, ours) take part.
   { id: '16KiB-deflate', label: '16 KiB binary, permessage-deflate', size: 16384, type: 'binary', conns: 16, inflight: 4, deflate: true,
-    only: ['ws', 'streamsocket-node', 'streamsocket-bun', 'streamsocket-deno', 'bun-native'] },
+    only: ['ws', 'streamsocket-node', 'streamsocket-bun', 'streamsocket-deno', 'bun-native', 'streamsocket-node-class', 'streamsocket-bun-class', 'streamsocket-deno-class'] },
 ];
 
 if (flag('list')) {
@@ -101,7 +108,7 @@ for (const v of (opt('variant', '') || '').split(',').filter(Boolean)) {
   SERVERS.splice(SERVERS.indexOf(base) + 1, 0, { ...base, id: `${base.id}-variant`, label: `${base.label} (variant)`, override: { pkg, dir } });
   for (const w of WORKLOADS) if (w.only?.includes(base.id)) w.only.push(`${base.id}-variant`);
 }
-const pick = (all, list) => (list ? list.split(',').map((id) => all.find((x) => x.id === id) ?? die(`unknown: ${id}`)) : all);
+const pick = (all, list) => (list ? list.split(',').map((id) => all.find((x) => x.id === id) ?? die(`unknown: ${id}`)) : all.filter((x) => !x.extra));
 function die(msg) { console.error(msg); process.exit(1); }
 const servers = pick(SERVERS, opt('servers'));
 const workloads = pick(WORKLOADS, opt('workloads'));
