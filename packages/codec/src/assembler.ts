@@ -3,7 +3,8 @@ import { decodeClosePayload } from './close.js';
 import { CodecError } from './errors.js';
 import type { IncomingMessage } from './frame.js';
 import { FIN, RSV1, RSV2, RSV3, type FrameSink } from './frame-decoder.js';
-import { decodeUtf8, Utf8Validator } from './utf8.js';
+import { decodeUtf8, decodeUtf8Strict, Utf8Validator } from './utf8.js';
+import { markOwned } from './owned.js';
 
 /**
  * A compressed message whose frames are all in: the stream stage inflates it (the only asynchronous step of
@@ -127,22 +128,25 @@ export class MessageAssembler implements FrameSink {
 }
 
 /**
- * Turns an inflated message into output (whole message, or chunks when streaming). Validates text: compressed text
- * can only be checked after inflating.
+ * Turns an inflated message into output (whole message, or chunks when streaming), the message layer's delivery of a
+ * PendingInflate after decompressing its parts. Validates text (compressed text can only be checked after
+ * inflating): a whole text message in the one pass that decodes it, a streamed one with `validator` (a new one when
+ * not given). A message joined from several inflated parts is a buffer of its own (`markOwned`).
  */
 export function finishInflated(
   kind: 'text' | 'binary',
   inflated: Uint8Array[],
   streamMessages: boolean,
-  validator: Utf8Validator,
+  validator: Utf8Validator | null,
   emit: (m: IncomingMessage) => void,
 ): void {
-  if (kind === 'text') {
-    validator.reset();
-    for (const p of inflated) if (!validator.push(p)) throw invalidText();
-    if (!validator.complete) throw invalidText();
-  }
   if (streamMessages) {
+    if (kind === 'text') {
+      const v = validator ?? new Utf8Validator();
+      v.reset();
+      for (const p of inflated) if (!v.push(p)) throw invalidText();
+      if (!v.complete) throw invalidText();
+    }
     const n = inflated.length;
     if (n === 0) {
       emit({ type: 'chunk', kind, data: new Uint8Array(0), first: true, last: true });
@@ -151,9 +155,16 @@ export function finishInflated(
     for (let i = 0; i < n; i++) emit({ type: 'chunk', kind, data: inflated[i]!, first: i === 0, last: i === n - 1 });
     return;
   }
-  const data = inflated.length === 1 ? inflated[0]! : concat(inflated);
-  if (kind === 'text') emit({ type: 'text', data: decodeUtf8(data) });
-  else emit({ type: 'binary', data });
+  let data: Uint8Array;
+  if (inflated.length === 1) data = inflated[0]!;
+  else markOwned((data = concat(inflated)));
+  if (kind === 'binary') {
+    emit({ type: 'binary', data });
+    return;
+  }
+  const text = decodeUtf8Strict(data);
+  if (text === null) throw invalidText();
+  emit({ type: 'text', data: text });
 }
 
 /** Frame-level rules for frames that did not come from FrameDecoder. */

@@ -24,7 +24,7 @@ export type {
 } from './frame.js';
 export { FrameDecoder, type FrameSink } from './frame-decoder.js';
 export { FrameEncoder } from './frame-encoder.js';
-export { MessageAssembler, PendingInflate, type AssemblerOptions } from './assembler.js';
+export { MessageAssembler, PendingInflate, finishInflated, type AssemblerOptions } from './assembler.js';
 export { MessageFramer, type FramerHost } from './fragmenter.js';
 export {
   FrameDecoderStream,

@@ -149,6 +149,18 @@ export function decodeUtf8(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
 
+// ignoreBOM: a leading U+FEFF is message content, not a marker to strip.
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Decodes and validates in one pass: null when `bytes` is not valid UTF-8. */
+export function decodeUtf8Strict(bytes: Uint8Array): string | null {
+  try {
+    return strictDecoder.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Strings up to this many UTF-16 code units are encoded through a shared scratch buffer: `encodeInto` a reused
  * buffer (+ a copy) was measured 2-4x faster than `encode` for short strings, where the cost is dominated by

@@ -11,8 +11,9 @@
  *
  * Decoding: FrameDecoder -> MessageAssembler (both synchronous; every
  * frame-level rule, the size limits and UTF-8 of uncompressed text are
- * enforced there). Compressed messages come out as pending parts and are
- * inflated here (the only asynchronous step), then UTF-8-checked.
+ * enforced there). Compressed messages come out as pending parts; they are
+ * inflated here (the only asynchronous step) when the reader has room, and the
+ * codec's message layer (finishInflated) checks and delivers them.
  *
  * Encoding: the codec's message layer (MessageFramer) makes a message into
  * frames of at most `fragmentSize` payload bytes (compressed first when
@@ -21,16 +22,14 @@
  * codec, so the zlib context is made only when a message is compressed.
  */
 import {
-  CodecError,
   FrameDecoder,
   FrameEncoder,
   MessageAssembler,
   MessageFramer,
   PendingInflate,
   PerMessageDeflate,
-  Utf8Validator,
   encodeClosePayload,
-  markOwned,
+  finishInflated,
   type DeflateAgreement,
   type FrameSink,
   type FramerHost,
@@ -39,9 +38,6 @@ import {
 } from '@streamsocket/codec';
 import type { ResolvedOptions } from './options.js';
 import { utf8Length } from './close-args.js';
-
-// ignoreBOM: a leading U+FEFF is message content, not a marker to strip.
-const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 // First header byte bits (RFC 6455 5.2), for FrameEncoder.write(b0, payload, out).
 const FIN = 0x80;
@@ -54,11 +50,7 @@ function isPending(m: unknown): m is PendingInflate {
   return m instanceof PendingInflate;
 }
 
-function invalidText(): CodecError {
-  return new CodecError(1007, 'INVALID_UTF8', 'text message is not valid UTF-8');
-}
-
-/** Joins byte parts into one buffer (one part: itself). */
+/** Joins byte parts into one buffer (one part: itself): a streamed message's body read whole (message-stream.ts). */
 export function concat(parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!;
   let n = 0;
@@ -177,6 +169,7 @@ export class Wire {
     sink: MessageSink,
     err: unknown,
   ): Promise<void> {
+    const emit = (m: IncomingMessage): void => sink.onMessage(m);
     for (let i = from; i < items.length; i++) {
       const m = items[i];
       if (!isPending(m)) {
@@ -190,31 +183,8 @@ export class Wire {
       if (wait) await wait;
       const inflated: Uint8Array[] = [];
       await this.decompress(m.parts, inflated);
-      if (this.streaming) {
-        // A compressed message is inflated whole (bounded by maxMessageSize), then handed on in its inflated pieces.
-        if (m.kind === 'text') {
-          const v = new Utf8Validator();
-          for (const p of inflated) if (!v.push(p)) throw invalidText();
-          if (!v.complete) throw invalidText();
-        }
-        const n = inflated.length;
-        if (n === 0) sink.onMessage({ type: 'chunk', kind: m.kind, data: new Uint8Array(0), first: true, last: true });
-        for (let j = 0; j < n; j++) sink.onMessage({ type: 'chunk', kind: m.kind, data: inflated[j]!, first: j === 0, last: j === n - 1 });
-        continue;
-      }
-      const data = concat(inflated);
-      if (inflated.length > 1) markOwned(data); // joined here: a buffer of its own
-      if (m.kind === 'binary') {
-        sink.onMessage({ type: 'binary', data });
-      } else {
-        let s: string;
-        try {
-          s = utf8Strict.decode(data);
-        } catch {
-          throw invalidText();
-        }
-        sink.onMessage({ type: 'text', data: s });
-      }
+      // The codec's message layer delivers it: text validated, whole or (streamMessages) in its inflated pieces.
+      finishInflated(m.kind, inflated, this.streaming, null, emit);
     }
     if (err !== undefined) throw err;
   }
