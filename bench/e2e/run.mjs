@@ -102,11 +102,16 @@ if (flag('list')) {
 }
 // --variant PKG=DIR[,PKG=DIR]: also run @streamsocket/PKG's server bundled from DIR/src (a patched copy of
 // packages/PKG) as `streamsocket-PKG-variant`, interleaved with the original: how an owner checks a proposed fix.
+// --variant-servers A,B: the servers to pair with the variant instead (for a package no server is named after, such
+// as session: `--variant session=/tmp/old/packages/session --variant-servers streamsocket-node-class`).
 for (const v of (opt('variant', '') || '').split(',').filter(Boolean)) {
   const [pkg, dir] = v.split('=');
-  const base = SERVERS.find((s) => s.id === `streamsocket-${pkg}`) ?? die(`--variant: no server for ${pkg}`);
-  SERVERS.splice(SERVERS.indexOf(base) + 1, 0, { ...base, id: `${base.id}-variant`, label: `${base.label} (variant)`, override: { pkg, dir } });
-  for (const w of WORKLOADS) if (w.only?.includes(base.id)) w.only.push(`${base.id}-variant`);
+  const ids = opt('variant-servers') ? opt('variant-servers').split(',') : [`streamsocket-${pkg}`];
+  for (const id of ids) {
+    const base = SERVERS.find((s) => s.id === id) ?? die(`--variant: no server ${id}`);
+    SERVERS.splice(SERVERS.indexOf(base) + 1, 0, { ...base, id: `${base.id}-variant`, label: `${base.label} (variant)`, override: { pkg, dir } });
+    for (const w of WORKLOADS) if (w.only?.includes(base.id)) w.only.push(`${base.id}-variant`);
+  }
 }
 const pick = (all, list) => (list ? list.split(',').map((id) => all.find((x) => x.id === id) ?? die(`unknown: ${id}`)) : all.filter((x) => !x.extra));
 function die(msg) { console.error(msg); process.exit(1); }
