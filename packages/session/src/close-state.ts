@@ -108,7 +108,7 @@ export class CloseState {
     this.role = role;
   }
 
-  /** What the application's `close()` and `closeEvent` report: the peer's code after a clean close, else 1006. */
+  /** The code the application is told (`closed`, the close event): the peer's after a clean close, else 1006. */
   get closeCode(): number {
     return this.readyState === CLOSED && this.clean && this.received !== null ? this.received.closeCode : 1006;
   }
