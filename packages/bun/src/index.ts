@@ -5,11 +5,12 @@
  */
 export { connect, createWebSocket, WebSocket, createWebSocketStream, WebSocketStream, dialStreams, dialTarget } from './client.js';
 export type { ConnectOptions, WebSocketOptions } from './client.js';
-export { serve, DEFAULT_MAX_PENDING_HANDSHAKES } from './server.js';
+export { serve } from './server.js';
+export { DEFAULT_MAX_PENDING_HANDSHAKES } from '@streamsocket/session';
 export type {
   ServeOptions, TlsServerOptions, WebSocketServer, ConnectionInfo, FailedConnectionInfo, StreamHandler, StreamedMessageHandler, WebSocketHandler,
-  CloseOptions, ServerAddress,
 } from './server.js';
+export type { ServerCloseOptions as CloseOptions, ServerAddress } from '@streamsocket/session';
 export { goingAway } from '@streamsocket/session';
 export { SocketBinding, socketHandlers } from './socket-channel.js';
 export type { SocketChannelOptions } from './socket-channel.js';

@@ -12,89 +12,46 @@
  */
 import type * as Bun from './bun-api.js';
 import { bunRuntime } from './bun-api.js';
-import {
-  acceptOptionsOf,
-  DEFAULT_MAX_PENDING_HANDSHAKES,
-  ServerCore,
-  coreOptionsOf,
-  serverObject,
-  type ServeOptionsBase,
-  type ServerCloseOptions,
-  type ServedConnection,
-  type WebSocket,
-  type WebSocketServerBase,
-  type WebSocketStream,
-  type StreamedMessage,
+import { acceptOptionsOf, ServerCore, coreOptionsOf, listeningFields, serverObject } from '@streamsocket/session';
+import type {
+  AdapterInfoOf, FailedInfoOf, ListeningServer, PemKeyPair, ServedConnection, PeerInfo, ServeOptionsOf, ServeFunction, StreamedMessageHandlerOf, StreamHandlerOf, WebSocketHandlerOf,
 } from '@streamsocket/session';
-import type { RequestHead } from '@streamsocket/handshake';
 import { SocketBinding, socketHandlers } from './socket-channel.js';
 
-export interface TlsServerOptions {
-  /** Certificate chain, PEM. */
-  cert: string;
-  /** Private key, PEM (RSA, EC or PKCS8). */
-  key: string;
-}
+/** Serve wss: with this certificate and key. */
+export type TlsServerOptions = PemKeyPair;
 
-export interface ServeOptions extends ServeOptionsBase<Omit<ConnectionInfo, 'request' | 'clientAddress'>> {
-  /** Serve wss: with this certificate and key. */
-  tls?: TlsServerOptions;
+export interface ServeOptions extends ServeOptionsOf<ConnectionInfo, TlsServerOptions> {
   /** Bytes of input a connection buffers before its socket is paused (the channel's queue). Default 64 KiB. */
   readBufferSize?: number;
 }
 
-export interface ConnectionInfo {
-  /** The request head (method, target, headers) as the session validated it. */
-  request: RequestHead;
-  /** The peer's address, or the client's as a trusted proxy reported it (`trustedProxies`). */
-  readonly clientAddress: string;
-  remoteAddress: string;
-  remotePort: number;
+export interface ConnectionInfo extends PeerInfo {
   /** The underlying Bun socket. Don't read or write it. */
   socket: Bun.Socket<SocketBinding>;
 }
 
 /** What `onError` learns about a connection: the request head is null when it failed before that was read. */
-export interface FailedConnectionInfo extends Omit<ConnectionInfo, 'request'> {
-  request: RequestHead | null;
-}
-
-export type StreamHandler = (ws: WebSocketStream, info: ConnectionInfo) => unknown;
+export type FailedConnectionInfo = FailedInfoOf<ConnectionInfo>;
+export type StreamHandler = StreamHandlerOf<ConnectionInfo>;
 /** A handler of a server made with `streamMessages: true`: each message is a `{ type, stream }`. */
-export type StreamedMessageHandler = (ws: WebSocketStream<StreamedMessage>, info: ConnectionInfo) => unknown;
-export type WebSocketHandler = (ws: WebSocket, info: ConnectionInfo) => unknown;
+export type StreamedMessageHandler = StreamedMessageHandlerOf<ConnectionInfo>;
+export type WebSocketHandler = WebSocketHandlerOf<ConnectionInfo>;
 
-export type CloseOptions = ServerCloseOptions;
-
-export interface ServerAddress {
-  hostname: string;
-  port: number;
-}
-
-export interface WebSocketServer extends WebSocketServerBase {
-  /** Resolves with the bound address (Bun listens synchronously: already resolved). */
-  readonly ready: Promise<ServerAddress>;
-  readonly hostname: string;
-  readonly port: number;
-  readonly address: ServerAddress;
-  /** ws://host:port (or wss:), with IPv6 literals in brackets. */
-  readonly url: string;
+export interface WebSocketServer extends ListeningServer<Bun.TCPSocketListener<SocketBinding>> {
   /** The underlying Bun listener. */
   readonly listener: Bun.TCPSocketListener<SocketBinding>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export { DEFAULT_MAX_PENDING_HANDSHAKES };
-
-type AdapterInfo = Omit<ConnectionInfo, 'request' | 'clientAddress'>;
 /** Our own serve() options, not the session's. */
 const ADAPTER_KEYS = ['tls', 'readBufferSize'] as const;
 
-export function serve(options: ServeOptions & { webSocket: true }, handler: WebSocketHandler): WebSocketServer;
-export function serve(options: ServeOptions & { streamMessages: true }, handler: StreamedMessageHandler): WebSocketServer;
-export function serve(options: ServeOptions, handler: StreamHandler): WebSocketServer;
-export function serve(options: ServeOptions, handler: StreamHandler | StreamedMessageHandler | WebSocketHandler): WebSocketServer {
-  const core = new ServerCore<AdapterInfo>(coreOptionsOf(options, acceptOptionsOf(options, ADAPTER_KEYS)), handler as StreamHandler);
+export const serve: ServeFunction<ServeOptions, ConnectionInfo, WebSocketServer> = (
+  options: ServeOptions,
+  handler: StreamHandler | StreamedMessageHandler | WebSocketHandler,
+): WebSocketServer => {
+  const core = new ServerCore<AdapterInfoOf<ConnectionInfo>>(coreOptionsOf(options, acceptOptionsOf(options, ADAPTER_KEYS)), handler as StreamHandler);
   const { hostname = '0.0.0.0', port = 0, tls, signal } = options;
   const streamOpts = options.readBufferSize !== undefined ? { readHighWaterMark: options.readBufferSize } : {};
 
@@ -123,14 +80,11 @@ export function serve(options: ServeOptions, handler: StreamHandler | StreamedMe
     ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
     socket: { ...socketHandlers, open: onSocket, ...(tls ? { handshake: onHandshake } : {}) },
   });
-  const bound: ServerAddress = { hostname: listener.hostname, port: listener.port };
-
-  const host = bound.hostname.includes(':') ? `[${bound.hostname}]` : bound.hostname;
-  const own = { ready: Promise.resolve(bound), hostname: bound.hostname, port: bound.port, address: bound, url: `${tls ? 'wss' : 'ws'}://${host}:${bound.port}`, listener };
+  const own = listeningFields({ hostname: listener.hostname, port: listener.port }, !!tls, listener);
   return serverObject(core, own, async (reason) => {
     // Stops accepting and releases the port at once; open sockets stay until their close handshakes end.
     listener.stop(false);
     await core.close(reason);
     listener.stop(true);
   }, signal) as WebSocketServer;
-}
+};

@@ -13,10 +13,12 @@ export { TlsConnectError } from './dial.js';
 export { ProxyError } from '@streamsocket/session';
 export type { ProxyOption, ProxyConfig, ProxyHop, ProxyErrorCode } from '@streamsocket/session';
 export type { TlsClientOptions } from './dial.js';
-export { serve, DEFAULT_MAX_PENDING_HANDSHAKES } from './server.js';
+export { serve } from './server.js';
+export { DEFAULT_MAX_PENDING_HANDSHAKES } from '@streamsocket/session';
 export type {
-  ServeOptions, TlsServerOptions, WebSocketServer, ConnectionInfo, FailedConnectionInfo, StreamHandler, StreamedMessageHandler, WebSocketHandler, CloseOptions,
+  ServeOptions, TlsServerOptions, WebSocketServer, ConnectionInfo, FailedConnectionInfo, StreamHandler, StreamedMessageHandler, WebSocketHandler,
 } from './server.js';
+export type { ServerCloseOptions as CloseOptions } from '@streamsocket/session';
 export { upgrade } from './upgrade.js';
 export type { UpgradeOptions } from './upgrade.js';
 export { serializeIncomingHead } from './request-head.js';

@@ -16,23 +16,26 @@ import net from 'node:net';
 import tls from 'node:tls';
 import {
   acceptOptionsOf,
-  DEFAULT_MAX_PENDING_HANDSHAKES,
   DROPPED,
   ServerCore,
   coreOptionsOf,
   serverObject,
   type Admitted,
   type AcceptOptions,
-  type ServeOptionsBase,
-  type ServerCloseOptions,
-  type WebSocket,
+  type AdapterInfoOf,
+  type FailedInfoOf,
+  type ServedInfo,
+  type ServeOptionsOf,
+  type ServeFunction,
+  type StreamedMessageHandlerOf,
+  type StreamHandlerOf,
+  type WebSocketHandlerOf,
   type WebSocketServerBase,
-  type WebSocketStream,
-  type StreamedMessage,
 } from '@streamsocket/session';
 import type { RequestHead } from '@streamsocket/handshake';
 import { socketChannel } from './socket-channel.js';
 
+/** serve()'s `tls`: a certificate and its key, and any other tls.createServer option. */
 export interface TlsServerOptions extends tls.TlsOptions {
   /** PEM certificate chain. */
   cert: string | Buffer | Array<string | Buffer>;
@@ -40,20 +43,14 @@ export interface TlsServerOptions extends tls.TlsOptions {
   key: string | Buffer | Array<string | Buffer>;
 }
 
-export interface ServeOptions extends ServeOptionsBase<Omit<ConnectionInfo, 'request' | 'clientAddress'>> {
-  /** Serve wss: with this certificate and key (any other tls.createServer option may be added). */
-  tls?: TlsServerOptions;
+export interface ServeOptions extends ServeOptionsOf<ConnectionInfo, TlsServerOptions> {
   /** listen() backlog. Default 4096 (see DEFAULT_BACKLOG: a full accept queue drops SYNs). */
   backlog?: number;
   /** Bytes of input a connection buffers before its socket is paused (the channel's queue). Default 64 KiB. */
   readBufferSize?: number;
 }
 
-export interface ConnectionInfo {
-  /** The request head (method, target, headers) as the session validated it. */
-  request: RequestHead;
-  /** The peer's address, or the client's as a trusted proxy reported it (`trustedProxies`). */
-  readonly clientAddress: string;
+export interface ConnectionInfo extends ServedInfo {
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
   /** The underlying socket (a tls.TLSSocket for wss:). Don't read or write it. */
@@ -77,21 +74,15 @@ class Info {
   }
 }
 
-type AdapterInfo = Omit<ConnectionInfo, 'request' | 'clientAddress'>;
 /** Our own serve() options, not the session's. */
 const ADAPTER_KEYS = ['tls', 'backlog', 'readBufferSize'] as const;
 
-export type StreamHandler = (ws: WebSocketStream, info: ConnectionInfo) => unknown;
+export type StreamHandler = StreamHandlerOf<ConnectionInfo>;
 /** A handler of a server made with `streamMessages: true`: each message is a `{ type, stream }`. */
-export type StreamedMessageHandler = (ws: WebSocketStream<StreamedMessage>, info: ConnectionInfo) => unknown;
-export type WebSocketHandler = (ws: WebSocket, info: ConnectionInfo) => unknown;
-
-export type CloseOptions = ServerCloseOptions;
-
+export type StreamedMessageHandler = StreamedMessageHandlerOf<ConnectionInfo>;
+export type WebSocketHandler = WebSocketHandlerOf<ConnectionInfo>;
 /** What `onError` learns about a connection: the request head is null when no session opened. */
-export interface FailedConnectionInfo extends Omit<ConnectionInfo, 'request'> {
-  request: RequestHead | null;
-}
+export type FailedConnectionInfo = FailedInfoOf<ConnectionInfo>;
 
 export interface WebSocketServer extends WebSocketServerBase {
   /** Resolves once listening (with the bound address); rejects if listen() failed (e.g. EADDRINUSE). */
@@ -106,8 +97,6 @@ export interface WebSocketServer extends WebSocketServerBase {
   readonly server: net.Server;
   [Symbol.asyncDispose](): Promise<void>;
 }
-
-export { DEFAULT_MAX_PENDING_HANDSHAKES };
 
 const noop = (): void => {};
 
@@ -130,13 +119,13 @@ export function acceptOptions(o: Omit<ServeOptions, 'signal'>): AcceptOptions {
   return acceptOptionsOf(o, ADAPTER_KEYS);
 }
 
-export function serve(options: ServeOptions & { webSocket: true }, handler: WebSocketHandler): WebSocketServer;
-export function serve(options: ServeOptions & { streamMessages: true }, handler: StreamedMessageHandler): WebSocketServer;
-export function serve(options: ServeOptions, handler: StreamHandler): WebSocketServer;
-export function serve(options: ServeOptions, handler: StreamHandler | StreamedMessageHandler | WebSocketHandler): WebSocketServer {
+export const serve: ServeFunction<ServeOptions, ConnectionInfo, WebSocketServer> = (
+  options: ServeOptions,
+  handler: StreamHandler | StreamedMessageHandler | WebSocketHandler,
+): WebSocketServer => {
   const accept = acceptOptions(options);
   const channelOpts = options.readBufferSize !== undefined ? { readHighWaterMark: options.readBufferSize } : {};
-  const core = new ServerCore<AdapterInfo>(coreOptionsOf(options, accept), handler as StreamHandler);
+  const core = new ServerCore<AdapterInfoOf<ConnectionInfo>>(coreOptionsOf(options, accept), handler as StreamHandler);
   const handshakeTimeout = accept.handshakeTimeout ?? 10_000;
 
   const server = options.tls
@@ -217,4 +206,4 @@ export function serve(options: ServeOptions, handler: StreamHandler | StreamedMe
     for (const s of handshaking) s.destroy();
     await released;
   }, options.signal) as WebSocketServer;
-}
+};

@@ -25,6 +25,11 @@ export type {
   ServedConnection, Served, Failed, ServedStreamHandler, ServedWebSocketHandler, ServerCoreOptions, ServeOptionsBase, ServerCloseOptions,
   WebSocketServerBase,
 } from './server-core.js';
+export { listeningFields } from './serve-types.js';
+export type {
+  ServedInfo, PeerInfo, AdapterInfoOf, FailedInfoOf, StreamHandlerOf, StreamedMessageHandlerOf, WebSocketHandlerOf, ServeOptionsOf, PemKeyPair, ServerAddress,
+  ListeningServer, ServeFunction,
+} from './serve-types.js';
 
 // Who gets into the opening handshake (pending caps that drop the oldest, per-address caps, trusted proxies)
 export { Admission, PendingEntry, DEFAULT_ADMISSION, DROPPED } from './admission.js';
