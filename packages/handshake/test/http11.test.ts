@@ -22,6 +22,18 @@ test('request: names case-insensitive, order and casing kept, OWS trimmed', () =
   assert.equal(r.headers.entries()[0], ['hOsT', 'example.com']);
 });
 
+test('header names fold ASCII letters only: ^ and ~ (one case bit apart) stay different names; counts and entries by line', () => {
+  const r = req('GET / HTTP/1.1', 'Host: h', 'X-^: caret', 'x-~: tilde', 'X-A: 1', 'x-a: 2', 'X-a: 3');
+  assert.is(r.headers.get('x-^'), 'caret');
+  assert.is(r.headers.get('X-~'), 'tilde');
+  assert.is(r.headers.count('x-^'), 1);
+  assert.is(r.headers.get('X-A'), '1, 2, 3');
+  assert.is(r.headers.count('x-A'), 3);
+  assert.is(r.headers.has('x-b'), false);
+  assert.is(r.headers.get('x-'), undefined, 'a prefix of a name is not the name');
+  assert.equal(r.headers.entries().slice(3), [['X-A', '1'], ['x-a', '2'], ['X-a', '3']]);
+});
+
 test('request: field values may contain HTAB, visible chars and obs-text', () => {
   const r = parseRequestHead(enc('GET / HTTP/1.1\r\nX-V: a\tb ~!\x80\xff\xe9\r\n\r\n'));
   assert.is(r.headers.get('x-v'), 'a\tb ~!\x80\xff\xe9');
