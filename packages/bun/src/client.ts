@@ -5,9 +5,9 @@
  * no socket outlives a failed connect). Same API shape as @streamsocket/node.
  */
 import {
+  channelDialer,
   clientApi,
   dialTarget,
-  resolveProxy,
   type ByteChannel,
   type ClientOptions,
   type ConnectFunction,
@@ -19,6 +19,7 @@ import {
 } from '@streamsocket/session';
 import { dial, type TlsClientOptions } from './dial.js';
 import { bunEnv, dialViaProxy } from './proxy-dial.js';
+import type { SocketBinding, SocketChannelOptions } from './socket-channel.js';
 
 /** Where connect() dials for a URL (the session's, re-exported). */
 export { dialTarget };
@@ -36,16 +37,17 @@ export interface ConnectOptions extends ClientOptions<TlsClientOptions>, TlsClie
 /** Options for the `WebSocket` and `WebSocketStream` classes: everything but what their constructors take. */
 export type WebSocketOptions = Omit<ConnectOptions, 'protocols' | 'signal'>;
 
+/** The binding's options from the connect() options. */
+const channelOptions = (o: ConnectOptions): SocketChannelOptions => (o.readBufferSize !== undefined ? { readHighWaterMark: o.readBufferSize } : {});
+
 /** Dials `url` (through the proxy `options` name, if any) and binds the socket as a channel. */
-export async function dialStreams(url: URL, options: ConnectOptions, signal: AbortSignal): Promise<ByteChannel> {
-  const streams = options.readBufferSize !== undefined ? { readHighWaterMark: options.readBufferSize } : {};
-  const proxy = resolveProxy(url, options.proxy, bunEnv, 'env');
-  const target = dialTarget(url);
-  const b = proxy
-    ? await dialViaProxy(proxy, target, { target: options, proxy: options.proxyTls ?? {} }, signal, streams)
-    : await dial(target, options, signal, streams);
-  return b.channel;
-}
+export const dialStreams: (url: URL, options: ConnectOptions, signal: AbortSignal) => Promise<ByteChannel> = channelDialer<ConnectOptions, SocketBinding>({
+  env: bunEnv,
+  defaultProxy: () => 'env',
+  direct: (target, o, signal) => dial(target, o, signal, channelOptions(o)),
+  viaProxy: (proxy, target, tls, signal) => dialViaProxy(proxy, target, tls, signal, channelOptions(tls.target)),
+  bind: (binding) => binding.channel,
+});
 
 const api = clientApi<ConnectOptions>({ dialerOptions: ['ca', 'rejectUnauthorized', 'servername', 'clientCert'], dial: dialStreams });
 

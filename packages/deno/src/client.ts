@@ -5,9 +5,9 @@
  * no connection outlives a failed connect). Same API shape as @streamsocket/node.
  */
 import {
+  channelDialer,
   clientApi,
   dialTarget,
-  resolveProxy,
   type ByteChannel,
   type ClientOptions,
   type ConnectFunction,
@@ -41,12 +41,13 @@ export interface ConnectOptions extends ClientOptions<TlsClientOptions>, TlsClie
 export type WebSocketOptions = Omit<ConnectOptions, 'protocols' | 'signal'>;
 
 /** Dials `url` (through the proxy `options` name, if any) and binds the connection as a channel. */
-export async function dialStreams(url: URL, options: ConnectOptions, signal: AbortSignal): Promise<ByteChannel> {
-  const proxy = resolveProxy(url, options.proxy, denoEnv, 'env');
-  const target = dialTarget(url);
-  const conn = proxy ? await dialViaProxy(proxy, target, { target: options, proxy: options.proxyTls ?? {} }, signal) : await dial(target, options, signal);
-  return connChannel(conn, options.readBufferSize !== undefined ? { readBufferSize: options.readBufferSize } : {});
-}
+export const dialStreams: (url: URL, options: ConnectOptions, signal: AbortSignal) => Promise<ByteChannel> = channelDialer<ConnectOptions, Deno.TcpConn | Deno.TlsConn>({
+  env: denoEnv,
+  defaultProxy: () => 'env',
+  direct: dial,
+  viaProxy: dialViaProxy,
+  bind: (conn, o) => connChannel(conn, o.readBufferSize !== undefined ? { readBufferSize: o.readBufferSize } : {}),
+});
 
 const api = clientApi<ConnectOptions>({ dialerOptions: ['ca', 'rejectUnauthorized', 'clientCert'], dial: dialStreams });
 

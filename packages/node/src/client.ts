@@ -4,10 +4,11 @@
  * clientApi: one deadline from connect() to `opened` that covers the dial, and no socket outlives a failed
  * connect). `WebSocket` and `WebSocketStream` are the session's WHATWG classes bound to the same dialer.
  */
+import type net from 'node:net';
 import {
+  channelDialer,
   clientApi,
   dialTarget,
-  resolveProxy,
   type ByteChannel,
   type ClientOptions,
   type ConnectFunction,
@@ -38,14 +39,13 @@ export interface ConnectOptions extends ClientOptions<TlsClientOptions>, TlsClie
 export type WebSocketOptions = Omit<ConnectOptions, 'protocols' | 'signal'>;
 
 /** Dials `url` (through the proxy `options` name, if any) and binds the socket as a channel. */
-export async function dialStreams(url: URL, options: ConnectOptions, signal: AbortSignal): Promise<ByteChannel> {
-  const proxy = resolveProxy(url, options.proxy, nodeEnv, process.env.NODE_USE_ENV_PROXY === '1' ? 'env' : false);
-  const target = dialTarget(url);
-  const socket = proxy
-    ? await dialViaProxy(proxy, target, { target: options, proxy: options.proxyTls ?? {} }, signal)
-    : await dial(target, options, signal);
-  return socketChannel(socket, options.readBufferSize !== undefined ? { readHighWaterMark: options.readBufferSize } : {});
-}
+export const dialStreams: (url: URL, options: ConnectOptions, signal: AbortSignal) => Promise<ByteChannel> = channelDialer<ConnectOptions, net.Socket>({
+  env: nodeEnv,
+  defaultProxy: () => (process.env.NODE_USE_ENV_PROXY === '1' ? 'env' : false),
+  direct: dial,
+  viaProxy: dialViaProxy,
+  bind: (socket, o) => socketChannel(socket, o.readBufferSize !== undefined ? { readHighWaterMark: o.readBufferSize } : {}),
+});
 
 const api = clientApi<ConnectOptions>({ dialerOptions: ['ca', 'rejectUnauthorized', 'servername', 'tls'], dial: dialStreams });
 

@@ -5,9 +5,9 @@
  * options split between the session and the dialer, and when a bad `proxy` is reported live here.
  */
 import type { ByteChannel } from './channel.js';
-import { connectWith } from './dialing.js';
+import { connectWith, dialTarget, type DialTarget } from './dialing.js';
 import type { MessageOf, StreamedMessage } from './message-stream.js';
-import { validateProxyOption, type ProxyOption } from './proxy-env.js';
+import { resolveProxy, validateProxyOption, type EnvLookup, type ProxyEndpoint, type ProxyOption } from './proxy-env.js';
 import type { ConnectOptions, WebSocketStream } from './websocket-stream.js';
 import { createWebSocketClass, createWebSocketStreamClass, type DialOptions, type WebSocketConstructor, type WebSocketStreamConstructor } from './websocket.js';
 
@@ -49,6 +49,34 @@ export interface ClientApi<O extends ClientOptions> {
   createWebSocket(options?: Omit<O, 'protocols' | 'signal'>): WebSocketConstructor;
   /** A WHATWG `WebSocketStream` constructor that dials with these options. */
   createWebSocketStream(options?: Omit<O, 'protocols' | 'signal'>): WebSocketStreamConstructor;
+}
+
+/** An adapter's two ways to a target, directly or through a proxy's tunnel, and how it binds what it dialed. */
+export interface TransportDialer<O extends ClientOptions, T> {
+  /** Where a `'env'` proxy is looked up. */
+  env: EnvLookup | undefined;
+  /** `proxy` when the options leave it unset (`'env'` or false), asked at each dial. */
+  defaultProxy(): ProxyOption;
+  /** Dials the target itself. */
+  direct(target: DialTarget, options: O, signal: AbortSignal): Promise<T>;
+  /** Dials the proxy and tunnels to the target: `tls.target` for the target, `tls.proxy` (`proxyTls`) for an https: proxy. */
+  viaProxy(proxy: ProxyEndpoint, target: DialTarget, tls: { target: O; proxy: NonNullable<O['proxyTls']> | Record<never, never> }, signal: AbortSignal): Promise<T>;
+  /** Binds what was dialed as the session's channel. */
+  bind(transport: T, options: O): ByteChannel;
+}
+
+/** A ClientDialer's `dial` over a TransportDialer: through the proxy the options (or the default) name, else direct. */
+export function channelDialer<O extends ClientOptions, T>(
+  d: TransportDialer<O, T>,
+): (url: URL, options: O, signal: AbortSignal) => Promise<ByteChannel> {
+  return async (url, options, signal) => {
+    const proxy = resolveProxy(url, options.proxy, d.env, d.defaultProxy());
+    const target = dialTarget(url);
+    const transport = proxy
+      ? await d.viaProxy(proxy, target, { target: options, proxy: options.proxyTls ?? {} }, signal)
+      : await d.direct(target, options, signal);
+    return d.bind(transport, options);
+  };
 }
 
 const SHARED_DIALER_OPTIONS = ['readBufferSize', 'proxy', 'proxyTls'];

@@ -9,8 +9,8 @@ export type { StreamedMessage, OutgoingStream, MessageOf } from './message-strea
 // What every client adapter's connect() does around its dial
 export { connectWith, dialTarget } from './dialing.js';
 export type { ConnectionDialer, DialTarget } from './dialing.js';
-export { clientApi } from './client-api.js';
-export type { ClientApi, ClientDialer, ClientOptions, ConnectFunction } from './client-api.js';
+export { clientApi, channelDialer } from './client-api.js';
+export type { ClientApi, ClientDialer, ClientOptions, ConnectFunction, TransportDialer } from './client-api.js';
 
 // Proxies for every client adapter: which one (option or environment), and the tunnel protocols
 export { resolveProxy, parseProxyUrl, proxyUrlFromEnv, matchesNoProxy, validateProxyOption } from './proxy-env.js';
