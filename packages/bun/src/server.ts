@@ -12,9 +12,9 @@
  */
 import type * as Bun from './bun-api.js';
 import { bunRuntime } from './bun-api.js';
-import { acceptOptionsOf, ServerCore, coreOptionsOf, listeningFields, serverObject } from '@streamsocket/session';
+import { listeningFields, serveCore, serverObject } from '@streamsocket/session';
 import type {
-  AdapterInfoOf, FailedInfoOf, ListeningServer, PemKeyPair, ServedConnection, PeerInfo, ServeOptionsOf, ServeFunction, StreamedMessageHandlerOf, StreamHandlerOf, WebSocketHandlerOf,
+  FailedInfoOf, ListeningServer, PemKeyPair, ServedConnection, PeerInfo, ServeOptionsOf, ServeFunction, StreamedMessageHandlerOf, StreamHandlerOf, WebSocketHandlerOf,
 } from '@streamsocket/session';
 import { SocketBinding, socketHandlers } from './socket-channel.js';
 
@@ -51,7 +51,7 @@ export const serve: ServeFunction<ServeOptions, ConnectionInfo, WebSocketServer>
   options: ServeOptions,
   handler: StreamHandler | StreamedMessageHandler | WebSocketHandler,
 ): WebSocketServer => {
-  const core = new ServerCore<AdapterInfoOf<ConnectionInfo>>(coreOptionsOf(options, acceptOptionsOf(options, ADAPTER_KEYS)), handler as StreamHandler);
+  const core = serveCore(options, ADAPTER_KEYS, handler);
   const { hostname = '0.0.0.0', port = 0, tls, signal } = options;
   const streamOpts = options.readBufferSize !== undefined ? { readHighWaterMark: options.readBufferSize } : {};
 

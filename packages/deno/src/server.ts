@@ -10,9 +10,9 @@
  * stops accepting, aborts pending handshakes, sends 1001 (Going Away) to every session, waits for every
  * connection to be gone (bounded: `closeTimeout` + 1 s, then destroyed), and resolves once the port is released.
  */
-import { acceptOptionsOf, ServerCore, coreOptionsOf, listeningFields, serverObject } from '@streamsocket/session';
+import { listeningFields, serveCore, serverObject } from '@streamsocket/session';
 import type {
-  AdapterInfoOf, FailedInfoOf, ListeningServer, PemKeyPair, PeerInfo, ServeOptionsOf, ServeFunction, StreamedMessageHandlerOf, StreamHandlerOf, WebSocketHandlerOf,
+  FailedInfoOf, ListeningServer, PemKeyPair, PeerInfo, ServeOptionsOf, ServeFunction, StreamedMessageHandlerOf, StreamHandlerOf, WebSocketHandlerOf,
 } from '@streamsocket/session';
 import { connChannel } from './conn-channel.js';
 import { isTlsConn } from './dial.js';
@@ -50,7 +50,7 @@ export const serve: ServeFunction<ServeOptions, ConnectionInfo, WebSocketServer>
   options: ServeOptions,
   handler: StreamHandler | StreamedMessageHandler | WebSocketHandler,
 ): WebSocketServer => {
-  const core = new ServerCore<AdapterInfoOf<ConnectionInfo>>(coreOptionsOf(options, acceptOptionsOf(options, ADAPTER_KEYS)), handler as StreamHandler);
+  const core = serveCore(options, ADAPTER_KEYS, handler);
   const { hostname = '0.0.0.0', port = 0, tls, signal } = options;
   const streamOpts = options.readBufferSize !== undefined ? { readBufferSize: options.readBufferSize } : {};
   const listener: Deno.TcpListener | Deno.TlsListener = tls

@@ -25,7 +25,7 @@ export type {
   ServedConnection, Served, Failed, ServedStreamHandler, ServedWebSocketHandler, ServerCoreOptions, ServeOptionsBase, ServerCloseOptions,
   WebSocketServerBase,
 } from './server-core.js';
-export { listeningFields } from './serve-types.js';
+export { listeningFields, serveCore } from './serve-types.js';
 export type {
   ServedInfo, PeerInfo, AdapterInfoOf, FailedInfoOf, StreamHandlerOf, StreamedMessageHandlerOf, WebSocketHandlerOf, ServeOptionsOf, PemKeyPair, ServerAddress,
   ListeningServer, ServeFunction,

@@ -5,7 +5,7 @@
  */
 import type { RequestHead } from '@streamsocket/handshake';
 import type { StreamedMessage } from './message-stream.js';
-import type { ServeOptionsBase, WebSocketServerBase } from './server-core.js';
+import { acceptOptionsOf, coreOptionsOf, ServerCore, type ServedStreamHandler, type ServeOptionsBase, type WebSocketServerBase } from './server-core.js';
 import type { WebSocketStream } from './websocket-stream.js';
 import type { WebSocket } from './websocket.js';
 
@@ -51,6 +51,16 @@ export interface ServeFunction<O, C extends ServedInfo, S> {
 export interface ServeOptionsOf<C extends ServedInfo, T> extends ServeOptionsBase<AdapterInfoOf<C>> {
   /** Serve wss: with this certificate and key. */
   tls?: T;
+}
+
+/** The ServerCore of an adapter's serve(options, handler): its options are `options` but the adapter's own `adapterKeys`. */
+export function serveCore<C extends ServedInfo>(
+  options: ServeOptionsOf<C, unknown>,
+  adapterKeys: readonly string[],
+  handler: StreamHandlerOf<C> | StreamedMessageHandlerOf<C> | WebSocketHandlerOf<C>,
+): ServerCore<AdapterInfoOf<C>> {
+  // The core hands the handler the adapter's info with `request` and `clientAddress` set: a C.
+  return new ServerCore<AdapterInfoOf<C>>(coreOptionsOf(options, acceptOptionsOf(options, adapterKeys)), handler as ServedStreamHandler<AdapterInfoOf<C>>);
 }
 
 /** A certificate and its key, the TLS options of a server whose runtime takes PEM strings. */
