@@ -44,14 +44,11 @@ export interface WebSocketServer extends ListeningServer<Bun.TCPSocketListener<S
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Our own serve() options, not the session's. */
-const ADAPTER_KEYS = ['tls', 'readBufferSize'] as const;
-
 export const serve: ServeFunction<ServeOptions, ConnectionInfo, WebSocketServer> = (
   options: ServeOptions,
   handler: StreamHandler | StreamedMessageHandler | WebSocketHandler,
 ): WebSocketServer => {
-  const core = serveCore(options, ADAPTER_KEYS, handler);
+  const core = serveCore(options, handler);
   const { hostname = '0.0.0.0', port = 0, tls, signal } = options;
   const streamOpts = options.readBufferSize !== undefined ? { readHighWaterMark: options.readBufferSize } : {};
 

@@ -51,14 +51,23 @@ export interface ServeFunction<O, C extends ServedInfo, S> {
 export interface ServeOptionsOf<C extends ServedInfo, T> extends ServeOptionsBase<AdapterInfoOf<C>> {
   /** Serve wss: with this certificate and key. */
   tls?: T;
+  /** Bytes of input a connection buffers (each adapter documents how it reads). Default 64 KiB. */
+  readBufferSize?: number;
 }
 
-/** The ServerCore of an adapter's serve(options, handler): its options are `options` but the adapter's own `adapterKeys`. */
+/** The options ServeOptionsOf adds to the session's: the adapter's, not accept()'s. */
+const ADAPTER_KEYS = ['tls', 'readBufferSize'];
+
+/**
+ * The ServerCore of an adapter's serve(options, handler): its options are `options` but the adapter's own (`tls`,
+ * `readBufferSize`, and any `moreKeys`).
+ */
 export function serveCore<C extends ServedInfo>(
   options: ServeOptionsOf<C, unknown>,
-  adapterKeys: readonly string[],
   handler: StreamHandlerOf<C> | StreamedMessageHandlerOf<C> | WebSocketHandlerOf<C>,
+  moreKeys: readonly string[] = [],
 ): ServerCore<AdapterInfoOf<C>> {
+  const adapterKeys = moreKeys.length === 0 ? ADAPTER_KEYS : [...ADAPTER_KEYS, ...moreKeys];
   // The core hands the handler the adapter's info with `request` and `clientAddress` set: a C.
   return new ServerCore<AdapterInfoOf<C>>(coreOptionsOf(options, acceptOptionsOf(options, adapterKeys)), handler as ServedStreamHandler<AdapterInfoOf<C>>);
 }
