@@ -73,9 +73,9 @@ const SERVERS = [
   { id: 'route-deno', label: 'websocketRoute on Deno.serve', runtime: 'deno', family: 'deno', kind: 'ws', deflate: false, ours: true, src: 'servers/route-deno.mjs' },
   // The WebSocket class (webSocket: true, onmessage -> send): the event API, no streams. Not in the default matrix
   // (name them with --servers); compared with the stream API's servers above and the runtimes' own.
-  { id: 'streamsocket-node-class', label: '@streamsocket/node, WebSocket class', runtime: 'node', family: 'node', kind: 'ws', deflate: true, ours: true, extra: true, src: 'servers/streamsocket-node-class.mjs' },
-  { id: 'streamsocket-bun-class', label: '@streamsocket/bun, WebSocket class', runtime: 'bun', family: 'bun', kind: 'ws', deflate: true, ours: true, extra: true, src: 'servers/streamsocket-bun-class.mjs' },
-  { id: 'streamsocket-deno-class', label: '@streamsocket/deno, WebSocket class', runtime: 'deno', family: 'deno', kind: 'ws', deflate: true, ours: true, extra: true, src: 'servers/streamsocket-deno-class.mjs' },
+  { id: 'streamsocket-node-class', label: '@streamsocket/node, WebSocket class', runtime: 'node', family: 'node', kind: 'ws', deflate: true, ours: true, extra: true, src: 'servers/class-echo.mjs', adapter: 'node' },
+  { id: 'streamsocket-bun-class', label: '@streamsocket/bun, WebSocket class', runtime: 'bun', family: 'bun', kind: 'ws', deflate: true, ours: true, extra: true, src: 'servers/class-echo.mjs', adapter: 'bun' },
+  { id: 'streamsocket-deno-class', label: '@streamsocket/deno, WebSocket class', runtime: 'deno', family: 'deno', kind: 'ws', deflate: true, ours: true, extra: true, src: 'servers/class-echo.mjs', adapter: 'deno' },
   { id: 'route-bun-class', label: 'websocketRoute on Bun.serve, WebSocket class', runtime: 'bun', family: 'bun', kind: 'ws', deflate: true, ours: true, extra: true, src: 'servers/route-bun-class.mjs' },
   { id: 'route-deno-class', label: 'websocketRoute on Deno.serve, WebSocket class', runtime: 'deno', family: 'deno', kind: 'ws', deflate: false, ours: true, extra: true, src: 'servers/route-deno-class.mjs' },
   // C echoes: the load generator's own ceilings (WebSocket and raw TCP); no JavaScript server can go faster.
@@ -147,7 +147,11 @@ async function bundleOurs(s) {
   try {
     await build({
       entryPoints: [join(here, s.src)], outfile, bundle: true, format: 'esm', platform: 'node', target: 'es2022',
-      alias: { ...sourceAliases(), ...(s.override ? { [`@streamsocket/${s.override.pkg}`]: join(s.override.dir, 'src', 'index.ts') } : {}) },
+      alias: {
+        ...sourceAliases(),
+        ...(s.adapter ? { '@streamsocket/adapter': sourceAliases()[`@streamsocket/${s.adapter}`] } : {}),
+        ...(s.override ? { [`@streamsocket/${s.override.pkg}`]: join(s.override.dir, 'src', 'index.ts') } : {}),
+      },
       external: ['node:*'], logLevel: 'silent', minify: false, sourcemap: 'linked',
     });
     return outfile;
