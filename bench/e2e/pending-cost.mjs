@@ -4,6 +4,8 @@
 //
 //   node bench/e2e/pending-cost.mjs                      the workspace's @streamsocket/session (built first)
 //   node bench/e2e/pending-cost.mjs --base /tmp/old/dist  and, side by side, another build of it (an A/B)
+//   node bench/e2e/pending-cost.mjs --base-rev c493529    the same, the base transpiled from that commit's
+//                                                         packages/session/src (into packages/session/.ab-<rev>)
 //
 // Cases:
 //   silent    connections that send nothing (the heap figure is read while they are pending)
@@ -12,7 +14,9 @@
 //   evict     maxPendingHandshakes 100: each add() past it drops the oldest
 // Figures per connection: CPU (user + system) of the add() calls and the turn after them, heap used after a full
 // collection, and the CPU spent in the next 1.5 s (the timeouts firing, in "timeout" and "partial").
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 
@@ -30,6 +34,8 @@ if (argv[0] === '--child') {
   const builds = [['workspace', join(root, 'packages/session/dist/index.js')]];
   const bi = argv.indexOf('--base');
   if (bi >= 0) builds.push(['base', resolve(argv[bi + 1], 'index.js')]);
+  const ri = argv.indexOf('--base-rev');
+  if (ri >= 0) builds.push([argv[ri + 1], join(transpileAt(root, argv[ri + 1]), 'index.js')]);
   console.log(`| case | build | add, µs CPU | heap per pending, KiB | after, µs CPU |`);
   console.log(`| --- | --- | ---: | ---: | ---: |`);
   for (const c of CASES) {
@@ -40,6 +46,22 @@ if (argv[0] === '--child') {
       console.log(`| ${c} | ${name} | ${m.addUs.toFixed(1)} | ${m.heapKiB.toFixed(2)} | ${m.afterUs.toFixed(1)} |`);
     }
   }
+}
+
+/**
+ * packages/session/src as it was at `rev`, transpiled file by file into packages/session/.ab-<rev> (inside the
+ * package, so that its imports of the other packages resolve through the package's node_modules).
+ */
+function transpileAt(root, rev) {
+  const { buildSync } = createRequire(join(root, 'package.json'))('esbuild');
+  const out = join(root, 'packages/session', `.ab-${rev}`);
+  const src = join(out, 'src');
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(src, { recursive: true });
+  const files = execFileSync('git', ['ls-tree', '--name-only', rev, 'packages/session/src/'], { cwd: root, encoding: 'utf8' }).split('\n').filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
+  for (const f of files) writeFileSync(join(src, f.split('/').pop()), execFileSync('git', ['show', `${rev}:${f}`], { cwd: root }));
+  buildSync({ entryPoints: files.map((f) => join(src, f.split('/').pop())), outdir: out, format: 'esm', platform: 'neutral', target: 'es2022', logLevel: 'error' });
+  return out;
 }
 
 async function child(mode, dist) {
